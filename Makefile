@@ -1,0 +1,56 @@
+# Madoguchi: `make demo` runs the system on SQLite with demo data; `make test` runs the suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+DEMO_TARGETS ?= 2000
+PORT ?= 8000
+
+.PHONY: demo test lint typecheck pytest browser-deps migrate bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p var/static
+	MADOGUCHI_DEMO=1 $(BIN)/madoguchi migrate --noinput
+	MADOGUCHI_DEMO=1 $(BIN)/madoguchi seed-demo
+	@echo "Madoguchi: http://127.0.0.1:$(PORT)/  (health: http://127.0.0.1:$(PORT)/healthz)"
+	MADOGUCHI_DEMO=1 $(BIN)/gunicorn madoguchi.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
+		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss' --access-logfile -
+
+# Browser tests need Debian's Chromium. As root we install it; otherwise they are skipped
+# with a notice, except under CI=true, where a missing browser fails the run.
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "Installing chromium and fonts-noto-cjk with apt..."; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+				|| echo "!!! apt-get could not install chromium"; \
+		fi; \
+	fi
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "!!!!!!!! $(CHROMIUM) is missing: BROWSER TESTS WILL BE SKIPPED (CI=true makes this a failure) !!!!!!!!"; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check madoguchi bench
+	$(BIN)/ruff format --check madoguchi bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy madoguchi
+
+pytest: $(STAMP) browser-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,33 @@
+"""The one client address the whole application uses (R-16).
+
+The address comes from the socket, or, behind a configured number of trusted reverse proxies,
+from X-Forwarded-For counted from the right: each trusted proxy appends the address it saw,
+so only the entry added by the outermost trusted proxy is believed. Entries a client wrote
+itself (the leftmost ones), X-Real-IP and Forwarded never widen access.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def _valid(address: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address.strip()))
+    except ValueError:
+        return None
+
+
+def client_ip(request: HttpRequest) -> str:
+    remote = _valid(request.META.get("REMOTE_ADDR", "")) or ""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < proxies:
+        # Fewer hops than proxies: the request did not come through them all. Trust the socket.
+        return remote
+    return _valid(forwarded[-proxies]) or remote

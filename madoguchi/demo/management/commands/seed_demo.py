@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from madoguchi.demo.services import seed_demo
+
+
+class Command(BaseCommand):
+    help = "デモ用の事業・組織・利用者を作成します（何度実行しても重複しません）。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-shift", action="store_true", help="記録期間を本日に合わせてずらさない")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = seed_demo(shift_to_today=not options["no_shift"])
+        program = result.program
+        self.stdout.write(f"事業: {program.code} {program.name}")
+        self.stdout.write(f"記録期間: {program.recording_start} .. {program.recording_end}")
+        if result.shifted:
+            self.stdout.write("  (デモのため本日を含むようにずらしています。実際は 2023-02-03 .. 2023-05-10)")
+        self.stdout.write("")
+        self.stdout.write("デモ利用者 (ユーザー名 / パスワード / 役割 / 組織):")
+        for login in result.logins:
+            self.stdout.write(f"  {login.username:<11} {login.password}  {login.role} / {login.organisation}")

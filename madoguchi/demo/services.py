@@ -1,0 +1,110 @@
+"""The demo set-up: the Setagaya program, its two organisations and one user per role.
+
+Idempotent: running it again updates what exists and creates nothing twice. Passwords are new
+random ones on every run (they are printed, never stored in clear).
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from madoguchi.accounts.models import Organisation, Role, User
+from madoguchi.programs.models import Program
+
+DEMO_PROGRAM_CODE = "setagaya-kaji-2023"
+REAL_RECORDING_START = datetime.date(2023, 2, 3)
+REAL_RECORDING_END = datetime.date(2023, 5, 10)
+
+DEMO_USERS: list[tuple[str, str, Role, str]] = [
+    # username, display name, role, organisation code
+    ("operator", "デモ オペレーター", Role.OPERATOR, "demo-callcenter"),
+    ("supervisor", "デモ スーパーバイザー", Role.SUPERVISOR, "demo-callcenter"),
+    ("ward", "デモ 区職員", Role.WARD_STAFF, "setagaya-kodomo"),
+    ("manager", "デモ 区管理者", Role.WARD_MANAGER, "setagaya-kodomo"),
+    ("auditor", "デモ 監査担当", Role.AUDITOR, "setagaya-kodomo"),
+    ("sysadmin", "デモ システム管理者", Role.SYSADMIN, "demo-callcenter"),
+]
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    organisation: str
+
+
+@dataclass
+class DemoResult:
+    program: Program
+    logins: list[DemoLogin]
+    shifted: bool
+
+
+def demo_password() -> str:
+    # Four groups of four from an alphabet without look-alikes: easy to type from the console.
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+@transaction.atomic
+def seed_demo(*, shift_to_today: bool = True) -> DemoResult:
+    ward, _ = Organisation.objects.update_or_create(
+        code="setagaya-kodomo",
+        defaults={"name": "世田谷区 子ども家庭課", "kind": Organisation.Kind.WARD},
+    )
+    contractor, _ = Organisation.objects.update_or_create(
+        code="demo-callcenter",
+        defaults={"name": "デモ コールセンター（委託先）", "kind": Organisation.Kind.CONTRACTOR},
+    )
+    today = timezone.localdate()
+    start, end = REAL_RECORDING_START, REAL_RECORDING_END
+    shifted = shift_to_today and not (start <= today <= end)
+    if shifted:
+        # The demo must be usable today: keep the real period's length, centred on today.
+        length = end - start
+        start = today - datetime.timedelta(days=30)
+        end = start + length
+    program, _ = Program.objects.update_or_create(
+        code=DEMO_PROGRAM_CODE,
+        defaults={
+            "name": "家事支援用品購入支援事業",
+            "description": (
+                "世田谷区の家事支援用品購入支援事業（デモ）。実際の記録期間は 2023-02-03 から "
+                "2023-05-10、対象は 2019-04-02 から 2022-04-01 に生まれた児童の保護者。"
+                + ("デモのため記録期間を本日を含むようにずらしています。" if shifted else "")
+            ),
+            "ward": ward,
+            "contractor": contractor,
+            "recording_start": start,
+            "recording_end": end,
+            "child_dob_from": datetime.date(2019, 4, 2),
+            "child_dob_to": datetime.date(2022, 4, 1),
+            "receipt_prefix": "KJ",
+            "answer_target_business_days": 2,
+        },
+    )
+    organisations = {ward.code: ward, contractor.code: contractor}
+    logins: list[DemoLogin] = []
+    for username, display_name, role, org_code in DEMO_USERS:
+        password = demo_password()
+        user, _ = User.objects.update_or_create(
+            username=username,
+            defaults={
+                "display_name": display_name,
+                "role": role,
+                "organisation": organisations[org_code],
+                "is_active": True,
+            },
+        )
+        user.set_password(password)
+        user.save()
+        if role != Role.SYSADMIN:
+            program.members.add(user)
+        logins.append(DemoLogin(username, password, str(role.label), organisations[org_code].name))
+    return DemoResult(program=program, logins=logins, shifted=shifted)

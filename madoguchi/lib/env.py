@@ -1,0 +1,110 @@
+"""Typed readers for configuration taken from environment variables.
+
+Every reader fails loudly on a value it cannot parse, so a typo in a deployment is an error at
+start-up rather than a silently different behaviour. Secrets may also come from `<NAME>_FILE`
+(a path, as Docker and systemd credentials provide them).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        return Path(file_path).read_text(encoding="utf-8").strip()
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, not {value!r}") from exc
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    engine: str
+    name: str
+    user: str = ""
+    password: str = ""
+    host: str = ""
+    port: str = ""
+
+    def as_django(self) -> dict[str, object]:
+        config: dict[str, object] = {
+            "ENGINE": self.engine,
+            "NAME": self.name,
+            "USER": self.user,
+            "PASSWORD": self.password,
+            "HOST": self.host,
+            "PORT": self.port,
+            "ATOMIC_REQUESTS": False,
+        }
+        if self.engine.endswith("postgresql"):
+            config["CONN_MAX_AGE"] = 60
+            config["CONN_HEALTH_CHECKS"] = True
+            config["TEST"] = {"NAME": f"test_{self.name}"}
+        else:
+            # Wait for a writer instead of failing at once: the demo runs several threads.
+            config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        return config
+
+
+def parse_database_url(url: str | None, *, sqlite_default: Path) -> DatabaseConfig:
+    """Parse `postgres://user:pass@host:port/name` or `sqlite:///path`; SQLite when unset."""
+    if not url:
+        return DatabaseConfig(engine="django.db.backends.sqlite3", name=str(sqlite_default))
+    parts = urlsplit(url)
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ConfigError("DATABASE_URL names no database")
+        return DatabaseConfig(
+            engine="django.db.backends.postgresql",
+            name=name,
+            user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            host=parts.hostname or "",
+            port=str(parts.port or ""),
+        )
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)
+        if path.startswith("//"):
+            path = path[1:]
+        return DatabaseConfig(engine="django.db.backends.sqlite3", name=path or ":memory:")
+    raise ConfigError(f"DATABASE_URL scheme {parts.scheme!r} is not supported (postgres or sqlite)")

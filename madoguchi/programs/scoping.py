@@ -1,0 +1,64 @@
+"""The one place that decides which programs' personal data a user may reach (R-19).
+
+Every query for personal data goes through `restrict(queryset, user, action)`, which filters by
+the programs the user works on: a user reaches a program when they are one of its members and
+their organisation is the program's ward or its contractor. A record outside that answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+
+from madoguchi.accounts.models import Role
+from madoguchi.programs.models import Program
+
+M = TypeVar("M", bound=Model)
+
+# What each role may do with personal data. The full matrix, field by field, is
+# docs/permissions.md; this table is what the code enforces.
+ACTIONS: dict[str, frozenset[str]] = {
+    "view": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.WARD_STAFF, Role.WARD_MANAGER, Role.AUDITOR}),
+    "identify": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.WARD_STAFF, Role.WARD_MANAGER}),
+    "edit": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.WARD_STAFF, Role.WARD_MANAGER}),
+    "escalate": frozenset({Role.OPERATOR, Role.SUPERVISOR}),
+    "answer": frozenset({Role.WARD_STAFF, Role.WARD_MANAGER}),
+    "import": frozenset({Role.WARD_STAFF, Role.WARD_MANAGER}),
+    "export": frozenset({Role.WARD_MANAGER}),
+    "manage": frozenset({Role.WARD_MANAGER}),
+    "audit": frozenset({Role.WARD_MANAGER, Role.AUDITOR}),
+    "supervise": frozenset({Role.SUPERVISOR, Role.WARD_MANAGER}),
+}
+
+
+def can(user: Any, action: str) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.role in ACTIONS.get(action, frozenset())
+
+
+def require(user: Any, action: str) -> None:
+    """403 for a role that may never do `action` (T-SEC-02); object scoping is `restrict`."""
+    if not can(user, action):
+        raise PermissionDenied
+
+
+def programs_for(user: Any, action: str = "view") -> QuerySet[Program]:
+    if not can(user, action) or user.organisation_id is None:
+        return Program.objects.none()
+    org = user.organisation_id
+    return Program.objects.filter(Q(ward_id=org) | Q(contractor_id=org), members=user).distinct()
+
+
+def restrict(
+    queryset: QuerySet[M], user: Any, action: str = "view", *, program_field: str = "program"
+) -> QuerySet[M]:
+    """Limit `queryset` to rows of programs `user` may `action` on. Empty when none."""
+    program_ids = list(programs_for(user, action).values_list("id", flat=True))
+    if not program_ids:
+        return queryset.none()
+    if program_field == "id":
+        return queryset.filter(id__in=program_ids)
+    return queryset.filter(**{f"{program_field}__in": program_ids})

@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("madoguchi.core.urls")),
+    path("accounts/", include("madoguchi.accounts.urls")),
+    path("registry/", include("madoguchi.registry.urls")),
+]
+
+handler400 = "madoguchi.core.views.bad_request"
+handler403 = "madoguchi.core.views.permission_denied"
+handler404 = "madoguchi.core.views.page_not_found"
+handler500 = "madoguchi.core.views.server_error"
