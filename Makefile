@@ -50,7 +50,7 @@ pytest: $(STAMP) browser-deps
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
