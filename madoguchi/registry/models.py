@@ -8,6 +8,8 @@ is marked, not deleted, so the cases that point at it keep their history.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +60,8 @@ class TargetListImport(models.Model):
 
 
 class Household(models.Model):
+    # The id in URLs and APIs: opaque, so an id says nothing and cannot be guessed.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="households")
     number = models.CharField(_("世帯番号"), max_length=50)
     postal_code = models.CharField(_("郵便番号"), max_length=8, blank=True)
