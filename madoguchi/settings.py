@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "madoguchi.audit",
     "madoguchi.programs",
     "madoguchi.registry",
+    "madoguchi.cases",
     "madoguchi.demo",
 ]
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from madoguchi.accounts.models import Organisation, Role, User
+from madoguchi.cases.services import ensure_default_categories
 from madoguchi.programs.models import Program
 
 DEMO_PROGRAM_CODE = "setagaya-kaji-2023"
@@ -89,6 +90,7 @@ def seed_demo(*, shift_to_today: bool = True) -> DemoResult:
             "answer_target_business_days": 2,
         },
     )
+    ensure_default_categories(program=program)
     organisations = {ward.code: ward, contractor.code: contractor}
     logins: list[DemoLogin] = []
     for username, display_name, role, org_code in DEMO_USERS:

@@ -1,0 +1,587 @@
+"""Every write to a case: creation, edits, the status machine, escalation and the ward's answer.
+
+Each function refuses outside the program's recording period (R-02), checks the actor's role
+against the transition table, writes the timeline entry and the audit event in the same
+transaction, and bumps `version` with a conditional UPDATE so a stale save is refused
+(`VersionConflict`) instead of overwriting someone else's work.
+"""
+
+from __future__ import annotations
+
+import datetime
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from madoguchi.accounts.models import Role
+from madoguchi.audit.models import Action
+from madoguchi.audit.services import record
+from madoguchi.cases.business_days import add_business_days
+from madoguchi.cases.models import (
+    DEFAULT_CATEGORIES,
+    Case,
+    Category,
+    Priority,
+    ReceiptCounter,
+    Status,
+    TimelineEntry,
+    Verification,
+)
+from madoguchi.programs.models import Program
+from madoguchi.programs.scoping import programs_for
+from madoguchi.registry.models import Guardian, Household
+
+Kind = TimelineEntry.Kind
+
+# --- errors ------------------------------------------------------------------------------
+
+
+class CaseError(Exception):
+    """A refusal with a Japanese message that can be shown as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RecordingClosed(CaseError):
+    def __init__(self) -> None:
+        super().__init__(_("記録期間外のため、問い合わせの登録・変更はできません。"))
+
+
+class TransitionRefused(CaseError):
+    pass
+
+
+class VersionConflict(CaseError):
+    def __init__(self, current: Case) -> None:
+        super().__init__(_("他の利用者がこの問い合わせを先に更新しました。内容を確認してください。"))
+        self.current = current
+
+
+# --- the status machine, written once -------------------------------------------------------
+
+CONTRACTOR = frozenset({Role.OPERATOR, Role.SUPERVISOR})
+WARD = frozenset({Role.WARD_STAFF, Role.WARD_MANAGER})
+EVERYONE = CONTRACTOR | WARD
+
+# (from, to) -> roles that may make that move. Anything not listed is refused.
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (Status.NEW, Status.IN_PROGRESS): EVERYONE,
+    (Status.NEW, Status.ESCALATED): CONTRACTOR,
+    (Status.NEW, Status.CALLBACK): CONTRACTOR,
+    (Status.NEW, Status.CLOSED): EVERYONE,
+    (Status.IN_PROGRESS, Status.ESCALATED): CONTRACTOR,
+    (Status.IN_PROGRESS, Status.CALLBACK): CONTRACTOR,
+    (Status.IN_PROGRESS, Status.CLOSED): EVERYONE,
+    # the contractor withdraws a question, or the ward sends it back without an answer
+    (Status.ESCALATED, Status.IN_PROGRESS): EVERYONE,
+    (Status.ESCALATED, Status.WARD_ANSWERED): WARD,
+    (Status.WARD_ANSWERED, Status.CALLBACK): EVERYONE,
+    (Status.WARD_ANSWERED, Status.IN_PROGRESS): CONTRACTOR,
+    (Status.WARD_ANSWERED, Status.ESCALATED): CONTRACTOR,
+    (Status.WARD_ANSWERED, Status.CLOSED): CONTRACTOR,
+    (Status.CALLBACK, Status.IN_PROGRESS): CONTRACTOR,
+    (Status.CALLBACK, Status.ESCALATED): CONTRACTOR,
+    (Status.CALLBACK, Status.CLOSED): CONTRACTOR,
+    # reopen
+    (Status.CLOSED, Status.IN_PROGRESS): frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.WARD_MANAGER}),
+}
+
+
+def allowed_targets(case: Case, actor: Any) -> list[str]:
+    """The statuses `actor` may move `case` to now, in the machine's order (for the screen)."""
+    role = getattr(actor, "role", None)
+    return [
+        to
+        for (frm, to), roles in TRANSITIONS.items()
+        if frm == case.status and role in roles and to not in (Status.ESCALATED, Status.WARD_ANSWERED)
+    ]
+
+
+def can_transition(case: Case, to: str, actor: Any) -> bool:
+    return getattr(actor, "role", None) in TRANSITIONS.get((case.status, to), frozenset())
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallerDetails:
+    name: str = ""
+    kana: str = ""
+    child_name: str = ""
+    child_dob: datetime.date | None = None
+
+
+def search_key(text: str) -> str:
+    """The derived form searched: NFKC (full-width ASCII, half-width kana) and lower case."""
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+_DASHES = "-‐‑‒–—―−ーｰ－"
+
+
+def normalise_phone(value: str) -> str:
+    """A callback number as digits and hyphens (full-width digits and dash variants folded)."""
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    if not text:
+        return ""
+    for dash in _DASHES:
+        text = text.replace(dash, "-")
+    text = text.replace(" ", "").replace("(", "-").replace(")", "-")
+    if text.startswith("+81"):
+        text = "0" + text[3:].lstrip("-")
+    digits = text.replace("-", "")
+    if not digits.isdigit() or not 10 <= len(digits) <= 11 or not digits.startswith("0"):
+        raise ValidationError({"contact_phone": _("電話番号の形式が正しくありません。")})
+    parts = [part for part in text.split("-") if part]
+    return "-".join(parts) if len(parts) > 1 else digits
+
+
+def normalise_email(value: str) -> str:
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    if not text:
+        return ""
+    local, _sep, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}" if local else text
+
+
+def _actor_snapshot(actor: Any) -> dict[str, Any]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return {"author": None, "author_name": "", "author_organisation": ""}
+    organisation = getattr(actor, "organisation", None)
+    return {
+        "author": actor,
+        "author_name": str(actor),
+        "author_organisation": organisation.name if organisation else "",
+    }
+
+
+def _require_open(program: Program) -> None:
+    if not program.is_recording_open():
+        raise RecordingClosed
+
+
+def _require_member(case: Case, actor: Any, action: str = "edit") -> None:
+    """Defence in depth: the views scope with restrict(); the services check again."""
+    if not programs_for(actor, action).filter(pk=case.program_id).exists():
+        raise TransitionRefused(_("この問い合わせを操作する権限がありません。"))
+
+
+def _add_entry(
+    case: Case,
+    *,
+    kind: str,
+    actor: Any,
+    body: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    corrects: TimelineEntry | None = None,
+) -> TimelineEntry:
+    entry = TimelineEntry(
+        case=case,
+        kind=kind,
+        body=body,
+        from_status=from_status,
+        to_status=to_status,
+        corrects=corrects,
+        **_actor_snapshot(actor),
+    )
+    entry.full_clean()
+    entry.save()
+    if body:
+        Case.objects.filter(pk=case.pk).update(
+            search_text=Concat(F("search_text"), Value("\n" + search_key(body)))
+        )
+    return entry
+
+
+def _bump(case: Case, expected_version: int, *, from_status: str | None = None, **fields: Any) -> Case:
+    """Apply `fields` only if nobody changed the case since `expected_version` was read."""
+    rows = Case.objects.filter(pk=case.pk, version=expected_version)
+    if from_status is not None:
+        rows = rows.filter(status=from_status)
+    updated = rows.update(version=F("version") + 1, updated_at=timezone.now(), **fields)
+    if not updated:
+        raise VersionConflict(Case.objects.get(pk=case.pk))
+    case.refresh_from_db()
+    return case
+
+
+def _audit(case: Case, actor: Any, action: Action, details: dict[str, Any], **changes: Any) -> None:
+    record(
+        action=action,
+        actor=actor,
+        program_id=case.program_id,
+        object_type="case",
+        object_id=str(case.public_id),
+        details=details,
+        **changes,
+    )
+
+
+# --- categories ------------------------------------------------------------------------------
+
+
+def ensure_default_categories(*, program: Program) -> list[Category]:
+    """Give a program the standard category list (idempotent; used by the demo and tests)."""
+    categories = []
+    for order, name in enumerate(DEFAULT_CATEGORIES, start=1):
+        category, _created = Category.objects.get_or_create(
+            program=program, name=name, defaults={"order": order * 10}
+        )
+        categories.append(category)
+    return categories
+
+
+# --- creation ----------------------------------------------------------------------------------
+
+
+def _next_receipt_number(program: Program) -> str:
+    ReceiptCounter.objects.get_or_create(program=program)
+    counter = ReceiptCounter.objects.select_for_update().get(program=program)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{program.receipt_prefix}-{counter.last_number:06d}"
+
+
+def _check_household(program: Program, household: Household | None, caller_person: Guardian | None) -> None:
+    if household is not None and household.program_id != program.pk:
+        raise ValidationError({"household": _("この事業の世帯ではありません。")})
+    if caller_person is not None and (household is None or caller_person.household_id != household.pk):
+        raise ValidationError({"caller_person": _("世帯の保護者ではありません。")})
+
+
+@transaction.atomic
+def create_case(
+    *,
+    program: Program,
+    channel: str,
+    actor: Any,
+    inquiry: str,
+    category: Category | None = None,
+    household: Household | None = None,
+    caller: CallerDetails | None = None,
+    contact_phone: str = "",
+    contact_email: str = "",
+    response: str = "",
+    verification: str = Verification.NOT_VERIFIED,
+    verified_items: Sequence[str] = (),
+    idempotency_key: str | None = None,
+    caller_person: Guardian | None = None,
+    caller_relation: str = "",
+    priority: str = Priority.NORMAL,
+    received_at: datetime.datetime | None = None,
+) -> Case:
+    """Record a new case. `actor=None` is the public inquiry form."""
+    if idempotency_key:
+        existing = Case.objects.filter(idempotency_key=idempotency_key, program=program).first()
+        if existing is not None:
+            return existing
+    _require_open(program)
+    if category is not None and category.program_id != program.pk:
+        raise ValidationError({"category": _("この事業の分類ではありません。")})
+    _check_household(program, household, caller_person)
+    caller = caller or CallerDetails()
+    case = Case(
+        program=program,
+        channel=channel,
+        received_at=received_at or timezone.now(),
+        household=household,
+        caller_person=caller_person,
+        caller_name=caller.name.strip(),
+        caller_kana=caller.kana.strip(),
+        child_name=caller.child_name.strip(),
+        child_dob=caller.child_dob,
+        contact_phone=normalise_phone(contact_phone),
+        contact_email=normalise_email(contact_email),
+        verification=verification,
+        verified_items=list(verified_items),
+        category=category,
+        inquiry=inquiry,
+        response=response,
+        priority=priority,
+        status=Status.NEW,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+        idempotency_key=idempotency_key or None,
+        receipt_number="-",
+        search_text=search_key(f"{inquiry}\n{response}"),
+    )
+    if caller_relation:
+        case.caller_relation = caller_relation
+    case.full_clean(exclude=["receipt_number", "idempotency_key"])
+    case.receipt_number = _next_receipt_number(program)
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        # The same idempotency key saved concurrently: the first one wins, no duplicate.
+        if idempotency_key:
+            existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+        raise
+    _add_entry(case, kind=Kind.CREATED, actor=actor, to_status=Status.NEW)
+    _audit(
+        case,
+        actor,
+        Action.CREATE,
+        {"fields": _filled_fields(case), "channel": channel, "public_form": actor is None},
+    )
+    return case
+
+
+def _filled_fields(case: Case) -> list[str]:
+    names = [
+        "household",
+        "caller_person",
+        "caller_name",
+        "caller_kana",
+        "child_name",
+        "child_dob",
+        "contact_phone",
+        "contact_email",
+        "category",
+        "inquiry",
+        "response",
+    ]
+    return [name for name in names if getattr(case, name, None) not in (None, "")]
+
+
+# --- edits ------------------------------------------------------------------------------------
+
+EDITABLE_FIELDS: tuple[str, ...] = (
+    "channel",
+    "category",
+    "inquiry",
+    "response",
+    "priority",
+    "contact_phone",
+    "contact_email",
+    "caller_name",
+    "caller_kana",
+    "child_name",
+    "child_dob",
+    "caller_relation",
+    "household",
+    "caller_person",
+    "verification",
+    "verified_items",
+)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def update_case(*, case: Case, actor: Any, expected_version: int, changes: dict[str, Any]) -> Case:
+    """Change the listed fields of a case; refused with `VersionConflict` when stale."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    _require_open(case.program)
+    _require_member(case, actor)
+    if case.is_closed:
+        raise TransitionRefused(_("完了した問い合わせは再開してから変更してください。"))
+    changes = dict(changes)
+    if "contact_phone" in changes:
+        changes["contact_phone"] = normalise_phone(changes["contact_phone"])
+    if "contact_email" in changes:
+        changes["contact_email"] = normalise_email(changes["contact_email"])
+    category = changes.get("category", case.category)
+    if category is not None and category.program_id != case.program_id:
+        raise ValidationError({"category": _("この事業の分類ではありません。")})
+    _check_household(case.program, changes.get("household", case.household), changes.get("caller_person"))
+    changed = {name: value for name, value in changes.items() if getattr(case, name) != value}
+    if not changed:
+        if case.version != expected_version:
+            raise VersionConflict(Case.objects.get(pk=case.pk))
+        return case
+    before = {name: _plain(getattr(case, name)) for name in changed}
+    candidate = Case.objects.get(pk=case.pk)
+    for name, value in changed.items():
+        setattr(candidate, name, value)
+    candidate.full_clean(exclude=["idempotency_key"])
+    fields: dict[str, Any] = dict(changed)
+    if "inquiry" in changed or "response" in changed:
+        fields["search_text"] = Concat(
+            F("search_text"),
+            Value("\n" + search_key(f"{changed.get('inquiry', '')}\n{changed.get('response', '')}")),
+        )
+    _bump(case, expected_version, **fields)
+    _audit(
+        case,
+        actor,
+        Action.UPDATE,
+        {"fields": sorted(changed)},
+        before=before,
+        after={name: _plain(value) for name, value in changed.items()},
+    )
+    return case
+
+
+@transaction.atomic
+def add_note(*, case: Case, actor: Any, body: str, kind: str = Kind.CALL_NOTE) -> TimelineEntry:
+    """Append a call note or a response record; appending never conflicts with an edit."""
+    if kind not in (Kind.CALL_NOTE, Kind.RESPONSE):
+        raise ValueError(kind)
+    if not body.strip():
+        raise ValidationError({"body": _("内容を入力してください。")})
+    _require_open(case.program)
+    _require_member(case, actor)
+    entry = _add_entry(case, kind=kind, actor=actor, body=body)
+    Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+    _audit(case, actor, Action.UPDATE, {"fields": ["timeline"], "kind": kind})
+    return entry
+
+
+@transaction.atomic
+def correct_entry(*, entry: TimelineEntry, actor: Any, body: str) -> TimelineEntry:
+    """A correction is a new entry pointing at the one it corrects; the original stays."""
+    case = entry.case
+    if not body.strip():
+        raise ValidationError({"body": _("訂正内容を入力してください。")})
+    if entry.kind in (Kind.CREATED, Kind.STATUS_CHANGE, Kind.ASSIGNMENT):
+        raise TransitionRefused(_("この記録は訂正できません。"))
+    _require_open(case.program)
+    _require_member(case, actor)
+    correction = _add_entry(case, kind=Kind.CORRECTION, actor=actor, body=body, corrects=entry)
+    _audit(case, actor, Action.UPDATE, {"fields": ["timeline"], "kind": Kind.CORRECTION})
+    return correction
+
+
+@transaction.atomic
+def assign(*, case: Case, actor: Any, assignee: Any, expected_version: int) -> Case:
+    _require_open(case.program)
+    _require_member(case, actor)
+    if assignee is not None and not programs_for(assignee, "edit").filter(pk=case.program_id).exists():
+        raise ValidationError({"assignee": _("この事業の担当者ではありません。")})
+    _bump(case, expected_version, assignee=assignee)
+    _add_entry(case, kind=Kind.ASSIGNMENT, actor=actor, body=str(assignee) if assignee else "")
+    _audit(case, actor, Action.UPDATE, {"fields": ["assignee"]})
+    if assignee is not None and assignee != actor:
+        from madoguchi.cases import notify
+
+        notify.notify(case=case, users=[assignee], kind="assigned")
+    return case
+
+
+# --- transitions ------------------------------------------------------------------------------
+
+
+def _transition(case: Case, to: str, actor: Any, note: str, expected_version: int, **fields: Any) -> Case:
+    frm = case.status
+    if not can_transition(case, to, actor):
+        raise TransitionRefused(
+            _("「%(from)s」から「%(to)s」には変更できません。")
+            % {"from": Status(frm).label, "to": Status(to).label}
+        )
+    now = timezone.now()
+    if to == Status.CLOSED:
+        fields.setdefault("closed_at", now)
+    if frm == Status.CLOSED:
+        fields.setdefault("closed_at", None)
+    _bump(case, expected_version, from_status=frm, status=to, **fields)
+    _add_entry(case, kind=Kind.STATUS_CHANGE, actor=actor, body=note, from_status=frm, to_status=to)
+    _audit(case, actor, Action.UPDATE, {"fields": ["status"], "from": frm, "to": to})
+    return case
+
+
+@transaction.atomic
+def transition(*, case: Case, to: str, actor: Any, note: str = "", expected_version: int) -> Case:
+    """Move a case along the status machine (TRANSITIONS); escalation and the ward's answer
+    go through `escalate` and `answer`, which carry the question and the answer."""
+    if to in (Status.ESCALATED, Status.WARD_ANSWERED):
+        raise TransitionRefused(_("区への確認依頼と区の回答は専用の画面から行ってください。"))
+    _require_open(case.program)
+    _require_member(case, actor)
+    return _transition(case, to, actor, note, expected_version)
+
+
+@transaction.atomic
+def escalate(*, case: Case, actor: Any, question: str, expected_version: int) -> Case:
+    """Ask the ward: the question goes on the timeline and the answer clock starts."""
+    if not question.strip():
+        raise ValidationError({"question": _("区への確認内容を入力してください。")})
+    _require_open(case.program)
+    _require_member(case, actor, "escalate")
+    now = timezone.now()
+    due = add_business_days(timezone.localdate(now), case.program.answer_target_business_days)
+    if not can_transition(case, Status.ESCALATED, actor):
+        raise TransitionRefused(_("この問い合わせは区へ確認依頼できません。"))
+    _add_entry(case, kind=Kind.ESCALATION, actor=actor, body=question)
+    _transition(
+        case,
+        Status.ESCALATED,
+        actor,
+        "",
+        expected_version,
+        escalated_at=now,
+        ward_due_on=due,
+        ward_answered_at=None,
+    )
+    from madoguchi.cases import notify
+
+    notify.notify(case=case, users=notify.ward_recipients(case), kind="escalated")
+    return case
+
+
+@transaction.atomic
+def answer(*, case: Case, actor: Any, body: str, expected_version: int) -> Case:
+    """The ward's answer: on the timeline, then the case returns to the contractor (折り返し待ち)."""
+    if not body.strip():
+        raise ValidationError({"body": _("回答を入力してください。")})
+    _require_open(case.program)
+    _require_member(case, actor, "answer")
+    if not can_transition(case, Status.WARD_ANSWERED, actor):
+        raise TransitionRefused(_("この問い合わせには回答できません。"))
+    _add_entry(case, kind=Kind.WARD_ANSWER, actor=actor, body=body)
+    now = timezone.now()
+    _transition(case, Status.WARD_ANSWERED, actor, "", expected_version, ward_answered_at=now)
+    _transition(case, Status.CALLBACK, actor, "", case.version)
+    from madoguchi.cases import notify
+
+    notify.notify(case=case, users=notify.contractor_recipients(case), kind="answered")
+    return case
+
+
+# --- the ward manager's correction window -------------------------------------------------------
+
+
+@transaction.atomic
+def allow_correction(*, program: Program, actor: Any, until: datetime.datetime | None) -> Program:
+    """Open (or close, with None) a correction window after the recording period (R-02)."""
+    if (
+        getattr(actor, "role", None) != Role.WARD_MANAGER
+        or not programs_for(actor, "manage").filter(pk=program.pk).exists()
+    ):
+        raise TransitionRefused(_("訂正期間を設定できるのは区管理者だけです。"))
+    before = program.correction_allowed_until
+    program.correction_allowed_until = until
+    program.full_clean()
+    program.save(update_fields=["correction_allowed_until"])
+    record(
+        action=Action.SETTINGS_CHANGE,
+        actor=actor,
+        program_id=program.pk,
+        object_type="program",
+        object_id=program.pk,
+        details={"fields": ["correction_allowed_until"]},
+        before={"correction_allowed_until": before.isoformat() if before else None},
+        after={"correction_allowed_until": until.isoformat() if until else None},
+    )
+    return program
