@@ -16,9 +16,10 @@ import pytest
 from django.conf import settings
 
 from madoguchi.accounts.models import Organisation, Role, User
+from madoguchi.accounts.testing import PERSONA_PASSWORD, CanaryLog, allow_loopback, capture_logs
 from madoguchi.programs.models import Program
 
-PERSONA_PASSWORD = "correct-horse-battery-staple-42"
+__all__ = ["PERSONA_PASSWORD"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -79,6 +80,9 @@ def build_world() -> World:
         child_dob_to=datetime.date(2022, 4, 1),
         receipt_prefix="KJ",
     )
+    # The test client and live_server come from loopback: on every organisation's allowlist.
+    for organisation in (ward, contractor, other_ward, other_contractor):
+        allow_loopback(organisation)
     other_program = Program.objects.create(
         code="other-program",
         name="別の事業",
@@ -109,6 +113,13 @@ def build_world() -> World:
 @pytest.fixture
 def world(db: Any) -> World:
     return build_world()
+
+
+@pytest.fixture
+def canary_logs() -> Iterator[CanaryLog]:
+    """Captures all log output of the test; fails it if a canary personal value was logged."""
+    with capture_logs() as handler:
+        yield handler
 
 
 # --- the browser -------------------------------------------------------------------------

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import ipaddress
+
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,6 +54,9 @@ class User(AbstractUser):
     )
     role = models.CharField(_("役割"), max_length=20, choices=Role.choices)
     display_name = models.CharField(_("表示名"), max_length=100, blank=True)
+    # The period the person is on the staff roster (従事者名簿, R-08): no login outside it.
+    valid_from = models.DateField(_("利用開始日"), null=True, blank=True)
+    valid_until = models.DateField(_("利用終了日"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("利用者")
@@ -69,3 +78,88 @@ class User(AbstractUser):
     @property
     def is_ward(self) -> bool:
         return self.role in WARD_ROLES
+
+    def is_within_validity(self, day: datetime.date | None = None) -> bool:
+        today = day or timezone.localdate()
+        if self.valid_from and today < self.valid_from:
+            return False
+        return not (self.valid_until and today > self.valid_until)
+
+
+def validate_network(value: str) -> None:
+    try:
+        ipaddress.ip_network(value.strip(), strict=True)
+    except ValueError as exc:
+        raise ValidationError(
+            _("IPアドレスまたはCIDR形式（例: 192.0.2.0/24）で入力してください。ホスト部は0にしてください。"),
+            code="invalid_network",
+        ) from exc
+
+
+class AllowedNetwork(models.Model):
+    """An address or range from which an organisation's staff may use the system (R-15, R-17).
+
+    Defence in depth behind the edge allowlist: every staff URL is refused from elsewhere.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="allowed_networks", verbose_name=_("組織")
+    )
+    network = models.CharField(_("アドレス・範囲"), max_length=49, validators=[validate_network])
+    note = models.CharField(_("メモ"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("許可アドレス")
+        verbose_name_plural = _("許可アドレス")
+        ordering = ["organisation", "network"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "network"], name="allowed_network_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.network
+
+    def clean(self) -> None:
+        # One spelling per range, so the unique constraint catches "192.0.2.1" vs "192.0.2.1/32".
+        if self.network:
+            with contextlib.suppress(ValueError):  # the field validator reports it
+                self.network = str(ipaddress.ip_network(self.network.strip(), strict=True))
+
+    def as_network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        return ipaddress.ip_network(self.network, strict=False)
+
+
+class UserSession(models.Model):
+    """Which session keys belong to whom, so disabling a user ends all of them at once (R-12).
+
+    Works with any session engine: ending a session deletes it through the engine's own store.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    client_ip = models.CharField(max_length=45, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"session of user {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """A single-use recovery code for the second factor, stored only as a keyed digest (R-09).
+
+    django-otp's static tokens are stored in clear, so recovery codes live here instead.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"recovery code of user {self.user_id}"

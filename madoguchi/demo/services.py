@@ -6,14 +6,16 @@ random ones on every run (they are printed, never stored in clear).
 
 from __future__ import annotations
 
+import base64
 import datetime
 import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from madoguchi.accounts.models import Organisation, Role, User
+from madoguchi.accounts.models import AllowedNetwork, Organisation, Role, User
 from madoguchi.cases.services import ensure_default_categories
 from madoguchi.programs.models import Program
 
@@ -38,6 +40,7 @@ class DemoLogin:
     password: str
     role: str
     organisation: str
+    totp_secret: str = ""
 
 
 @dataclass
@@ -92,6 +95,12 @@ def seed_demo(*, shift_to_today: bool = True) -> DemoResult:
     )
     ensure_default_categories(program=program)
     organisations = {ward.code: ward, contractor.code: contractor}
+    # The demo's allowlist: loopback only, so a request from 127.0.0.2 shows the refusal.
+    for organisation in organisations.values():
+        for network in ("127.0.0.1/32", "::1/128"):
+            AllowedNetwork.objects.get_or_create(
+                organisation=organisation, network=network, defaults={"note": "デモ（ループバックのみ）"}
+            )
     logins: list[DemoLogin] = []
     for username, display_name, role, org_code in DEMO_USERS:
         password = demo_password()
@@ -108,5 +117,10 @@ def seed_demo(*, shift_to_today: bool = True) -> DemoResult:
         user.save()
         if role != Role.SYSADMIN:
             program.members.add(user)
-        logins.append(DemoLogin(username, password, str(role.label), organisations[org_code].name))
+        # Kept across runs, so an authenticator app set up once keeps working.
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+            user=user, name="demo", confirmed=True
+        )
+        secret = base64.b32encode(device.bin_key).decode("ascii")
+        logins.append(DemoLogin(username, password, str(role.label), organisations[org_code].name, secret))
     return DemoResult(program=program, logins=logins, shifted=shifted)

@@ -21,6 +21,14 @@ class Command(BaseCommand):
         if result.shifted:
             self.stdout.write("  (デモのため本日を含むようにずらしています。実際は 2023-02-03 .. 2023-05-10)")
         self.stdout.write("")
-        self.stdout.write("デモ利用者 (ユーザー名 / パスワード / 役割 / 組織):")
+        self.stdout.write("デモ利用者 (ユーザー名 / パスワード / TOTP秘密鍵(base32) / 役割 / 組織):")
         for login in result.logins:
-            self.stdout.write(f"  {login.username:<11} {login.password}  {login.role} / {login.organisation}")
+            self.stdout.write(
+                f"  {login.username:<11} {login.password}  {login.totp_secret}  "
+                f"{login.role} / {login.organisation}"
+            )
+        self.stdout.write("")
+        self.stdout.write(
+            "二要素認証: TOTP秘密鍵を認証アプリ（Google Authenticator など）に登録してください。"
+        )
+        self.stdout.write("許可アドレス: 127.0.0.1 と ::1 のみ（127.0.0.2 からは拒否画面になります）。")
