@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from madoguchi.lib.errors import InputError
 from madoguchi.lib.hyphens import unify_hyphens
+from madoguchi.lib.numerals import replace_kanji_numbers
 
 __all__ = ["ERAS", "Era", "format_date_ja", "format_wareki", "parse_birth_date", "parse_date", "to_wareki"]
 
@@ -45,8 +46,6 @@ ERAS: tuple[Era, ...] = (
 )
 _ERA_BY_KEY = {era.name: era for era in ERAS} | {era.letter: era for era in ERAS}
 
-_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_KANJI_NUMBER = re.compile("[〇零一二三四五六七八九十百千]+")
 
 _WESTERN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _WESTERN_KANJI = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?")
@@ -56,25 +55,10 @@ _ERA_COMPACT = re.compile(r"([MTSHR])(\d{2})(\d{2})(\d{2})")
 _YEAR_ONLY = re.compile(r"(明治|大正|昭和|平成|令和|[MTSHR])?(\d{1,4}|元)年?(\d{1,2}月?)?")
 
 
-def kanji_number(text: str) -> int:
-    """``十九`` → 19, ``三十八`` → 38, ``二〇二〇`` → 2020, ``百二`` → 102."""
-    if all(ch in _KANJI_DIGITS for ch in text):
-        return int("".join(str(_KANJI_DIGITS[ch]) for ch in text))
-    total, current = 0, 0
-    for ch in text:
-        if ch in _KANJI_DIGITS:
-            current = current * 10 + _KANJI_DIGITS[ch]
-        else:
-            unit = {"十": 10, "百": 100, "千": 1000}[ch]
-            total += (current or 1) * unit
-            current = 0
-    return total + current
-
-
 def _canonical(value: str) -> str:
     value = unicodedata.normalize("NFKC", value)
     value = unify_hyphens("".join(value.split())).upper()
-    value = _KANJI_NUMBER.sub(lambda m: str(kanji_number(m.group(0))), value)
+    value = replace_kanji_numbers(value)
     for suffix in ("生まれ", "生"):
         value = value.removesuffix(suffix)
     return value
@@ -133,7 +117,9 @@ def parse_date(value: str, *, strict_era: bool = True) -> datetime.date:
             match.group(1), match.group(2), int(match.group(3)), int(match.group(4)), strict_era=strict_era
         )
     if text in _ERA_BY_KEY or _YEAR_ONLY.fullmatch(text):
-        raise InputError("年月日まで入力してください（例: 2020-05-03、令和2年5月3日）。", code="incomplete_date")
+        raise InputError(
+            "年月日まで入力してください（例: 2020-05-03、令和2年5月3日）。", code="incomplete_date"
+        )
     raise InputError(
         "日付の形式が正しくありません（例: 2020-05-03、2020/5/3、令和2年5月3日、R2.5.3）。",
         code="invalid_format",

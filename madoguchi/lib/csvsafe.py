@@ -1,0 +1,57 @@
+"""Writing CSV that a spreadsheet opens safely, and CP932 exports that lose nothing.
+
+* A cell that a spreadsheet would evaluate as a formula (``=``, ``+``, ``-``, ``@``, TAB,
+  CR, LF, NUL at its start; full-width ``＝`` too, since Excel folds it) gets a leading
+  ``'`` (OWASP CSV injection). Only the check uses NFKC; the value itself is unchanged.
+* CP932 cannot encode every name (𠮷 is outside every legacy Japanese codec). An export
+  must list the affected cells and never write ``?`` in their place (T-IN-19).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["Cp932Problem", "encode_cp932_or_report", "spreadsheet_safe", "unencodable_in_cp932"]
+
+_FORMULA_STARTS = frozenset("=+-@\t\r\n\x00")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``'=1+1`` for ``=1+1`` (and ``＝1+1``, `` =1``); any other value is returned as is."""
+    probe = unicodedata.normalize("NFKC", cell[:8]).lstrip(" ")
+    if cell and (cell[0] in _FORMULA_STARTS or (probe and probe[0] in _FORMULA_STARTS)):
+        return "'" + cell
+    return cell
+
+
+def unencodable_in_cp932(value: str) -> list[str]:
+    """The characters of ``value`` that CP932 cannot encode, in order, without repeats."""
+    found: dict[str, None] = {}
+    for ch in value:
+        if not ch.isascii():
+            try:
+                ch.encode("cp932")
+            except UnicodeEncodeError:
+                found[ch] = None
+    return list(found)
+
+
+@dataclass(frozen=True)
+class Cp932Problem:
+    row: int  # 0-based index in the rows given
+    column: int  # 0-based
+    characters: tuple[str, ...]
+
+
+def encode_cp932_or_report(rows: Iterable[Sequence[str]]) -> list[Cp932Problem]:
+    """Every cell that CP932 cannot hold; an empty list means the export can be CP932."""
+    problems = []
+    for row_index, row in enumerate(rows):
+        for column_index, cell in enumerate(row):
+            if not cell.isascii():
+                characters = unencodable_in_cp932(cell)
+                if characters:
+                    problems.append(Cp932Problem(row_index, column_index, tuple(characters)))
+    return problems
