@@ -36,7 +36,7 @@ _RESAVE = "UTF-8 または Shift_JIS（CP932）で保存し直してください
 def _looks_like_utf16(sample: bytes) -> bool:
     # Digits, commas and line breaks in UTF-16 carry a NUL byte, always on the same side.
     nuls = sample.count(0)
-    if nuls * 5 < len(sample) or nuls == 0:
+    if nuls < 2 or nuls * 20 < len(sample):
         return False
     even = sample[0::2].count(0)
     return max(even, nuls - even) * 10 >= nuls * 9
@@ -99,13 +99,14 @@ class EncodingSniffer:
             ) from None
         if self.first_cp932_line is None:
             self.first_cp932_line = self.line_number
-        self.non_ascii_chars += sum(1 for ch in text if not ch.isascii())
-        self.halfwidth_kana += len(_HALFWIDTH_KANA.findall(text))
-        if self.cp932_also_euc:
+        if self.cp932_also_euc:  # only worth counting while the file could still be EUC-JP
             try:
                 line.decode("euc_jp")
             except UnicodeDecodeError:
                 self.cp932_also_euc = False
+            else:
+                self.non_ascii_chars += len(text) - len(text.encode("ascii", "ignore"))
+                self.halfwidth_kana += len(_HALFWIDTH_KANA.findall(text))
 
     def result(self) -> str:
         """The codec to read the file with: ``utf-8-sig``, ``utf-8`` or ``cp932``."""
