@@ -127,6 +127,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Project-level assets (css, js, vendored design tokens and htmx): not inside any app.
+STATICFILES_DIRS = [BASE_DIR / "madoguchi" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
