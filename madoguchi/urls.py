@@ -4,6 +4,7 @@ urlpatterns = [
     path("", include("madoguchi.core.urls")),
     path("accounts/", include("madoguchi.accounts.urls")),
     path("registry/", include("madoguchi.registry.urls")),
+    path("cases/", include("madoguchi.cases.urls")),
 ]
 
 handler400 = "madoguchi.core.views.bad_request"

@@ -31,6 +31,7 @@ from madoguchi.cases.models import (
     Category,
     Priority,
     ReceiptCounter,
+    StandardAnswer,
     Status,
     TimelineEntry,
     Verification,
@@ -585,3 +586,60 @@ def allow_correction(*, program: Program, actor: Any, until: datetime.datetime |
         after={"correction_allowed_until": until.isoformat() if until else None},
     )
     return program
+
+
+# --- standard answers (回答例) -----------------------------------------------------------------
+
+
+def _require_ward_editor(program: Program, actor: Any) -> None:
+    if (
+        getattr(actor, "role", None) not in WARD
+        or not programs_for(actor, "answer").filter(pk=program.pk).exists()
+    ):
+        raise TransitionRefused(_("回答例を編集できるのは区の職員だけです。"))
+
+
+@transaction.atomic
+def save_standard_answer(
+    *,
+    program: Program,
+    actor: Any,
+    title: str,
+    body: str,
+    category: Category | None = None,
+    is_active: bool = True,
+    previous: StandardAnswer | None = None,
+) -> StandardAnswer:
+    """A new answer, or a new version of `previous`: every version stays as a row."""
+    _require_ward_editor(program, actor)
+    if category is not None and category.program_id != program.pk:
+        raise ValidationError({"category": _("この事業の分類ではありません。")})
+    answer_row = StandardAnswer(
+        program=program,
+        category=category,
+        title=title,
+        body=body,
+        is_active=is_active,
+        approved_by=actor,
+        search_text=search_key(f"{title}\n{body}"),
+    )
+    if previous is not None:
+        if previous.program_id != program.pk:
+            raise ValidationError({"previous": _("この事業の回答例ではありません。")})
+        locked = StandardAnswer.objects.select_for_update().get(pk=previous.pk)
+        if not locked.is_current:
+            raise TransitionRefused(_("この回答例は既に更新されています。最新版から編集してください。"))
+        StandardAnswer.objects.filter(pk=locked.pk).update(is_current=False)
+        answer_row.key = locked.key
+        answer_row.version = locked.version + 1
+    answer_row.full_clean()
+    answer_row.save()
+    record(
+        action=Action.CREATE if previous is None else Action.UPDATE,
+        actor=actor,
+        program_id=program.pk,
+        object_type="standard_answer",
+        object_id=str(answer_row.key),
+        details={"version": answer_row.version},
+    )
+    return answer_row

@@ -11,7 +11,6 @@ from django.db import migrations
 
 INDEXES = [
     ("case", GinIndex(fields=["search_text"], opclasses=["gin_trgm_ops"], name="case_search_trgm")),
-    ("case", GinIndex(fields=["receipt_number"], opclasses=["gin_trgm_ops"], name="case_receipt_trgm")),
     (
         "standardanswer",
         GinIndex(fields=["search_text"], opclasses=["gin_trgm_ops"], name="standard_answer_search_trgm"),

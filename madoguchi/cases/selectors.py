@@ -1,0 +1,266 @@
+"""Reads of cases, always scoped to the programs the user works on (`restrict`).
+
+Lists are keyset-paginated on (received_at, id) and never COUNT(*) the whole table per page
+view: the count shown is exact up to COUNT_LIMIT and "1000+" beyond. Text search goes through
+`text_search`, the one place that knows how each database searches Japanese substrings.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from madoguchi.accounts.models import Role
+from madoguchi.cases.business_days import business_days_between
+from madoguchi.cases.models import Case, Category, Notification, StandardAnswer, Status, TimelineEntry
+from madoguchi.cases.services import search_key
+from madoguchi.programs.scoping import can, restrict
+
+PAGE_SIZE = 50
+COUNT_LIMIT = 1000
+
+
+def cases_for(user: Any, action: str = "view") -> QuerySet[Case]:
+    return restrict(Case.objects.all(), user, action)
+
+
+def get_case(user: Any, public_id: Any, action: str = "view") -> Case:
+    """The case page's one query: the case with everything shown beside it."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        cases_for(user, action).select_related(
+            "program", "category", "assignee", "household", "caller_person", "created_by"
+        ),
+        public_id=public_id,
+    )
+
+
+def timeline(case: Case) -> list[TimelineEntry]:
+    return list(TimelineEntry.objects.filter(case=case).order_by("created_at", "id"))
+
+
+def earlier_cases(
+    case_or_household: Any, user: Any, *, exclude: Case | None = None, limit: int = 10
+) -> list[Case]:
+    """A caller who calls again: the household's earlier cases, newest first."""
+    household_id = getattr(case_or_household, "household_id", None) or getattr(case_or_household, "pk", None)
+    if household_id is None:
+        return []
+    rows = cases_for(user).filter(household_id=household_id).select_related("category")
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude.pk)
+    return list(rows.order_by("-received_at", "-id")[:limit])
+
+
+# --- lists and search ---------------------------------------------------------------------------
+
+
+@dataclass
+class CaseFilter:
+    status: str = ""
+    category: int | None = None
+    channel: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    assignee: int | None = None
+    escalated: bool = False
+    overdue: bool = False
+    text: str = ""
+    mine: bool = False
+
+
+@dataclass
+class CasePage:
+    cases: list[Case]
+    next_cursor: str = ""
+    count_label: str = ""
+    filters: CaseFilter = field(default_factory=CaseFilter)
+
+
+def encode_cursor(case: Case) -> str:
+    raw = f"{case.received_at.isoformat()}|{case.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime.datetime, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, pk = raw.split("|")
+        return datetime.datetime.fromisoformat(when), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def text_search(rows: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """Receipt number or a substring of the inquiry, the response or any timeline entry.
+
+    PostgreSQL: `search_text ILIKE '%…%'`, answered by the pg_trgm GIN index. SQLite (demo):
+    a LIKE scan over `search_text`, acceptable at demo size. Receipt numbers are matched
+    exactly (after NFKC and upper-casing) so "kj-000123" and "ＫＪ－０００１２３" find it.
+    """
+    key = search_key(text).strip()
+    if not key:
+        return rows
+    receipt = key.upper().replace("ー", "-").replace("−", "-")
+    return rows.filter(Q(receipt_number=receipt) | Q(search_text__contains=key))
+
+
+def apply_filters(rows: QuerySet[Case], filters: CaseFilter, user: Any) -> QuerySet[Case]:
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.category:
+        rows = rows.filter(category_id=filters.category)
+    if filters.channel:
+        rows = rows.filter(channel=filters.channel)
+    if filters.date_from:
+        rows = rows.filter(received_at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        rows = rows.filter(received_at__lt=_day_start(filters.date_to + datetime.timedelta(days=1)))
+    if filters.assignee:
+        rows = rows.filter(assignee_id=filters.assignee)
+    if filters.mine:
+        rows = rows.filter(assignee_id=user.pk)
+    if filters.escalated:
+        rows = rows.filter(escalated_at__isnull=False)
+    if filters.overdue:
+        rows = rows.filter(status=Status.ESCALATED, ward_due_on__lt=timezone.localdate())
+    if filters.text:
+        rows = text_search(rows, filters.text)
+    return rows
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: int = PAGE_SIZE) -> CasePage:
+    rows = apply_filters(cases_for(user), filters, user)
+    position = decode_cursor(cursor) if cursor else None
+    if position is not None:
+        when, pk = position
+        rows = rows.filter(Q(received_at__lt=when) | Q(received_at=when, id__lt=pk))
+    cases = list(rows.select_related("category", "assignee").order_by("-received_at", "-id")[: page_size + 1])
+    more = len(cases) > page_size
+    cases = cases[:page_size]
+    return CasePage(
+        cases=cases,
+        next_cursor=encode_cursor(cases[-1]) if more else "",
+        count_label="" if position is not None else count_label(rows),
+        filters=filters,
+    )
+
+
+def count_label(rows: QuerySet[Case]) -> str:
+    """Exact below COUNT_LIMIT, "1000+" above: counting a million rows per page view is waste."""
+    found = rows.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+    return f"{COUNT_LIMIT}+" if found > COUNT_LIMIT else str(found)
+
+
+# --- queues and badges ----------------------------------------------------------------------------
+
+
+@dataclass
+class WaitingCounts:
+    escalated: int = 0
+    overdue: int = 0
+    callback: int = 0
+    new: int = 0
+    notifications: int = 0
+
+
+def waiting_counts(user: Any) -> WaitingCounts:
+    """What waits for the user: two small queries, whatever the data size (status index)."""
+    if not can(user, "view"):
+        return WaitingCounts()
+    today = timezone.localdate()
+    statuses = [Status.ESCALATED, Status.CALLBACK, Status.NEW]
+    counts = (
+        cases_for(user)
+        .filter(status__in=statuses)
+        .aggregate(
+            escalated=Count("pk", filter=Q(status=Status.ESCALATED)),
+            overdue=Count("pk", filter=Q(status=Status.ESCALATED, ward_due_on__lt=today)),
+            callback=Count("pk", filter=Q(status=Status.CALLBACK)),
+            new=Count("pk", filter=Q(status=Status.NEW)),
+        )
+    )
+    unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return WaitingCounts(notifications=unread, **{k: v or 0 for k, v in counts.items()})
+
+
+@dataclass
+class QueueRow:
+    case: Case
+    waited_business_days: int
+    overdue: bool
+
+
+def queue(user: Any, status: str, *, limit: int = 200) -> list[QueueRow]:
+    """The oldest first: the ward's 区確認待ち and the contractor's 折り返し待ち."""
+    rows = cases_for(user).filter(status=status).select_related("category", "assignee")
+    order = ["escalated_at", "id"] if status == Status.ESCALATED else ["updated_at", "id"]
+    today = timezone.localdate()
+    result = []
+    for case in rows.order_by(*order)[:limit]:
+        since = case.escalated_at if status == Status.ESCALATED else case.ward_answered_at or case.updated_at
+        waited = business_days_between(timezone.localdate(since), today) if since else 0
+        overdue = bool(status == Status.ESCALATED and case.ward_due_on and case.ward_due_on < today)
+        result.append(QueueRow(case=case, waited_business_days=waited, overdue=overdue))
+    return result
+
+
+def is_overdue(case: Case, today: datetime.date | None = None) -> bool:
+    today = today or timezone.localdate()
+    return case.status == Status.ESCALATED and case.ward_due_on is not None and case.ward_due_on < today
+
+
+def categories_for(program_ids: list[int]) -> list[Category]:
+    return list(
+        Category.objects.filter(program_id__in=program_ids, is_active=True).order_by("program", "order")
+    )
+
+
+def assignees_for(user: Any) -> QuerySet[Any]:
+    from django.contrib.auth import get_user_model
+
+    from madoguchi.programs.scoping import programs_for
+
+    return (
+        get_user_model()
+        .objects.filter(
+            programs__in=programs_for(user, "view"),
+            is_active=True,
+            role__in=[Role.OPERATOR, Role.SUPERVISOR, Role.WARD_STAFF, Role.WARD_MANAGER],
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+# --- standard answers -----------------------------------------------------------------------------
+
+
+def standard_answers(
+    user: Any, *, program_id: int, category_id: int | None, text: str
+) -> list[StandardAnswer]:
+    rows = restrict(StandardAnswer.objects.filter(is_current=True, is_active=True), user, "view").filter(
+        program_id=program_id
+    )
+    if category_id:
+        rows = rows.filter(Q(category_id=category_id) | Q(category__isnull=True))
+    key = search_key(text).strip()
+    if key:
+        rows = rows.filter(search_text__contains=key)
+    return list(rows.select_related("category").order_by("category__order", "title")[:20])
+
+
+def database_is_postgres() -> bool:
+    return connection.vendor == "postgresql"
