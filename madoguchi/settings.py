@@ -7,6 +7,7 @@ on the transport-security settings.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "madoguchi.audit.middleware.AuditDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -215,6 +217,22 @@ LOGGING = {
     },
 }
 DEFAULT_EXCEPTION_REPORTER_FILTER = "madoguchi.core.logging.RedactingExceptionReporterFilter"
+
+# The audit trail (docs/audit.md). Events older than the retention period may be purged (R-23:
+# at least a year, and through any investigation); the chain head is exported daily to a file
+# outside the database. The access review flags a user who opened more than N households in
+# an hour and access outside business hours; per-program overrides as JSON, keyed by program
+# code: {"code": {"households_per_hour": 80, "hours": "07:00-22:00", "weekdays_only": false}}.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400)
+AUDIT_HEADS_DIR = Path(env_str("AUDIT_HEADS_DIR") or VAR_DIR / "audit-heads")
+AUDIT_REVIEW_HOUSEHOLDS_PER_HOUR = env_int("AUDIT_REVIEW_HOUSEHOLDS_PER_HOUR", 60)
+AUDIT_REVIEW_HOURS = env_str("AUDIT_REVIEW_HOURS", "08:00-20:00") or "08:00-20:00"
+AUDIT_REVIEW_WEEKDAYS_ONLY = env_bool("AUDIT_REVIEW_WEEKDAYS_ONLY", True)
+AUDIT_REVIEW_LOCKOUTS_PER_HOUR = env_int("AUDIT_REVIEW_LOCKOUTS_PER_HOUR", 5)
+try:
+    AUDIT_REVIEW_PROGRAMS: dict[str, dict[str, object]] = json.loads(env_str("AUDIT_REVIEW_PROGRAMS") or "{}")
+except ValueError as exc:
+    raise ConfigError("AUDIT_REVIEW_PROGRAMS must be a JSON object keyed by program code") from exc
 
 # The demo shifts its program's recording period to include today (printed by seed-demo).
 DEMO_MODE = env_bool("MADOGUCHI_DEMO", False)

@@ -1,9 +1,20 @@
-"""The audit trail: one append-only table of events that never holds a personal value."""
+"""The audit trail: one append-only, hash-chained table of events that never holds a personal value.
+
+Each event carries `seq` (gapless, 1, 2, 3, ...), `prev_hash` (the previous event's `hash`)
+and `hash` = SHA-256 over a canonical serialisation of its own fields and `prev_hash`
+(`madoguchi.audit.chain`). The single `ChainHead` row holds the last seq and hash; writers
+lock it in their transaction, so the chain neither forks nor leaves a gap. Before and after
+values of a change live in `AuditChange`, a separate table only the ward manager's screens
+read; the event carries a digest of them so the change table is tamper-evident too.
+"""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+# The `prev_hash` of event 1: 64 zeros.
+GENESIS_HASH = "0" * 64
 
 
 class Action(models.TextChoices):
@@ -12,6 +23,7 @@ class Action(models.TextChoices):
     IDENTIFY = "identify", _("本人特定")
     CREATE = "create", _("作成")
     UPDATE = "update", _("更新")
+    DELETE = "delete", _("削除")
     EXPORT = "export", _("出力")
     PRINT = "print", _("印刷")
     IMPORT = "import", _("取込")
@@ -24,6 +36,7 @@ class Action(models.TextChoices):
     PERMISSION_DENIED = "denied", _("権限なし")
     ADDRESS_REFUSED = "address_refused", _("接続元拒否")
     ROLE_CHANGE = "role_change", _("権限変更")
+    ACCOUNT_CHANGE = "account_change", _("アカウント変更")
     ALLOWLIST_CHANGE = "allowlist_change", _("許可アドレス変更")
     SETTINGS_CHANGE = "settings_change", _("設定変更")
 
@@ -35,8 +48,10 @@ class Outcome(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    at = models.DateTimeField(db_index=True)
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True)
+    # A snapshot of who the actor was at the time: accounts change, the trail must not.
     actor_username = models.CharField(max_length=150, blank=True)
     actor_name = models.CharField(max_length=100, blank=True)
     actor_organisation = models.CharField(max_length=200, blank=True)
@@ -48,20 +63,35 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=50, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
-    # Names of fields used or changed, counts: never the values themselves.
+    # Names of fields used or changed, counts, ids, hashes: never the values themselves
+    # (checked by `madoguchi.audit.details.check_details`).
     details = models.JSONField(default=dict, blank=True)
+    # SHA-256 of the AuditChange's before/after, so that table is covered by the chain.
+    change_digest = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
-        ordering = ["id"]
+        ordering = ["seq"]
+        # Every screen lists newest first by (at, seq) with keyset pagination; each index ends
+        # in (at, seq) so a filtered page is an index range scan, never a sort of the table.
         indexes = [
+            # the unfiltered newest-first list and time-range filters
+            models.Index(fields=["at", "seq"], name="audit_at_seq"),
             # "what did this user see between D1 and D2" (the incident drill)
-            models.Index(fields=["actor_id", "at"], name="audit_actor_at"),
+            models.Index(fields=["actor_id", "at", "seq"], name="audit_actor_at_seq"),
             # "who saw this household / case"
-            models.Index(fields=["object_type", "object_id", "at"], name="audit_object_at"),
+            models.Index(fields=["object_type", "object_id", "at", "seq"], name="audit_object_at_seq"),
+            # "every export this month", "every lockout"
+            models.Index(fields=["action", "at", "seq"], name="audit_action_at_seq"),
+            # "what came from this address"
+            models.Index(fields=["client_ip", "at", "seq"], name="audit_ip_at_seq"),
+            # a ward's events: the scope filter of the screens
+            models.Index(fields=["program_id", "at", "seq"], name="audit_program_at_seq"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
 
 
 class AuditChange(models.Model):
@@ -73,3 +103,13 @@ class AuditChange(models.Model):
 
     def __str__(self) -> str:
         return f"change of event {self.event_id}"
+
+
+class ChainHead(models.Model):
+    """The one row (id 1) holding the chain's last seq and hash; writers lock it (no fork, no gap)."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"head #{self.seq} {self.hash[:12]}"

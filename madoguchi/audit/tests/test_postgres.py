@@ -1,0 +1,95 @@
+"""What only PostgreSQL can show: the append-only trigger and 50 writers racing for the head."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import DatabaseError, connection, connections, transaction
+
+from madoguchi.audit.models import Action, AuditChange, AuditEvent
+from madoguchi.audit.services import purge, record
+from madoguchi.audit.verify import verify_chain
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only (CI runs it)")
+
+
+@pytest.mark.django_db
+class AppendOnlyTriggerTests:
+    def test_it_refuses_update_of_an_event(self, world):
+        record(action=Action.VIEW, actor=world.operator, object_id=1)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AuditEvent.objects.filter(seq=1).update(object_id="2")
+        assert AuditEvent.objects.get(seq=1).object_id == "1"
+
+    def test_it_refuses_delete_of_an_event_and_of_a_change(self, world):
+        record(action=Action.UPDATE, actor=world.operator, before={"a": "x"}, after={"a": "y"})
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AuditChange.objects.all().delete()
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("DELETE FROM audit_auditevent")
+        assert AuditEvent.objects.count() == 1 and AuditChange.objects.count() == 1
+
+    def test_the_purge_switch_allows_delete_but_never_update(self, world):
+        record(action=Action.VIEW, actor=world.operator, object_id=1)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL madoguchi.audit_purge = 'on'")
+            AuditEvent.objects.filter(seq=1).update(object_id="2")
+        # The switch is local to the purge's transaction: outside it, DELETE is refused again.
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AuditEvent.objects.filter(seq=1).delete()
+
+    def test_the_purge_itself_gets_through(self, world, settings, monkeypatch):
+        import datetime
+
+        from django.utils import timezone
+
+        settings.AUDIT_RETENTION_DAYS = 365
+        monkeypatch.setattr(timezone, "now", lambda: datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
+        record(action=Action.VIEW, actor=world.operator, object_id=1)
+        monkeypatch.undo()
+        result = purge(before=datetime.date(2024, 6, 1))
+        assert result.count == 1
+        assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+class ConcurrentWritersTests:
+    def test_fifty_writers_leave_no_gap_and_no_fork(self, world):
+        writers, per_writer = 50, 4
+        start = threading.Barrier(writers)
+        errors: list[BaseException] = []
+
+        def write(number: int) -> None:
+            try:
+                start.wait()
+                for index in range(per_writer):
+                    with transaction.atomic():
+                        record(
+                            action=Action.VIEW,
+                            actor=None,
+                            object_type="household",
+                            object_id=number * 100 + index,
+                        )
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=write, args=(number,)) for number in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, writers * per_writer + 1))
+        report = verify_chain()
+        assert report.ok, report.problem
+        prevs = list(AuditEvent.objects.values_list("prev_hash", flat=True))
+        assert len(set(prevs)) == len(prevs)  # no two events claim the same predecessor: no fork
