@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from madoguchi.lib import jpost
 from madoguchi.lib.hyphens import HYPHEN_LIKES
@@ -81,10 +81,12 @@ class AddressParts:
 def _canonical(value: str) -> str:
     value = unicodedata.normalize("NFKC", value)
     value = fold_variants(value)
-    out: list[str] = []
-    for ch in value:  # 々 repeats the previous character
-        out.append(out[-1] if ch in "々〻" and out else ch)
-    value = _KE_BETWEEN_KANJI.sub("", "".join(out))
+    if "々" in value or "〻" in value:
+        out: list[str] = []
+        for ch in value:  # 々 repeats the previous character
+            out.append(out[-1] if ch in "々〻" and out else ch)
+        value = "".join(out)
+    value = _KE_BETWEEN_KANJI.sub("", value)
     return _DASH_AFTER_NUMBER.sub("-", value).strip()
 
 
@@ -115,6 +117,8 @@ def _take_city(text: str, prefecture: str) -> tuple[str, str, str]:
         city = _fallback_city(text)
         return prefecture, city, text[len(city) :]
     for end in range(min(len(text) - 1, 12), 1, -1):
+        if text[end - 1] not in "市区町村":  # every municipality name ends with one of them
+            continue
         candidates = index.get(text[:end])
         if not candidates or _BLOCK_START.match(text[end:]) or not text[end:].strip():
             continue
@@ -196,6 +200,11 @@ def split_address(value: str, *, city_hint: str | None = None) -> AddressParts:
     ``city_hint`` (``東京都世田谷区``) names the municipality to assume when the address
     leaves it out, so a town written in kana can still be resolved.
     """
+    return _split_address(value, city_hint)
+
+
+@lru_cache(maxsize=4096)  # a household's rows repeat the same address one after another
+def _split_address(value: str, city_hint: str | None) -> AddressParts:
     text = _POSTAL_PREFIX.sub("", _canonical(value))
     prefecture = next((name for name in PREFECTURES if text.startswith(name)), "")
     text = text[len(prefecture) :].lstrip()

@@ -19,9 +19,18 @@ from dataclasses import dataclass
 
 from madoguchi.lib.errors import InputError
 from madoguchi.lib.hyphens import unify_hyphens
-from madoguchi.lib.numerals import replace_kanji_numbers
+from madoguchi.lib.numerals import kanji_number, replace_kanji_numbers
 
-__all__ = ["ERAS", "Era", "format_date_ja", "format_wareki", "parse_birth_date", "parse_date", "to_wareki"]
+__all__ = [  # kanji_number is re-exported: it lived here first
+    "ERAS",
+    "Era",
+    "format_date_ja",
+    "format_wareki",
+    "kanji_number",
+    "parse_birth_date",
+    "parse_date",
+    "to_wareki",
+]
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,28 @@ class HyphenTests:
     def test_numeric_hyphens_leave_long_vowels_after_kana(self) -> None:
         assert unify_numeric_hyphens("3ー14ーグリーンヒル") == "3-14-グリーンヒル"
         assert unify_numeric_hyphens("３－－１") == "３-１"
+
+
+class PhonenumbersAgreementTests:
+    """The shortcuts in phone.py must give exactly what phonenumbers gives."""
+
+    @given(st.from_regex(r"0[1-9][0-9]{8,9}", fullmatch=True))
+    def test_a_national_number_is_judged_and_formatted_as_phonenumbers_does(self, digits: str) -> None:
+        import phonenumbers
+
+        parsed = phonenumbers.parse(digits, "JP")
+        if phonenumbers.is_valid_number(parsed):
+            expected = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+            assert normalize_phone(digits) == expected
+        else:
+            with pytest.raises(InputError):
+                normalize_phone(digits)
+
+    @given(st.sampled_from(["050", "070", "080", "090"]), st.from_regex(r"[0-9]{8}", fullmatch=True))
+    def test_mobile_and_ip_phone_numbers_agree_with_phonenumbers(self, prefix: str, rest: str) -> None:
+        import phonenumbers
+
+        parsed = phonenumbers.parse(prefix + rest, "JP")
+        if phonenumbers.is_valid_number(parsed):
+            expected = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+            assert normalize_phone(prefix + rest) == expected
