@@ -228,6 +228,18 @@ class TimelineEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.pk}"
 
+    @property
+    def css_kind(self) -> str:
+        """The timeline style (docs/design.md): note, response, escalation, answer, status."""
+        return {
+            self.Kind.WARD_ANSWER: "answer",
+            self.Kind.ESCALATION: "escalation",
+            self.Kind.RESPONSE: "response",
+            self.Kind.STATUS_CHANGE: "status",
+            self.Kind.ASSIGNMENT: "status",
+            self.Kind.CREATED: "status",
+        }.get(self.Kind(self.kind), "note")
+
 
 class StandardAnswer(models.Model):
     """A ward-approved answer (回答例). Each edit is a new row with the same `key`."""

@@ -102,8 +102,13 @@ class EscalationRoundTripTests:
 
         services.escalate(case=case, actor=world.operator, question="確認", expected_version=case.version)
         client.force_login(world.ward_staff)
-        page = client.get(reverse("cases:list")).content.decode()
-        assert re.search(r"区確認待ち</a>\s*<span class=\"badge\">1</span>", page)
+        response = client.get(reverse("cases:list"))
+        badges = {item["label"]: item["badge"] for item in response.context["nav_items"]}
+        assert badges["区確認待ち"] == 1
+        assert re.search(r"区確認待ち\s*<span class=\"count-badge\">1<", response.content.decode())
+        client.force_login(world.operator)
+        badges = {item["label"]: item["badge"] for item in client.get("/cases/").context["nav_items"]}
+        assert "区確認待ち" not in badges and not badges["折り返し待ち"]
 
     def test_every_case_view_is_audited(self, client, world):
         case = make_case(world.program, world.operator)

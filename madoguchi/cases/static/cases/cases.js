@@ -1,41 +1,16 @@
-// Case screens: keyboard shortcuts (data-shortcut), the standard-answer search, and the
-// identified household's earlier cases on the call screen. No inline script (CSP).
+// Case screens: Ctrl+Enter saves, "insert" copies a standard answer into the response, and
+// the call screen shows the identified household's earlier cases. Alt shortcuts are
+// handled by madoguchi.js (data-shortcut). No inline script (CSP).
 (function () {
   "use strict";
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
-
-  function keyName(event) {
-    var parts = [];
-    if (event.ctrlKey || event.metaKey) parts.push("Ctrl");
-    if (event.altKey) parts.push("Alt");
-    if (event.shiftKey) parts.push("Shift");
-    var key = event.key === "Enter" ? "Enter" : (event.code && event.code.indexOf("Key") === 0 ? event.code.slice(3) : event.key);
-    parts.push(key.length === 1 ? key.toUpperCase() : key);
-    return parts.join("+");
-  }
-
   document.addEventListener("keydown", function (event) {
-    var name = keyName(event);
-    if (name === "Ctrl+Enter") {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       var form = event.target && event.target.form;
-      if (form) {
+      if (form && form.requestSubmit) {
         event.preventDefault();
         form.requestSubmit();
       }
-      return;
-    }
-    var target = document.querySelector('[data-shortcut-target="' + name + '"] textarea, [data-shortcut-target="' + name + '"] input');
-    var element = target || document.querySelector('[data-shortcut="' + name + '"]');
-    if (!element) return;
-    event.preventDefault();
-    if (element.tagName === "BUTTON" && !target) {
-      element.click();
-    } else {
-      element.focus();
     }
   });
 
@@ -43,59 +18,30 @@
     return document.querySelector('#case-form textarea[name="response"], #case-edit-form textarea[name="response"]');
   }
 
-  function searchAnswers() {
-    var box = document.querySelector("[data-answer-search-url]");
-    var results = document.getElementById("answer-results");
-    if (!box || !results) return;
-    var body = new URLSearchParams();
-    body.set("q", document.getElementById("answer-q").value);
-    var category = document.querySelector('#case-form select[name="category"], #case-edit-form select[name="category"]');
-    if (category && category.value) body.set("category", category.value);
-    fetch(box.getAttribute("data-answer-search-url"), {
-      method: "POST",
-      headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded" },
-      body: body.toString(),
-      credentials: "same-origin"
-    }).then(function (response) {
-      return response.ok ? response.text() : "";
-    }).then(function (html) {
-      results.innerHTML = html;
-    });
-  }
-
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-insert-answer]") : null;
-    if (button) {
-      var field = responseField();
-      if (field) {
-        var text = button.getAttribute("data-insert-answer");
-        field.value = field.value ? field.value + "\n" + text : text;
-        field.focus();
-      }
-      return;
-    }
-    if (event.target.id === "answer-search-button") searchAnswers();
+    if (!button) return;
+    var field = responseField();
+    if (!field) return;
+    var text = button.getAttribute("data-insert-answer");
+    field.value = field.value ? field.value + "\n" + text : text;
+    field.focus();
+    if (window.Madoguchi && window.Madoguchi.announce) window.Madoguchi.announce("回答例を挿入しました");
   });
 
-  document.addEventListener("keydown", function (event) {
-    if (event.target && event.target.id === "answer-q" && event.key === "Enter") {
-      event.preventDefault();
-      searchAnswers();
-    }
-  });
-
-  // The identify panel fills input[name=household][form=case-form]; show that household's
-  // earlier cases when it changes (a caller who calls again is recognised).
+  // The identify panel fills input[name=household][form=case-form]; when it changes, show
+  // that household's earlier cases (a caller who calls again is recognised).
   var earlier = document.getElementById("earlier-cases");
-  var lastHousehold = "";
+  if (!earlier) return;
+  var lastHousehold = null;
   function refreshEarlier() {
     var input = document.querySelector('input[name="household"][form="case-form"]');
-    if (!earlier || !input) return;
-    var value = input.value;
+    var value = input ? input.value : "";
     if (value === lastHousehold) return;
+    var first = lastHousehold === null;
     lastHousehold = value;
     if (!value) {
-      earlier.innerHTML = "";
+      if (!first) earlier.innerHTML = "";
       return;
     }
     var url = earlier.getAttribute("data-earlier-url").replace("00000000-0000-0000-0000-000000000000", encodeURIComponent(value));
@@ -105,11 +51,9 @@
       earlier.innerHTML = html;
     });
   }
-  if (earlier) {
-    document.addEventListener("change", refreshEarlier);
-    document.addEventListener("input", refreshEarlier);
-    document.addEventListener("identify:confirmed", refreshEarlier);
-    new MutationObserver(refreshEarlier).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["value"] });
-    window.setInterval(refreshEarlier, 1000);
-  }
+  document.addEventListener("change", refreshEarlier);
+  document.addEventListener("htmx:afterSettle", refreshEarlier);
+  document.addEventListener("identify:confirmed", refreshEarlier);
+  window.setInterval(refreshEarlier, 1500);
+  refreshEarlier();
 })();
