@@ -84,7 +84,9 @@ class ImportReport:
         stored = [problem.as_dict() for problem in self.problems]
         if self.problem_count > len(self.problems):
             more = self.problem_count - len(self.problems)
-            stored.append({"row": None, "column": "", "reason": _("ほかに %(n)d 件の問題があります。") % {"n": more}})
+            stored.append(
+                {"row": None, "column": "", "reason": _("ほかに %(n)d 件の問題があります。") % {"n": more}}
+            )
         return stored
 
 
@@ -108,7 +110,9 @@ def _import_row(report: ImportReport, program: Program, user: Any, status: str) 
     )
 
 
-def _audit(target_import: TargetListImport, user: Any, report: ImportReport, outcome: str = Outcome.OK) -> None:
+def _audit(
+    target_import: TargetListImport, user: Any, report: ImportReport, outcome: str = Outcome.OK
+) -> None:
     record(
         action=Action.IMPORT,
         actor=user,
@@ -214,7 +218,9 @@ def _apply(
         with transaction.atomic():
             Program.objects.select_for_update().filter(pk=program.pk).first()
             if latest_version(program) != plan.base_version:
-                raise StaleListError(_("確認の後に別の版が取り込まれました。もう一度ファイルを確認してください。"))
+                raise StaleListError(
+                    _("確認の後に別の版が取り込まれました。もう一度ファイルを確認してください。")
+                )
             attempt.version = (plan.base_version or 0) + 1
             attempt.status = Status.APPLIED
             attempt.save(update_fields=["version", "status"])
@@ -228,7 +234,9 @@ def _apply(
         attempt.version = None
         attempt.finished_at = timezone.now()
         reason = (
-            str(error) if isinstance(error, StaleListError) else _("取込中にエラーが発生したため、何も反映していません。")
+            str(error)
+            if isinstance(error, StaleListError)
+            else _("取込中にエラーが発生したため、何も反映していません。")
         )
         attempt.problems = [{"row": None, "column": "", "reason": reason}]
         attempt.save(update_fields=["status", "version", "finished_at", "problems"])

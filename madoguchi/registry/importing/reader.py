@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime
 import hashlib
+import io
 import os
 import sqlite3
 import tempfile
@@ -180,33 +181,48 @@ class ReadResult:
 
 
 def sniff(path: Path, facts: FileFacts, progress: Progress) -> None:
-    """Hash the bytes and name the encoding; `InputError` (with `.line`) when refused."""
+    """Hash the bytes and name the encoding; `InputError` (with `.line`) when refused.
+
+    The hash covers the whole file even when it is refused, so the refusal is recorded
+    against the file it was.
+    """
     digest = hashlib.sha256()
     sniffer = EncodingSniffer()
     facts.size_bytes = path.stat().st_size
     progress.phase("文字コードの確認", facts.size_bytes)
+    refusal: InputError | None = None
     with path.open("rb") as raw:
         head = raw.read(4096)
         raw.seek(0)
-        sniffer.start(head)
+        try:
+            sniffer.start(head)
+        except InputError as error:
+            refusal = error
         line_number = 0
         while True:
             line = raw.readline(MAX_LINE_BYTES + 1)
             if not line:
                 break
-            line_number += 1
-            if len(line) > MAX_LINE_BYTES:
-                raise InputError(
-                    f"1行が長すぎます（{MAX_LINE_BYTES:,}バイトを超えています）。"
-                    "項目の長さの上限を超える値があります。",
-                    code="line_too_long",
-                    line=line_number,
-                )
             digest.update(line)
-            sniffer.feed(line)
             progress.advance(len(line))
-    facts.encoding = sniffer.result()
+            if refusal is not None:
+                continue
+            line_number += 1
+            try:
+                if len(line) > MAX_LINE_BYTES:
+                    raise InputError(
+                        f"1行が長すぎます（{MAX_LINE_BYTES:,}バイトを超えています）。"
+                        "項目の長さの上限を超える値があります。",
+                        code="line_too_long",
+                        line=line_number,
+                    )
+                sniffer.feed(line)
+            except InputError as error:
+                refusal = error
     facts.sha256 = digest.hexdigest()
+    if refusal is not None:
+        raise refusal
+    facts.encoding = sniffer.result()
 
 
 def _header(
@@ -233,7 +249,9 @@ def _header(
             continue
         if not program.approves(column.item):
             problems.add(
-                1, name, "この事業で記録を承認されていない項目です（不要な列であれば、明示して除外してください）。"
+                1,
+                name,
+                "この事業で記録を承認されていない項目です（不要な列であれば、明示して除外してください）。",
             )
             continue
         if name in index:
@@ -345,7 +363,7 @@ def read_file(
     households: dict[str, tuple[int, int]] = {}
 
     progress.phase("行の確認", facts.size_bytes)
-    with path.open(encoding=facts.encoding, errors="strict", newline="") as handle:
+    with path.open("rb") as raw, io.TextIOWrapper(raw, encoding=facts.encoding, newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = next(reader)
@@ -373,11 +391,13 @@ def read_file(
             except StopIteration:
                 break
             except csv.Error:
-                problems.add(row_no + 1, "", "CSV として読めない行です（引用符 \" の対応を確かめてください）。")
+                problems.add(
+                    row_no + 1, "", 'CSV として読めない行です（引用符 " の対応を確かめてください）。'
+                )
                 break
             row_no += 1
             if row_no % 1000 == 0:
-                position = handle.buffer.tell() if hasattr(handle, "buffer") else 0
+                position = raw.tell()
                 progress.advance(max(0, position - read_bytes))
                 read_bytes = max(read_bytes, position)
             if not any(cell.strip(" \u3000\t") for cell in record):
@@ -442,4 +462,3 @@ def read_file(
     if result.row_count == 0 and not problems:
         problems.add(None, "", "児童の行がありません。")
     return result
-

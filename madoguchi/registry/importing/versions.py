@@ -108,7 +108,9 @@ def staged_households(staging: Staging, problems: Problems | None = None) -> Ite
             child = (row[3], row[4], row[5])
             if child in seen:
                 if problems is not None:
-                    problems.add(row[0], "児童氏名", "同じ世帯に同じ児童（氏名・生年月日）の行が2つあります。")
+                    problems.add(
+                        row[0], "児童氏名", "同じ世帯に同じ児童（氏名・生年月日）の行が2つあります。"
+                    )
                 continue
             seen.add(child)
             children.append(child)

@@ -53,14 +53,17 @@ def format_rows(rows: list[int], limit: int = 50) -> str:
 def describe(report: ImportReport) -> list[str]:
     """The preview as lines of text: counts, row numbers, column names, reasons. No values."""
     lines = [
-        f"ファイル: {report.file_name}（{report.size_bytes:,} バイト、文字コード {report.encoding or '不明'}）",
+        f"ファイル: {report.file_name}"
+        f"（{report.size_bytes:,} バイト、文字コード {report.encoding or '不明'}）",
         f"SHA-256: {report.sha256}",
         f"行数: {report.row_count:,}  世帯数: {report.household_count:,}",
-        f"追加: {report.added:,}  変更: {report.changed:,}  削除: {report.removed:,}  変更なし: {report.unchanged:,}",
+        f"追加: {report.added:,}  変更: {report.changed:,}  削除: {report.removed:,}"
+        f"  変更なし: {report.unchanged:,}",
     ]
     if report.changed_columns:
         lines.append(
-            "変更された項目: " + "、".join(f"{name} {count:,}世帯" for name, count in report.changed_columns.items())
+            "変更された項目: "
+            + "、".join(f"{name} {count:,}世帯" for name, count in report.changed_columns.items())
         )
     if report.dropped_columns:
         lines.append("除外した列: " + "、".join(report.dropped_columns))
