@@ -184,9 +184,10 @@ def _take_block(text: str) -> tuple[str, str]:
 
 def _split_building(rest: str) -> tuple[str, str]:
     words = rest.split()
-    if len(words) > 1 and _ROOM.fullmatch(words[-1]):
+    last = _ROOM.fullmatch(words[-1]) if len(words) > 1 else None
+    if last:
         # "上北沢荘第2 1206号室": the space tells the room from a number in the name
-        return "".join(words[:-1]).lstrip("-"), _ROOM.fullmatch(words[-1]).group(1)  # type: ignore[union-attr]
+        return "".join(words[:-1]).lstrip("-"), last.group(1)
     rest = "".join(words).lstrip("-")
     match = _ROOM.search(rest)
     if not match:

@@ -141,7 +141,7 @@ def name_key(value: str) -> str:
     value = _SELECTORS.sub("", value)
     value = fold_variants(value)
     value = _expand_iteration_mark(value)
-    value = hiragana_to_katakana(value).casefold()
+    value = _HYPHEN_AFTER_KANA.sub("ー", hiragana_to_katakana(value)).casefold()
     return _SPACES_AND_DOTS.sub("", value)
 
 

@@ -164,6 +164,9 @@ class NameKeyTests:
     def test_hiragana_half_width_and_full_width_katakana_share_a_key(self) -> None:
         assert name_key("さとう はなこ") == name_key("ｻﾄｳ ﾊﾅｺ") == name_key("サトウ　ハナコ")
 
+    def test_a_dash_typed_in_a_katakana_name_is_a_long_vowel(self) -> None:
+        assert name_key("ユ－キ") == name_key("ユーキ") == name_key("ゆーき")
+
     def test_latin_names_are_case_and_width_insensitive(self) -> None:
         assert name_key("Ｓｍｉｔｈ Anna") == name_key("smith anna")
 
