@@ -5,3 +5,9 @@ class RegistryConfig(AppConfig):
     name = "madoguchi.registry"
     label = "registry"
     verbose_name = "Target list"
+
+    def ready(self) -> None:
+        from madoguchi.core.navigation import register
+        from madoguchi.registry import navigation
+
+        register(navigation.provider)
