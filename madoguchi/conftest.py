@@ -115,6 +115,21 @@ def world(db: Any) -> World:
     return build_world()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty per-process cache (allowlists, login throttles); on a
+    shared cache such as Redis only the allowlist is dropped."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from madoguchi.accounts import allowlist
+
+    cache = caches["default"]
+    if isinstance(cache, LocMemCache):
+        cache.clear()
+    cache.delete(allowlist.CACHE_KEY)
+
+
 @pytest.fixture
 def canary_logs() -> Iterator[CanaryLog]:
     """Captures all log output of the test; fails it if a canary personal value was logged."""

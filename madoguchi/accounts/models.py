@@ -23,6 +23,8 @@ class Organisation(models.Model):
     name = models.CharField(_("名称"), max_length=200)
     kind = models.CharField(_("種別"), max_length=20, choices=Kind.choices)
     is_active = models.BooleanField(_("有効"), default=True)
+    # The ward manager's kill switch (R-40, T-OP-08): nobody of this organisation may log in.
+    access_suspended = models.BooleanField(_("利用停止中"), default=False)
 
     class Meta:
         verbose_name = _("組織")

@@ -28,7 +28,7 @@ PENDING_USER = "mdg_pending_user"
 PENDING_AT = "mdg_pending_at"
 PENDING_NEXT = "mdg_pending_next"
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "madoguchi.accounts.backends.StaffBackend"
 
 
 def complete_login(request: HttpRequest, user: User, device: Any) -> None:

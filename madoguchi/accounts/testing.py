@@ -26,6 +26,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from madoguchi.accounts import allowlist
 from madoguchi.accounts.models import AllowedNetwork, Organisation, User
 from madoguchi.accounts.sessions import complete_login, session_store
 
@@ -38,6 +39,7 @@ def allow_loopback(organisation: Organisation) -> None:
         AllowedNetwork.objects.get_or_create(
             organisation=organisation, network=network, defaults={"note": "テスト用ループバック"}
         )
+    allowlist.invalidate()
 
 
 def totp_device(user: User) -> TOTPDevice:
@@ -79,6 +81,7 @@ def login(client: Any, user: User) -> None:
 
 def browser_login(page: Any, live_server_url: str, user: User, *, password: str = PERSONA_PASSWORD) -> None:
     """Log in through the real screens: password step, then the TOTP code."""
+    totp_device(user)  # an enrolled persona: the second step asks for its code
     page.goto(f"{live_server_url}{reverse('accounts:login')}")
     page.fill("#id_username", user.username)
     page.fill("#id_password", password)

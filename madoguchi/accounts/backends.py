@@ -1,0 +1,24 @@
+"""Password checking for staff: Django's model backend, narrowed to people who may work today."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+
+
+class StaffBackend(ModelBackend):
+    """Refuses users who are disabled, outside their roster dates (R-08), or whose organisation is
+    inactive or cut off by the ward manager's kill switch (R-40).
+
+    `get_user` goes through the same check, so such a user's open sessions stop working at
+    their next request, whatever the session engine.
+    """
+
+    def user_can_authenticate(self, user: Any) -> bool:
+        if not super().user_can_authenticate(user):
+            return False
+        if hasattr(user, "is_within_validity") and not user.is_within_validity():
+            return False
+        organisation = getattr(user, "organisation", None)
+        return organisation is None or (organisation.is_active and not organisation.access_suspended)
