@@ -256,13 +256,6 @@ def _may_manage_accounts(user: Any) -> bool:
 
 def _require_account_screens(request: HttpRequest) -> None:
     if not _may_manage_accounts(request.user):
-        record(
-            action=Action.PERMISSION_DENIED,
-            actor=request.user,
-            outcome=Outcome.DENIED,
-            object_type="screen",
-            object_id="accounts:users",
-        )
         raise PermissionDenied
 
 
@@ -367,13 +360,6 @@ def contractor_access(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def allowlist_view(request: HttpRequest) -> HttpResponse:
     if getattr(request.user, "role", None) != Role.WARD_MANAGER:
-        record(
-            action=Action.PERMISSION_DENIED,
-            actor=request.user,
-            outcome=Outcome.DENIED,
-            object_type="screen",
-            object_id="accounts:allowlist",
-        )
         raise PermissionDenied
     form = NetworkForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():

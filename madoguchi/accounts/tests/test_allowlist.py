@@ -19,7 +19,7 @@ class AllowlistTests:
         response = client.get("/accounts/login/")
         assert response.status_code == 403
         body = response.content.decode()
-        assert "このアドレスからは利用できません" in body
+        assert "この接続元からは利用できません" in body
         assert response.wsgi_request.request_id in body
         assert AuditEvent.objects.filter(action=Action.ADDRESS_REFUSED, client_ip=REFUSED).count() == 1
 

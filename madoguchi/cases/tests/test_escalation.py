@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from madoguchi.accounts.testing import login
 from madoguchi.audit.models import AuditEvent
 from madoguchi.cases.models import Case, Notification, Status, TimelineEntry
 from madoguchi.cases.testing import make_case, seed_categories
@@ -23,7 +24,7 @@ class EscalationRoundTripTests:
         world.operator.email = "op@example.jp"
         world.operator.save()
         categories = seed_categories(world.program)
-        client.force_login(world.operator)
+        login(client, world.operator)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
                 reverse("cases:new"),
@@ -52,7 +53,7 @@ class EscalationRoundTripTests:
         for personal in ("試験", "花子", "1234", "090", "上の子", "2019"):
             assert personal not in message.subject + message.body
 
-        client.force_login(world.ward_staff)
+        login(client, world.ward_staff)
         queue = client.get(reverse("cases:queue", args=["escalated"]))
         assert case.receipt_number in queue.content.decode()
         page = client.get(reverse("cases:detail", args=[case.public_id]))
@@ -70,7 +71,7 @@ class EscalationRoundTripTests:
         assert answer.author_organisation == world.ward.name
         assert mail.outbox[-1].to == ["op@example.jp"]
 
-        client.force_login(world.operator)
+        login(client, world.operator)
         page = client.get(reverse("cases:detail", args=[case.public_id])).content.decode()
         assert "対象外です。案内文書2を送付してください。" in page
         response = client.post(
@@ -86,10 +87,10 @@ class EscalationRoundTripTests:
 
     def test_the_contractor_cannot_answer_and_the_ward_cannot_escalate(self, client, world):
         case = make_case(world.program, world.operator)
-        client.force_login(world.operator)
+        login(client, world.operator)
         response = client.post(reverse("cases:answer", args=[case.public_id]), {"body": "x", "version": 1})
         assert response.status_code == 403
-        client.force_login(world.ward_staff)
+        login(client, world.ward_staff)
         response = client.post(
             reverse("cases:escalate", args=[case.public_id]), {"question": "x", "version": 1}
         )
@@ -101,18 +102,18 @@ class EscalationRoundTripTests:
         from madoguchi.cases import services
 
         services.escalate(case=case, actor=world.operator, question="確認", expected_version=case.version)
-        client.force_login(world.ward_staff)
+        login(client, world.ward_staff)
         response = client.get(reverse("cases:list"))
         badges = {item["label"]: item["badge"] for item in response.context["nav_items"]}
         assert badges["区確認待ち"] == 1
         assert re.search(r"区確認待ち\s*<span class=\"count-badge\">1<", response.content.decode())
-        client.force_login(world.operator)
+        login(client, world.operator)
         badges = {item["label"]: item["badge"] for item in client.get("/cases/").context["nav_items"]}
         assert "区確認待ち" not in badges and not badges["折り返し待ち"]
 
     def test_every_case_view_is_audited(self, client, world):
         case = make_case(world.program, world.operator)
-        client.force_login(world.ward_staff)
+        login(client, world.ward_staff)
         client.get(reverse("cases:detail", args=[case.public_id]))
         event = AuditEvent.objects.filter(
             action="view", object_type="case", object_id=str(case.public_id)

@@ -12,7 +12,7 @@ class HealthTests:
         assert len(response["X-Request-ID"]) == 16
         assert "no-store" in response["Cache-Control"]
 
-    def test_the_home_page_asks_for_a_login(self, db):
+    def test_the_home_page_asks_for_a_login(self, world):
         response = Client().get("/")
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
