@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "madoguchi.programs",
     "madoguchi.registry",
     "madoguchi.cases",
+    "madoguchi.public",
     "madoguchi.demo",
 ]
 
@@ -223,6 +224,11 @@ if PRODUCTION:
 # Number of reverse proxies in front of the app whose X-Forwarded-For entries we trust,
 # counted from the right. 0: the socket address is the client address.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# The public inquiry form: submissions per client address per window (seconds), counted in
+# the cache (Redis when REDIS_URL is set, so every app process shares the count).
+PUBLIC_FORM_RATE_LIMIT = env_int("PUBLIC_FORM_RATE_LIMIT", 5)
+PUBLIC_FORM_RATE_WINDOW = env_int("PUBLIC_FORM_RATE_WINDOW", 600)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "madoguchi@localhost")

@@ -5,6 +5,8 @@ urlpatterns = [
     path("accounts/", include("madoguchi.accounts.urls")),
     path("registry/", include("madoguchi.registry.urls")),
     path("cases/", include("madoguchi.cases.urls")),
+    path("inquiry/", include("madoguchi.public.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 handler400 = "madoguchi.core.views.bad_request"
