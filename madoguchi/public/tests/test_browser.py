@@ -1,0 +1,193 @@
+"""The whole public form in Chromium at phone width, keyboard only, with axe-core on every step.
+
+axe-core comes from the `axe-playwright-python` package (it bundles axe.min.js); it runs the
+WCAG 2.0/2.1 A and AA rules, the level JIS X 8341-3:2016 AA asks for.
+
+Set MADOGUCHI_SCREENSHOTS=docs/screenshots to also save each step at phone and desktop width
+(the images linked from docs/public-form.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from madoguchi.cases.models import Case, Category
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+SHOTS = os.environ.get("MADOGUCHI_SCREENSHOTS", "")
+
+
+def check_page(page: Any, step: str, csp: list[str] | None = None) -> None:
+    """No axe violation, no horizontal scroll at this width and at 200% zoom (half the width)."""
+    before = len(csp) if csp is not None else 0
+    results = Axe().run(page, options=AXE_OPTIONS)
+    if csp is not None:
+        # axe itself applies inline styles while it measures contrast: not the app's doing.
+        del csp[before:]
+    assert results.violations_count == 0, f"{step}: {results.generate_report()}"
+    size = page.viewport_size
+    for width in (size["width"], 640, 320):
+        page.set_viewport_size({"width": width, "height": size["height"]})
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{step}: horizontal scroll of {overflow}px at {width}px"
+    page.set_viewport_size(size)
+    if SHOTS:
+        shoot(page, step)
+
+
+def shoot(page: Any, step: str) -> None:
+    size = page.viewport_size
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(viewport)
+        path = Path(SHOTS) / f"public-{step}-{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        height = min(page.evaluate("document.documentElement.scrollHeight"), 2400)
+        page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": viewport["width"], "height": height})
+    page.set_viewport_size(size)
+
+
+def tab_to(page: Any, selector: str, limit: int = 60) -> None:
+    """Press Tab until the element matching `selector` has the focus (keyboard only)."""
+    for _ in range(limit):
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} was never reached with Tab")
+
+
+def watch_csp(page: Any) -> list[str]:
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return problems
+
+
+class PublicFormBrowserTests:
+    def test_a_resident_completes_the_form_with_the_keyboard_at_phone_width(self, live_server, page, world):
+        Category.objects.create(program=world.program, name="申請について", order=1)
+        Category.objects.create(program=world.program, name="支給日について", order=2)
+        csp = watch_csp(page)
+        page.set_viewport_size(PHONE)
+        page.goto(f"{live_server.url}/inquiry/{world.program.code}/")
+        check_page(page, "1-form", csp)
+
+        # Send it empty first: the error summary takes the focus and names every field.
+        tab_to(page, "form.form button[type=submit]")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".error-summary")
+        assert page.evaluate("document.activeElement.id") == "error-summary"
+        check_page(page, "2-errors", csp)
+
+        # Follow the first error link to its field, then fill everything with the keyboard.
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "id_guardian_name"
+        page.keyboard.type("𠮷田 花子")
+        tab_to(page, "#id_guardian_kana")
+        page.keyboard.type("よしだ はなこ")
+        tab_to(page, "#id_child_name")
+        page.keyboard.type("𠮷田 太郎")
+        tab_to(page, "#id_child_dob")
+        page.keyboard.type("2020-05-03")
+        assert page.text_content("#id_child_dob_era") == "和暦: 令和2年5月3日"
+        tab_to(page, "#id_phone")
+        page.keyboard.type("090-1234-5678")
+        tab_to(page, "#id_email")
+        page.keyboard.type("hanako@example.jp")
+        tab_to(page, "#id_category")
+        page.keyboard.press("ArrowDown")
+        tab_to(page, "#id_message")
+        page.keyboard.type("申請書が届いていません。\n確認をお願いします。")
+        tab_to(page, "#id_consent")
+        page.keyboard.press("Space")
+        tab_to(page, "form.form button[type=submit]")
+        page.keyboard.press("Enter")
+
+        page.wait_for_url("**/confirm/")
+        body = page.text_content("main")
+        assert "𠮷田 花子" in body and "ヨシダ ハナコ" in body and "2020年5月3日（令和2年）" in body
+        check_page(page, "3-confirm", csp)
+
+        # Back to edit keeps everything typed.
+        tab_to(page, "a.button--secondary")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#id_guardian_name")
+        assert page.input_value("#id_guardian_name") == "𠮷田 花子"
+        assert page.input_value("#id_message") == "申請書が届いていません。\n確認をお願いします。"
+        assert page.is_checked("#id_consent")
+        tab_to(page, "form.form button[type=submit]")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/confirm/")
+
+        tab_to(page, "form.form button[type=submit]")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/done/**")
+        case = Case.objects.get()
+        assert page.text_content("#receipt-number") == case.receipt_number
+        assert case.caller_name == "𠮷田 花子"
+        assert case.child_dob == datetime.date(2020, 5, 3)
+        check_page(page, "4-done", csp)
+
+        # A reload of the completion page shows the same number and creates nothing.
+        page.reload()
+        assert page.text_content("#receipt-number") == case.receipt_number
+        assert Case.objects.count() == 1
+        assert csp == []
+
+    def test_a_double_click_on_send_makes_one_case(self, live_server, page, world):
+        page.set_viewport_size(PHONE)
+        page.goto(f"{live_server.url}/inquiry/{world.program.code}/")
+        page.fill("#id_guardian_name", "試験 花子")
+        page.fill("#id_guardian_kana", "シケン ハナコ")
+        page.fill("#id_child_name", "試験 太郎")
+        page.fill("#id_child_dob", "R2.5.3")
+        assert page.text_content("#id_child_dob_era") == "西暦: 2020年5月3日"
+        page.fill("#id_phone", "03-1234-5678")
+        page.fill("#id_message", "二度押しの確認")
+        page.check("#id_consent")
+        page.click("form.form button[type=submit]")
+        page.wait_for_url("**/confirm/")
+        page.dblclick("form.form button[type=submit]")
+        page.wait_for_url("**/done/**")
+        assert Case.objects.count() == 1
+        assert page.text_content("#receipt-number") == Case.objects.get().receipt_number
+
+    def test_the_closed_notice_and_the_english_page_pass_axe(self, live_server, page, world):
+        csp = watch_csp(page)
+        page.set_viewport_size(PHONE)
+        page.goto(f"{live_server.url}/inquiry/")
+        check_page(page, "0-choose", csp)
+
+        # The language switch: English second, same form.
+        page.goto(f"{live_server.url}/inquiry/{world.program.code}/")
+        page.click(".language-switch button[value=en]")
+        page.wait_for_selector("html[lang=en]")
+        assert "Purpose of use" in page.text_content("main")
+        check_page(page, "1-form-en", csp)
+        page.click(".language-switch button[value=ja]")
+        page.wait_for_selector("html[lang=ja]")
+
+        today = datetime.date.today()
+        world.program.recording_start = today - datetime.timedelta(days=60)
+        world.program.recording_end = today - datetime.timedelta(days=1)
+        world.program.save()
+        page.goto(f"{live_server.url}/inquiry/{world.program.code}/")
+        assert "受付期間外" in page.text_content("main")
+        assert page.query_selector("textarea") is None
+        check_page(page, "5-closed", csp)
+        assert csp == []
