@@ -50,7 +50,7 @@ class FlowTests:
         assert case.household is None and case.created_by is None
         page = client.get(done_url).content.decode()
         assert case.receipt_number in page
-        assert "𠮷田" not in page and "090" not in page
+        assert "𠮷田" not in page and "090-1234" not in page
 
     def test_the_confirmation_shows_what_will_be_sent_and_nothing_is_sent_yet(self, world):
         client = Client()
@@ -125,7 +125,7 @@ class FlowTests:
         message = mail.outbox[0]
         assert message.to == ["hanako@example.jp"]
         assert case.receipt_number in message.subject and case.receipt_number in message.body
-        for personal in ("𠮷田", "花子", "シケン", "090", "2020", "申請書"):
+        for personal in ("𠮷田", "花子", "シケン", "090-1234", "令和", "申請書"):
             assert personal not in message.subject + message.body
 
     def test_no_mail_is_sent_without_an_email_address(self, world):
@@ -347,5 +347,5 @@ class AbuseTests:
         client = Client()
         token = start(client, world.program)
         response = send(client, world.program, token)
-        for value in ("試験", "090", "hanako", "2020"):
+        for value in ("試験", "090-1234", "hanako", "2020-05", "令和"):
             assert value not in response["Location"]
