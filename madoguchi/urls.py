@@ -6,7 +6,9 @@ urlpatterns = [
     path("registry/", include("madoguchi.registry.urls")),
     path("cases/", include("madoguchi.cases.urls")),
     path("inquiry/", include("madoguchi.public.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch lives under the public prefix: residents reach it from anywhere,
+    # while everything else outside /inquiry/ is behind the staff allowlist.
+    path("inquiry/i18n/", include("django.conf.urls.i18n")),
 ]
 
 handler400 = "madoguchi.core.views.bad_request"

@@ -349,3 +349,23 @@ class AbuseTests:
         response = send(client, world.program, token)
         for value in ("試験", "090-1234", "hanako", "2020-05", "令和"):
             assert value not in response["Location"]
+
+
+@pytest.mark.django_db
+class ReachTests:
+    """Anyone on the internet reaches the form: no staff allowlist, no login."""
+
+    def test_the_form_answers_an_address_on_no_allowlist(self, world):
+        client = Client(REMOTE_ADDR="203.0.113.5")
+        assert client.get(f"/inquiry/{world.program.code}/").status_code == 200
+        token = start(client, world.program)
+        assert send(client, world.program, token).status_code == 302
+
+    def test_the_language_switch_works_from_any_address_and_the_form_turns_english(self, world):
+        client = Client(REMOTE_ADDR="203.0.113.5")
+        form_url = f"/inquiry/{world.program.code}/"
+        response = client.post("/inquiry/i18n/setlang/", {"language": "en", "next": form_url})
+        assert response.status_code == 302 and response["Location"] == form_url
+        page = client.get(form_url).content.decode()
+        assert '<html lang="en">' in page
+        assert "Child&#x27;s date of birth" in page and "Purpose of use of personal information" in page
