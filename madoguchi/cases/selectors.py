@@ -211,7 +211,7 @@ def queue(user: Any, status: str, *, limit: int = 200) -> list[QueueRow]:
     result = []
     for case in rows.order_by(*order)[:limit]:
         since = case.escalated_at if status == Status.ESCALATED else case.ward_answered_at or case.updated_at
-        waited = business_days_between(timezone.localdate(since), today) if since else 0
+        waited = business_days_between(timezone.localtime(since).date(), today) if since else 0
         overdue = bool(status == Status.ESCALATED and case.ward_due_on and case.ward_due_on < today)
         result.append(QueueRow(case=case, waited_business_days=waited, overdue=overdue))
     return result

@@ -36,6 +36,9 @@ from madoguchi.cases.models import (
     TimelineEntry,
     Verification,
 )
+from madoguchi.lib.email import normalize_email
+from madoguchi.lib.errors import InputError
+from madoguchi.lib.phone import normalize_phone
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import programs_for
 from madoguchi.registry.models import Guardian, Household
@@ -128,32 +131,23 @@ def search_key(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower()
 
 
-_DASHES = "-‐‑‒–—―−ーｰ－"
-
-
 def normalise_phone(value: str) -> str:
-    """A callback number as digits and hyphens (full-width digits and dash variants folded)."""
-    text = unicodedata.normalize("NFKC", value or "").strip()
-    if not text:
+    """The callback number in canonical notation ("" stays ""); a field error otherwise."""
+    if not (value or "").strip():
         return ""
-    for dash in _DASHES:
-        text = text.replace(dash, "-")
-    text = text.replace(" ", "").replace("(", "-").replace(")", "-")
-    if text.startswith("+81"):
-        text = "0" + text[3:].lstrip("-")
-    digits = text.replace("-", "")
-    if not digits.isdigit() or not 10 <= len(digits) <= 11 or not digits.startswith("0"):
-        raise ValidationError({"contact_phone": _("電話番号の形式が正しくありません。")})
-    parts = [part for part in text.split("-") if part]
-    return "-".join(parts) if len(parts) > 1 else digits
+    try:
+        return normalize_phone(value)
+    except InputError as error:
+        raise ValidationError({"contact_phone": error.message}) from error
 
 
 def normalise_email(value: str) -> str:
-    text = unicodedata.normalize("NFKC", value or "").strip()
-    if not text:
+    if not (value or "").strip():
         return ""
-    local, _sep, domain = text.rpartition("@")
-    return f"{local}@{domain.lower()}" if local else text
+    try:
+        return normalize_email(value)
+    except InputError as error:
+        raise ValidationError({"contact_email": error.message}) from error
 
 
 def _actor_snapshot(actor: Any) -> dict[str, Any]:

@@ -1,0 +1,247 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from madoguchi.accounts.testing import login
+from madoguchi.audit.models import AuditEvent
+from madoguchi.cases import services
+from madoguchi.cases.models import Case, SavedSearch, Status, TimelineEntry
+from madoguchi.cases.testing import make_case, seed_categories
+
+
+def post_urls(case):
+    entry = TimelineEntry.objects.filter(case=case).first()
+    return [
+        (
+            reverse("cases:edit", args=[case.public_id]),
+            {"inquiry": "x", "channel": "phone", "version": case.version},
+        ),
+        (reverse("cases:note", args=[case.public_id]), {"body": "x", "kind": "call_note"}),
+        (reverse("cases:correct", args=[case.public_id, entry.pk]), {"body": "x"}),
+        (reverse("cases:transition", args=[case.public_id]), {"to": "closed", "version": case.version}),
+        (reverse("cases:escalate", args=[case.public_id]), {"question": "x", "version": case.version}),
+        (reverse("cases:assign", args=[case.public_id]), {"assignee": "", "version": case.version}),
+    ]
+
+
+@pytest.mark.django_db
+class ScopeTests:
+    def test_another_programs_case_answers_404_for_get_and_post(self, client, world):
+        case = make_case(world.program, world.operator)
+        login(client, world.other_program_operator)
+        assert client.get(reverse("cases:detail", args=[case.public_id])).status_code == 404
+        for url, data in post_urls(case):
+            assert client.post(url, data).status_code == 404, url
+        case.refresh_from_db()
+        assert case.version == 1 and case.status == Status.NEW
+        assert TimelineEntry.objects.filter(case=case).count() == 1
+
+    def test_the_list_shows_only_the_users_programs(self, client, world):
+        mine = make_case(world.program, world.operator)
+        theirs = make_case(world.other_program, world.other_program_operator)
+        login(client, world.operator)
+        page = client.get(reverse("cases:list")).content.decode()
+        assert mine.receipt_number in page
+        assert theirs.receipt_number not in page
+
+    def test_a_household_of_another_program_is_refused_on_the_call_screen(self, client, world):
+        from madoguchi.registry.models import Household, TargetListImport
+
+        imp = TargetListImport.objects.create(
+            program=world.other_program, file_name="x.csv", sha256="0", status="applied"
+        )
+        household = Household.objects.create(
+            program=world.other_program,
+            number="1",
+            address="どこか",
+            address_key="どこか",
+            content_hash="0",
+            first_import=imp,
+            last_import=imp,
+        )
+        login(client, world.operator)
+        response = client.post(
+            reverse("cases:new"),
+            {
+                "channel": "phone",
+                "caller_relation": "guardian",
+                "inquiry": "問い合わせ",
+                "priority": "normal",
+                "then": "in_progress",
+                "household": str(household.public_id),
+            },
+        )
+        assert response.status_code == 400
+        assert not Case.objects.exists()
+
+    def test_extra_fields_in_a_post_are_never_bound(self, client, world):
+        case = make_case(world.program, world.operator)
+        login(client, world.operator)
+        client.post(
+            reverse("cases:edit", args=[case.public_id]),
+            {
+                "channel": "phone",
+                "caller_relation": "guardian",
+                "inquiry": "変更後",
+                "priority": "normal",
+                "version": case.version,
+                "program": world.other_program.pk,
+                "status": "closed",
+                "created_by": world.ward_manager.pk,
+                "receipt_number": "X-1",
+                "assignee": world.ward_staff.pk,
+            },
+        )
+        case.refresh_from_db()
+        assert case.inquiry == "変更後"
+        assert case.program == world.program and case.status == Status.NEW
+        assert case.created_by == world.operator and case.receipt_number == "KJ-000001"
+        assert case.assignee is None and case.version == 2
+
+
+@pytest.mark.django_db
+class ConflictTests:
+    def test_the_second_save_is_refused_and_both_texts_are_shown(self, client, world):
+        case = make_case(world.program, world.operator, inquiry="最初の内容")
+        base = {
+            "channel": "phone",
+            "caller_relation": "guardian",
+            "priority": "normal",
+            "version": case.version,
+        }
+        login(client, world.operator)
+        first = client.post(
+            reverse("cases:edit", args=[case.public_id]), {**base, "inquiry": "オペレーターの入力"}
+        )
+        assert first.status_code == 302
+        login(client, world.supervisor)
+        second = client.post(
+            reverse("cases:edit", args=[case.public_id]), {**base, "inquiry": "監督者の入力"}
+        )
+        assert second.status_code == 409
+        page = second.content.decode()
+        assert "オペレーターの入力" in page and "監督者の入力" in page
+        case.refresh_from_db()
+        assert case.inquiry == "オペレーターの入力"
+        assert AuditEvent.objects.filter(object_id=str(case.public_id), outcome="failed").exists()
+        # Saving again from the conflict page (current version) keeps the supervisor's text.
+        retry = client.post(
+            reverse("cases:edit", args=[case.public_id]),
+            {**base, "version": case.version, "inquiry": "監督者の入力"},
+        )
+        assert retry.status_code == 302
+        case.refresh_from_db()
+        assert case.inquiry == "監督者の入力" and case.version == 3
+
+    def test_two_tabs_double_submitting_the_same_edit_bump_the_version_once(self, world):
+        case = make_case(world.program, world.operator)
+        services.update_case(
+            case=case, actor=world.operator, expected_version=1, changes={"response": "案内済"}
+        )
+        services.update_case(
+            case=case, actor=world.operator, expected_version=2, changes={"response": "案内済"}
+        )
+        case.refresh_from_db()
+        assert case.version == 2
+
+
+@pytest.mark.django_db
+class SearchTests:
+    def search(self, client, text, **filters):
+        response = client.post(reverse("cases:list"), {"text": text, **filters})
+        assert response.status_code == 302
+        location = response["Location"]
+        assert text not in location and "search=" in location
+        return client.get(location).content.decode()
+
+    def test_it_finds_japanese_substrings_in_inquiry_response_and_timeline(self, client, world):
+        delivery = make_case(world.program, world.operator, inquiry="カタログの配送が遅れているとのこと")
+        answered = make_case(
+            world.program, world.operator, inquiry="質問", response="返品は着払いで受け付けます"
+        )
+        noted = make_case(world.program, world.operator, inquiry="別件")
+        services.add_note(case=noted, actor=world.operator, body="電子レンジの不具合について折り返し")
+        other = make_case(world.other_program, world.other_program_operator, inquiry="配送が遅れている")
+        login(client, world.operator)
+        page = self.search(client, "配送")
+        assert delivery.receipt_number in page and answered.receipt_number not in page
+        assert other.receipt_number not in page
+        assert answered.receipt_number in self.search(client, "着払い")
+        page = self.search(client, "レンジの不具合")
+        assert noted.receipt_number in page and delivery.receipt_number not in page
+
+    def test_it_finds_a_receipt_number_typed_in_full_width(self, client, world):
+        case = make_case(world.program, world.operator)
+        login(client, world.operator)
+        assert case.receipt_number in self.search(client, "ＫＪ－０００００１")
+
+    def test_half_width_kana_and_full_width_letters_match(self, client, world):
+        case = make_case(world.program, world.operator, inquiry="ﾌﾟﾘﾝﾀｰ用のＡＢＣ用紙")
+        login(client, world.operator)
+        assert case.receipt_number in self.search(client, "プリンター")
+        assert case.receipt_number in self.search(client, "abc")
+
+    def test_a_saved_search_belongs_to_its_user(self, client, world):
+        login(client, world.operator)
+        client.post(reverse("cases:list"), {"text": "配送"})
+        saved = SavedSearch.objects.get()
+        login(client, world.supervisor)
+        assert client.get(reverse("cases:list") + f"?search={saved.public_id}").status_code == 404
+
+    def test_the_filters_combine(self, client, world):
+        categories = seed_categories(world.program)
+        a = make_case(world.program, world.operator, category=categories["配送・到着"])
+        b = make_case(world.program, world.operator, category=categories["その他"])
+        services.escalate(case=b, actor=world.operator, question="確認", expected_version=b.version)
+        login(client, world.operator)
+        page = client.get(reverse("cases:list"), {"category": categories["配送・到着"].pk}).content.decode()
+        assert a.receipt_number in page and b.receipt_number not in page
+        page = client.get(reverse("cases:list"), {"escalated": "on"}).content.decode()
+        assert b.receipt_number in page and a.receipt_number not in page
+        page = client.get(reverse("cases:list"), {"status": "new"}).content.decode()
+        assert a.receipt_number in page and b.receipt_number not in page
+
+    def test_the_list_pages_by_keyset(self, client, world):
+        now = datetime.datetime(2026, 1, 5, 10, tzinfo=datetime.UTC)
+        cases = [
+            make_case(world.program, world.operator, received_at=now + datetime.timedelta(minutes=i))
+            for i in range(55)
+        ]
+        login(client, world.operator)
+        first = client.get(reverse("cases:list"))
+        assert first.context["page"].cases[0] == cases[-1]
+        cursor = first.context["page"].next_cursor
+        second = client.get(reverse("cases:list"), {"after": cursor})
+        assert [c.pk for c in second.context["page"].cases] == [c.pk for c in reversed(cases[:5])]
+
+
+@pytest.mark.django_db
+class QueryCountTests:
+    def count(self, client, url):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries)
+
+    def test_the_list_queue_and_case_page_use_a_fixed_number_of_queries(self, client, world):
+        categories = seed_categories(world.program)
+        first = make_case(world.program, world.operator, category=categories["その他"])
+        services.escalate(case=first, actor=world.operator, question="確認", expected_version=first.version)
+        login(client, world.ward_staff)
+        list_url = reverse("cases:list")
+        queue_url = reverse("cases:queue", args=["escalated"])
+        detail_url = reverse("cases:detail", args=[first.public_id])
+        small = [self.count(client, url) for url in (list_url, queue_url, detail_url)]
+        for _ in range(29):
+            case = make_case(world.program, world.operator, category=categories["その他"])
+            services.escalate(case=case, actor=world.operator, question="確認", expected_version=case.version)
+            services.add_note(case=first, actor=world.operator, body="追記")
+            services.assign(
+                case=case, actor=world.supervisor, assignee=world.operator, expected_version=case.version
+            )
+        large = [self.count(client, url) for url in (list_url, queue_url, detail_url)]
+        assert large == small
+        assert max(large) <= 25
