@@ -9,6 +9,7 @@ urlpatterns = [
     # The language switch lives under the public prefix: residents reach it from anywhere,
     # while everything else outside /inquiry/ is behind the staff allowlist.
     path("inquiry/i18n/", include("django.conf.urls.i18n")),
+    path("audit/", include("madoguchi.audit.urls")),
 ]
 
 handler400 = "madoguchi.core.views.bad_request"

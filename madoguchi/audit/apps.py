@@ -5,3 +5,9 @@ class AuditConfig(AppConfig):
     name = "madoguchi.audit"
     label = "audit"
     verbose_name = "Audit"
+
+    def ready(self) -> None:
+        from madoguchi.audit import navigation
+        from madoguchi.core.navigation import register
+
+        register(navigation.provider)
