@@ -13,7 +13,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -150,12 +149,13 @@ class InquiryForm(forms.Form):
         help_text=_("入力すると、受付番号をメールでお送りします。例: hanako@example.jp"),
         widget=forms.TextInput(attrs={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"}),
     )
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.none(),
+    # A plain choice over the categories read once in __init__: the same rows serve the
+    # options and the validation (a ModelChoiceField reads them twice, through a cursor).
+    category = forms.ChoiceField(
         required=False,
         label=_("お問い合わせの種類"),
         help_text=_("わからないときは「わからない・その他」のままで構いません。"),
-        empty_label=_("わからない・その他"),
+        error_messages={"invalid_choice": _("一覧の中から選んでください。")},
     )
     message = ResidentTextField(
         limit=MESSAGE_LIMIT,
@@ -176,13 +176,18 @@ class InquiryForm(forms.Form):
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.program = program
+        self.categories: dict[str, Category] = {str(c.pk): c for c in categories_for(program)}
         category = self.fields["category"]
-        assert isinstance(category, forms.ModelChoiceField)
-        queryset: QuerySet[Any] = categories_for(program)
-        category.queryset = queryset
+        assert isinstance(category, forms.ChoiceField)
+        category.choices = [("", _("わからない・その他"))] + [
+            (key, item.name) for key, item in self.categories.items()
+        ]
         for name, field in self.fields.items():
             if field.required and not isinstance(field, forms.BooleanField):
                 field.error_messages["required"] = _REQUIRED.get(name, _("入力してください。"))
+
+    def clean_category(self) -> Category | None:
+        return self.categories.get(self.cleaned_data.get("category") or "")
 
     def clean_child_dob(self) -> datetime.date | None:
         raw: str = self.cleaned_data["child_dob"]
