@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	mkdir -p var/static
 	MADOGUCHI_DEMO=1 $(BIN)/madoguchi migrate --noinput
-	MADOGUCHI_DEMO=1 $(BIN)/madoguchi seed-demo
+	MADOGUCHI_DEMO=1 $(BIN)/madoguchi seed-demo --targets $(DEMO_TARGETS)
 	@echo "Madoguchi: http://127.0.0.1:$(PORT)/  (health: http://127.0.0.1:$(PORT)/healthz)"
 	MADOGUCHI_DEMO=1 $(BIN)/gunicorn madoguchi.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
 		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss' --access-logfile -

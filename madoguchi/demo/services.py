@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import datetime
 import secrets
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +20,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from madoguchi.accounts.models import AllowedNetwork, Organisation, Role, User
 from madoguchi.cases.services import ensure_default_categories
 from madoguchi.programs.models import Program
+from madoguchi.registry.demo_data import Window, write_csv
+from madoguchi.registry.services import ImportReport, import_target_list
 
 DEMO_PROGRAM_CODE = "setagaya-kaji-2023"
 REAL_RECORDING_START = datetime.date(2023, 2, 3)
@@ -124,3 +128,19 @@ def seed_demo(*, shift_to_today: bool = True) -> DemoResult:
         secret = base64.b32encode(device.bin_key).decode("ascii")
         logins.append(DemoLogin(username, password, str(role.label), organisations[org_code].name, secret))
     return DemoResult(program=program, logins=logins, shifted=shifted)
+
+
+def seed_targets(*, program: Program, households: int, seed: int = 2023) -> ImportReport:
+    """Generate and import a synthetic target list of `households` households.
+
+    The same count and seed give the same file, so a second run imports nothing new
+    (status UNCHANGED). The import is recorded as done by the demo ward officer.
+    """
+    window = Window(
+        start=program.child_dob_from or Window.start, end=program.child_dob_to or Window.end
+    )
+    user = User.objects.filter(username="ward").first()
+    with tempfile.TemporaryDirectory(prefix="mdg-demo-") as directory:
+        path = Path(directory) / f"demo-targets-{households}-{seed}.csv"
+        write_csv(path, households=households, seed=seed, window=window)
+        return import_target_list(program=program, path=path, file_name=path.name, user=user)

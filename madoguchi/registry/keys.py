@@ -90,28 +90,61 @@ def address_keys(value: str) -> tuple[str, str]:
     return parts.key, parts.town_block
 
 
+def household_keys(address: str) -> tuple[str, str]:
+    """(address_key, address_block_key), cut to their columns' lengths."""
+    address_key, block_key = address_keys(address)
+    return address_key[:300], block_key[:200]
+
+
+def guardian_keys(name: str, kana: str, phone: str, email: str) -> tuple[str, str, str, str, str, str, str]:
+    """(name_key, family_name_key, kana_key, kana_loose_key, family_kana_loose_key,
+    phone_digits, email_key): the import writes these without building model instances."""
+    return (
+        name_key(name)[:100],
+        family_name_key(name)[:60],
+        kana_key(kana)[:100],
+        kana_loose_key(kana)[:100],
+        family_kana_loose_key(kana)[:60],
+        phone_digits(phone)[:15],
+        email_key(email)[:254],
+    )
+
+
+def child_keys(name: str, kana: str) -> tuple[str, str, str, str, str]:
+    """(name_key, given_name_key, kana_key, kana_loose_key, given_kana_loose_key)."""
+    return (
+        name_key(name)[:100],
+        given_name_key(name)[:60],
+        kana_key(kana)[:100],
+        kana_loose_key(kana)[:100],
+        given_kana_loose_key(kana)[:60],
+    )
+
+
 def fill_household_keys(household: Household) -> Household:
-    household.address_key, household.address_block_key = address_keys(household.address)
-    household.address_key = household.address_key[:300]
-    household.address_block_key = household.address_block_key[:200]
+    household.address_key, household.address_block_key = household_keys(household.address)
     return household
 
 
 def fill_guardian_keys(guardian: Guardian) -> Guardian:
-    guardian.name_key = name_key(guardian.name)
-    guardian.family_name_key = family_name_key(guardian.name)
-    guardian.kana_key = kana_key(guardian.kana)
-    guardian.kana_loose_key = kana_loose_key(guardian.kana)
-    guardian.family_kana_loose_key = family_kana_loose_key(guardian.kana)
-    guardian.phone_digits = phone_digits(guardian.phone)
-    guardian.email_key = email_key(guardian.email)
+    (
+        guardian.name_key,
+        guardian.family_name_key,
+        guardian.kana_key,
+        guardian.kana_loose_key,
+        guardian.family_kana_loose_key,
+        guardian.phone_digits,
+        guardian.email_key,
+    ) = guardian_keys(guardian.name, guardian.kana, guardian.phone, guardian.email)
     return guardian
 
 
 def fill_child_keys(child: Child) -> Child:
-    child.name_key = name_key(child.name)
-    child.given_name_key = given_name_key(child.name)
-    child.kana_key = kana_key(child.kana)
-    child.kana_loose_key = kana_loose_key(child.kana)
-    child.given_kana_loose_key = given_kana_loose_key(child.kana)
+    (
+        child.name_key,
+        child.given_name_key,
+        child.kana_key,
+        child.kana_loose_key,
+        child.given_kana_loose_key,
+    ) = child_keys(child.name, child.kana)
     return child

@@ -57,9 +57,25 @@ def check_length(value: str, column: Column) -> None:
         raise InputError(f"{column.max_length}文字を超えています。", code="max_length")
 
 
+# Anything lib.text.clean_name would remove or refuse: zero-width, C0/C1 controls, bidi
+# controls, surrogates. A value without any (nearly all of them) only needs its ends trimmed.
+_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_TRIM = " \u3000\u00a0"
+
+
+def clean(value: str) -> str:
+    """`lib.text.clean_name`, with a fast path for the common value that holds nothing to clean."""
+    if _SUSPECT.search(value) is None:
+        return value.strip(_TRIM)
+    return lib_text.clean_name(value)
+
+
 def household_number(value: str) -> str:
     # An identifier, not a name: stored in its NFKC form so that Ｈ１２３ and H123 are one household.
-    text = unicodedata.normalize("NFKC", lib_text.clean_name(value)).upper()
+    text = clean(value)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = text.upper()
     if not text:
         raise InputError("世帯番号がありません。", code="required")
     if not _NUMBER.fullmatch(text):
@@ -68,7 +84,7 @@ def household_number(value: str) -> str:
 
 
 def person_name(value: str) -> str:
-    name = lib_text.clean_name(value)
+    name = clean(value)
     if not name:
         raise InputError("氏名がありません。", code="required")
     return name
@@ -79,11 +95,22 @@ def kana(value: str) -> str:
     return lib_text.normalize_kana(value) if value.strip(" \u3000") else ""
 
 
+_WESTERN = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+
+
 @lru_cache(maxsize=8192)
 def birth_date(value: str) -> datetime.date:
     if not value.strip():
         raise InputError("生年月日がありません。", code="required")
-    result = lib_dates.parse_date(value)
+    result: datetime.date | None = None
+    match = _WESTERN.fullmatch(value)
+    if match:
+        try:
+            result = datetime.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            result = None  # lib explains what is wrong with it
+    if result is None:
+        result = lib_dates.parse_date(value)
     if result < _EARLIEST_DOB:
         raise InputError("生年月日が古すぎます（1900年以降の日付にしてください）。", code="too_old")
     return result
@@ -100,7 +127,7 @@ def postal_code(value: str) -> str:
 
 def address(value: str) -> str:
     # A line break typed inside the cell (Alt+Enter in Excel) separates the building: a space.
-    text = lib_text.clean_name(_LINE_BREAKS.sub(" ", value))
+    text = clean(_LINE_BREAKS.sub(" ", value) if "\n" in value or "\r" in value else value)
     if not text:
         raise InputError("住所がありません。", code="required")
     return text

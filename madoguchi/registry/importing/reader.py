@@ -321,16 +321,6 @@ class _RowChecker:
         return None if found else values
 
 
-def _cells(record: list[str], index: dict[str, int]) -> Callable[[str], str]:
-    def cell(name: str) -> str:
-        position = index.get(name)
-        if position is None or position >= len(record):
-            return ""
-        return record[position]
-
-    return cell
-
-
 def read_file(
     path: Path,
     program: Program,
@@ -383,6 +373,7 @@ def read_file(
             if not name.strip(" \u3000\t") and name.strip() not in drop
         ]
         width = len(header)
+        at = {column.name: index.get(column.name, width) for column in F.COLUMNS}
         read_bytes = 0
         row_no = 1
         while True:
@@ -409,21 +400,24 @@ def read_file(
             for position in blank_positions:
                 if position < len(record) and record[position].strip():
                     problems.add(row_no, f"{position + 1}列目", "見出しのない列に値があります。")
-            cell = _cells(record, index)
-            number = checker.value(row_no, "世帯番号", cell("世帯番号"), F.household_number)
-            c_name = checker.value(row_no, "児童氏名", cell("児童氏名"), F.person_name)
-            c_kana = checker.value(row_no, "児童氏名カナ", cell("児童氏名カナ"), F.kana)
-            c_dob = checker.dob(row_no, "児童生年月日", cell("児童生年月日"))
+            # Missing columns (optional, or a short row) read the empty sentinel at `width`.
+            if len(record) < width:
+                record.extend([""] * (width - len(record)))
+            record.append("")
+            number = checker.value(row_no, "世帯番号", record[at["世帯番号"]], F.household_number)
+            c_name = checker.value(row_no, "児童氏名", record[at["児童氏名"]], F.person_name)
+            c_kana = checker.value(row_no, "児童氏名カナ", record[at["児童氏名カナ"]], F.kana)
+            c_dob = checker.dob(row_no, "児童生年月日", record[at["児童生年月日"]])
             part = checker.household_part(
                 row_no,
                 (
-                    cell("保護者氏名"),
-                    cell("保護者氏名カナ"),
-                    cell("保護者生年月日"),
-                    cell("郵便番号"),
-                    cell("住所"),
-                    cell("電話番号"),
-                    cell("メールアドレス"),
+                    record[at["保護者氏名"]],
+                    record[at["保護者氏名カナ"]],
+                    record[at["保護者生年月日"]],
+                    record[at["郵便番号"]],
+                    record[at["住所"]],
+                    record[at["電話番号"]],
+                    record[at["メールアドレス"]],
                 ),
             )
             if number is None or c_name is None or c_kana is None or c_dob is None or part is None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from django.db import connection
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from madoguchi.programs.models import Program
@@ -43,19 +45,22 @@ class HouseholdData:
     first_row: int = 0
 
     def content_hash(self) -> str:
-        content = [
-            self.number,
-            self.postal,
-            self.address,
-            self.g_name,
-            self.g_kana,
-            self.g_dob,
-            self.phone,
-            self.email,
-            sorted(self.children, key=lambda child: (child[2], child[0], child[1])),
-        ]
-        encoded = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return hashlib.sha256(encoded).hexdigest()
+        # Unit and record separators cannot occur in a stored value (controls are refused).
+        children = sorted(self.children, key=lambda child: (child[2], child[0], child[1]))
+        content = "\x1f".join(
+            (
+                self.number,
+                self.postal,
+                self.address,
+                self.g_name,
+                self.g_kana,
+                self.g_dob,
+                self.phone,
+                self.email,
+                *("\x1e".join(child) for child in children),
+            )
+        )
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
     @classmethod
     def from_models(cls, household: Household) -> HouseholdData:
@@ -246,6 +251,86 @@ HOUSEHOLD_FIELDS = [
 ]
 
 
+class RawInsert:
+    """Multi-row INSERT of plain tuples into one model's table (both SQLite and PostgreSQL)."""
+
+    def __init__(self, model: type[Model], fields: list[str]) -> None:
+        self.model = model
+        self.fields = fields
+        self.per_statement = min(1000, 30000 // len(fields))
+
+    def insert(self, rows: list[tuple[Any, ...]], returning: str | None = None) -> list[tuple[Any, Any]]:
+        """Insert `rows`; with `returning`, [(that column's value, id)] of the inserted rows."""
+        quote = connection.ops.quote_name
+        meta = self.model._meta
+        table = quote(meta.db_table)
+        columns = ", ".join(
+            quote(cast("Field[Any, Any]", meta.get_field(name)).column) for name in self.fields
+        )
+        marks = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+        suffix = f" RETURNING {quote(returning)}, {quote('id')}" if returning else ""
+        found: list[tuple[Any, Any]] = []
+        with connection.cursor() as cursor:
+            for chunk in _chunks(rows, self.per_statement):
+                sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([marks] * len(chunk))}{suffix}"  # noqa: S608
+                cursor.execute(sql, [value for row in chunk for value in row])
+                if returning:
+                    found.extend(cursor.fetchall())
+        return found
+
+
+_HOUSEHOLD_INSERT = RawInsert(
+    Household,
+    [
+        "public_id",
+        "program",
+        "number",
+        "postal_code",
+        "address",
+        "address_key",
+        "address_block_key",
+        "content_hash",
+        "first_import",
+        "last_import",
+        "created_at",
+        "updated_at",
+    ],
+)
+_GUARDIAN_INSERT = RawInsert(
+    Guardian,
+    [
+        "household",
+        "name",
+        "kana",
+        "dob",
+        "phone",
+        "email",
+        "name_key",
+        "family_name_key",
+        "kana_key",
+        "kana_loose_key",
+        "family_kana_loose_key",
+        "phone_digits",
+        "email_key",
+    ],
+)
+_CHILD_INSERT = RawInsert(
+    Child,
+    [
+        "household",
+        "name",
+        "kana",
+        "dob",
+        "name_key",
+        "given_name_key",
+        "kana_key",
+        "kana_loose_key",
+        "given_kana_loose_key",
+    ],
+)
+_CHANGE_INSERT = RawInsert(TargetListChange, ["target_import", "household", "kind", "fields"])
+
+
 class Writer:
     """Writes a plan in batches; the caller holds the transaction."""
 
@@ -255,46 +340,77 @@ class Writer:
         self.plan = plan
         self.now = timezone.now()
         self.touched: list[int] = []
-        self.changes: list[TargetListChange] = []
+        self.changes: list[tuple[Any, ...]] = []
 
     def _change(self, household_id: int, kind: str, columns: list[str] | None = None) -> None:
-        self.changes.append(
-            TargetListChange(
-                target_import=self.target_import, household_id=household_id, kind=kind, fields=columns or []
-            )
-        )
+        fields = TargetListChange._meta.get_field("fields").get_db_prep_save(columns or [], connection)
+        self.changes.append((self.target_import.pk, household_id, str(kind), fields))
         if len(self.changes) >= BATCH:
             self._flush_changes()
 
     def _flush_changes(self) -> None:
-        TargetListChange.objects.bulk_create(self.changes, batch_size=BATCH)
+        _CHANGE_INSERT.insert(self.changes)
         self.changes = []
 
     def create(self, batch: list[HouseholdData]) -> None:
-        households = [
-            keys.fill_household_keys(
-                Household(
-                    program=self.program,
-                    number=data.number,
-                    postal_code=data.postal,
-                    address=data.address,
-                    content_hash=data.content_hash(),
-                    first_import=self.target_import,
-                    last_import=self.target_import,
+        """Insert new households with their guardian and children: a few statements a batch.
+
+        Written as multi-row INSERTs rather than `bulk_create`: building ~300,000 model
+        instances for a 100,000-row list cost more than the database work itself.
+        """
+        ops = connection.ops
+        now = ops.adapt_datetimefield_value(self.now)
+        public_id = Household._meta.get_field("public_id")
+        program_id, import_id = self.program.pk, self.target_import.pk
+        rows = []
+        for data in batch:
+            address_key, block_key = keys.household_keys(data.address)
+            rows.append(
+                (
+                    public_id.get_db_prep_save(uuid.uuid4(), connection),
+                    program_id,
+                    data.number,
+                    data.postal,
+                    data.address,
+                    address_key,
+                    block_key,
+                    data.content_hash(),
+                    import_id,
+                    import_id,
+                    now,
+                    now,
                 )
             )
-            for data in batch
-        ]
-        Household.objects.bulk_create(households, batch_size=BATCH)
-        guardians: list[Guardian] = []
-        children: list[Child] = []
-        for household, data in zip(households, batch, strict=True):
-            guardians.append(_guardian_values(Guardian(household=household), data))
-            children.extend(_new_child(household, child) for child in data.children)
-            self.touched.append(household.pk)
-            self._change(household.pk, TargetListChange.Kind.ADDED)
-        Guardian.objects.bulk_create(guardians, batch_size=BATCH)
-        Child.objects.bulk_create(children, batch_size=BATCH)
+        ids = dict(_HOUSEHOLD_INSERT.insert(rows, returning="number"))
+        guardians = []
+        children = []
+        for data in batch:
+            household_id = ids[data.number]
+            guardians.append(
+                (
+                    household_id,
+                    data.g_name,
+                    data.g_kana,
+                    ops.adapt_datefield_value(datetime.date.fromisoformat(data.g_dob)),
+                    data.phone,
+                    data.email,
+                    *keys.guardian_keys(data.g_name, data.g_kana, data.phone, data.email),
+                )
+            )
+            for name, kana, dob in data.children:
+                children.append(
+                    (
+                        household_id,
+                        name,
+                        kana,
+                        ops.adapt_datefield_value(datetime.date.fromisoformat(dob)),
+                        *keys.child_keys(name, kana),
+                    )
+                )
+            self.touched.append(household_id)
+            self._change(household_id, TargetListChange.Kind.ADDED)
+        _GUARDIAN_INSERT.insert(guardians)
+        _CHILD_INSERT.insert(children)
 
     def update(self, batch: list[tuple[int, HouseholdData, str, list[str]]]) -> None:
         """Rewrite households in place: cases point at them and at their guardian (PROTECT)."""
