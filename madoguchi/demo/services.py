@@ -136,9 +136,7 @@ def seed_targets(*, program: Program, households: int, seed: int = 2023) -> Impo
     The same count and seed give the same file, so a second run imports nothing new
     (status UNCHANGED). The import is recorded as done by the demo ward officer.
     """
-    window = Window(
-        start=program.child_dob_from or Window.start, end=program.child_dob_to or Window.end
-    )
+    window = Window(start=program.child_dob_from or Window.start, end=program.child_dob_to or Window.end)
     user = User.objects.filter(username="ward").first()
     with tempfile.TemporaryDirectory(prefix="mdg-demo-") as directory:
         path = Path(directory) / f"demo-targets-{households}-{seed}.csv"

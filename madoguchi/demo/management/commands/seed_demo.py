@@ -15,7 +15,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--targets", type=int, default=0, metavar="N", help="架空の対象者一覧を N 世帯作成して取り込む"
         )
-        parser.add_argument("--seed", type=int, default=2023, help="架空の対象者一覧の乱数の種（同じなら同じ一覧）")
+        parser.add_argument(
+            "--seed", type=int, default=2023, help="架空の対象者一覧の乱数の種（同じなら同じ一覧）"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = seed_demo(shift_to_today=not options["no_shift"])
