@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "madoguchi.registry",
     "madoguchi.cases",
     "madoguchi.public",
+    "madoguchi.identify",
     "madoguchi.demo",
 ]
 

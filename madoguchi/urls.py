@@ -10,6 +10,7 @@ urlpatterns = [
     # while everything else outside /inquiry/ is behind the staff allowlist.
     path("inquiry/i18n/", include("django.conf.urls.i18n")),
     path("audit/", include("madoguchi.audit.urls")),
+    path("identify/", include("madoguchi.identify.urls")),
 ]
 
 handler400 = "madoguchi.core.views.bad_request"

@@ -1,0 +1,221 @@
+"""Build identification's index of a program's target list from the registry.
+
+For each household still in the list: its blocking keys (IdentKey), how common each key is
+(IdentKeyStat) and its comparison profile (IdentProfile). The whole program is rebuilt at
+once: a list version is applied rarely, and a rebuild cannot leave half-old keys behind.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from madoguchi.identify.models import IdentIndexState, IdentKey, IdentKeyStat, IdentProfile
+from madoguchi.identify.normalize import (
+    PersonKeys,
+    address_block_keys,
+    email_key,
+    infer_family_split,
+    loose_key,
+    parse_address,
+    person_keys,
+    spoken_phone,
+)
+from madoguchi.registry.models import Household, TargetListImport
+
+logger = logging.getLogger(__name__)
+
+BATCH = 5000
+
+
+def person_index_keys(person: PersonKeys) -> list[str]:
+    keys: list[str] = []
+    if person.family and person.given:
+        keys += [f"f:{person.family}", f"g:{person.given}"]
+    elif person.whole:
+        keys.append(f"w:{person.whole}")
+    if person.family_kana and person.given_kana:
+        keys += [f"fk:{loose_key(person.family_kana)}", f"gk:{loose_key(person.given_kana)}"]
+    elif person.whole_kana:
+        keys.append(f"wk:{loose_key(person.whole_kana)}")
+    if person.dob:
+        keys.append(f"{'gd' if person.role == 'g' else 'cd'}:{person.dob}")
+    return keys
+
+
+def household_profile(
+    *,
+    number: str,
+    public_id: str,
+    address: str,
+    guardians: Iterable[Any],
+    children: Iterable[Any],
+) -> tuple[dict[str, Any], list[str]]:
+    """The profile (comparison forms) and the blocking keys of one household."""
+    people = [person_keys("g", g.name, g.kana, g.dob) for g in guardians]
+    people += [person_keys("c", c.name, c.kana, c.dob) for c in children]
+    infer_family_split(people)
+    addr = parse_address(address)
+    guardians = list(guardians)
+    phones = sorted({p for p in (spoken_phone(g.phone) for g in guardians) if p})
+    emails = sorted({e for e in (email_key(g.email) for g in guardians) if e})
+    keys: list[str] = []
+    for person in people:
+        keys += person_index_keys(person)
+    keys += address_block_keys(addr)
+    keys += [f"t:{p}" for p in phones] + [f"e:{e}" for e in emails]
+    unique_keys = list(dict.fromkeys(k for k in keys if len(k) <= 160))
+    profile = {
+        "no": number,
+        "pid": public_id,
+        "p": [
+            {
+                "r": p.role,
+                "f": p.family,
+                "g": p.given,
+                "w": p.whole,
+                "fk": p.family_kana,
+                "gk": p.given_kana,
+                "wk": p.whole_kana,
+                "d": p.dob,
+            }
+            for p in people
+        ],
+        "a": {
+            "t": addr.town,
+            "tk": addr.town_kana,
+            "n": addr.numbers,
+            "b": addr.building,
+            "r": addr.room,
+        },
+        "t": phones,
+        "e": emails,
+    }
+    return profile, unique_keys
+
+
+def _households(program_id: int) -> Iterator[Household]:
+    queryset = (
+        Household.objects.filter(program_id=program_id, removed_by_import__isnull=True)
+        .only("id", "number", "public_id", "address")
+        .prefetch_related("guardians", "children")
+        .order_by("id")
+    )
+    return queryset.iterator(chunk_size=2000)
+
+
+def latest_import_id(program_id: int) -> int | None:
+    return (
+        TargetListImport.objects.filter(program_id=program_id)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def _copy_rows(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """PostgreSQL COPY: a million households' keys load in a minute instead of half an hour."""
+    with connection.cursor() as cursor:
+        raw: Any = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            buffer = io.StringIO()
+            for count, row in enumerate(rows, start=1):
+                buffer.write("\t".join(_copy_value(v) for v in row) + "\n")
+                if count % BATCH == 0:
+                    copy.write(buffer.getvalue())
+                    buffer = io.StringIO()
+            copy.write(buffer.getvalue())
+
+
+def _copy_value(value: Any) -> str:
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+@transaction.atomic
+def reindex_program(program_id: int) -> int:
+    """Rebuild the whole index of one program. Returns the number of households indexed."""
+    import json
+
+    source = latest_import_id(program_id)
+    IdentKey.objects.filter(program_id=program_id).delete()
+    IdentKeyStat.objects.filter(program_id=program_id).delete()
+    IdentProfile.objects.filter(program_id=program_id).delete()
+    counts: Counter[str] = Counter()
+    profiles: list[tuple[int, dict[str, Any], list[str]]] = []
+    for household in _households(program_id):
+        profile, keys = household_profile(
+            number=household.number,
+            public_id=str(household.public_id),
+            address=household.address,
+            guardians=household.guardians.all(),
+            children=household.children.all(),
+        )
+        counts.update(keys)
+        profiles.append((household.pk, profile, keys))
+    for _pk, profile, keys in profiles:
+        profile["c"] = {key: counts[key] for key in keys}
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        _copy_rows(
+            IdentKey._meta.db_table,
+            ["program_id", "household_id", "key"],
+            ((program_id, pk, key) for pk, _p, keys in profiles for key in keys),
+        )
+        _copy_rows(
+            IdentKeyStat._meta.db_table,
+            ["program_id", "key", "count"],
+            ((program_id, key, n) for key, n in counts.items()),
+        )
+        _copy_rows(
+            IdentProfile._meta.db_table,
+            ["program_id", "household_id", "data"],
+            ((program_id, pk, json.dumps(p, ensure_ascii=False)) for pk, p, _k in profiles),
+        )
+    else:
+        IdentKey.objects.bulk_create(
+            (IdentKey(program_id=program_id, household_id=pk, key=key) for pk, _p, keys in profiles for key in keys),
+            batch_size=BATCH,
+        )
+        IdentKeyStat.objects.bulk_create(
+            (IdentKeyStat(program_id=program_id, key=key, count=n) for key, n in counts.items()),
+            batch_size=BATCH,
+        )
+        IdentProfile.objects.bulk_create(
+            (IdentProfile(program_id=program_id, household_id=pk, data=p) for pk, p, _k in profiles),
+            batch_size=BATCH,
+        )
+    IdentIndexState.objects.update_or_create(
+        program_id=program_id,
+        defaults={
+            "source_import_id": source,
+            "household_count": len(profiles),
+            "built_at": timezone.now(),
+        },
+    )
+    logger.info("identify index rebuilt", extra={"program_id": program_id, "households": len(profiles)})
+    return len(profiles)
+
+
+def ensure_index(program_id: int) -> IdentIndexState:
+    """The program's index state, rebuilding the index first when the list changed since."""
+    state = IdentIndexState.objects.filter(program_id=program_id).first()
+    source = latest_import_id(program_id)
+    if state is None or state.source_import_id != source:
+        reindex_program(program_id)
+        state = IdentIndexState.objects.get(program_id=program_id)
+    return state
+
+
+def on_list_applied(*args: Any, **kwargs: Any) -> None:
+    """Registry hook: rebuild the index of the program whose list version was applied."""
+    target = kwargs.get("target_import") or kwargs.get("program") or (args[0] if args else None)
+    program_id = getattr(target, "program_id", None) or getattr(target, "pk", None)
+    if program_id is not None:
+        reindex_program(int(program_id))

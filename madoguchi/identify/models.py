@@ -1,0 +1,103 @@
+"""Identification's own index of the target list, and the API tokens of phone systems.
+
+The index is derived data: `madoguchi.identify.indexer` rebuilds it from the registry's
+households whenever a version of the list is applied (or lazily, when it is found stale).
+Keys and profiles hold comparison forms of personal items, so they are purged with the list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.accounts.models import Organisation
+from madoguchi.programs.models import Program
+from madoguchi.registry.models import Household
+
+
+class IdentKey(models.Model):
+    """One blocking key of one household, e.g. `f:高橋` (family name) or `t:0312345678`."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=160)
+
+    class Meta:
+        indexes = [
+            # "which households of this program have key K": candidate generation; the
+            # household id is in the index so PostgreSQL answers from the index alone.
+            models.Index(fields=["program", "key", "household"], name="identkey_program_key"),
+        ]
+
+
+class IdentKeyStat(models.Model):
+    """How many households of a program have a key: weighs agreement on a common name less."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=160)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # "how common is key K in this program": one row per key.
+            models.UniqueConstraint(fields=["program", "key"], name="identkeystat_program_key"),
+        ]
+
+
+class IdentProfile(models.Model):
+    """A household's comparison forms in one row, so scoring a candidate costs one read."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    household = models.OneToOneField(Household, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField()
+
+
+class IdentIndexState(models.Model):
+    """Which version of the list the index was built from, and how many households it holds."""
+
+    program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="+")
+    source_import_id = models.BigIntegerField(null=True)
+    household_count = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField(default=timezone.now)
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256-bit random strings: a plain SHA-256 is enough, no slow hash needed.
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A phone system's credential for the screen-pop endpoint, one per organisation and use.
+
+    The token itself is shown once when created; only its hash is kept.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("APIトークン")
+        verbose_name_plural = _("APIトークン")
+
+    def __str__(self) -> str:
+        return f"{self.organisation.code}: {self.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @staticmethod
+    def new_secret() -> str:
+        return "mdg_" + secrets.token_urlsafe(32)

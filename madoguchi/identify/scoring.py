@@ -1,0 +1,422 @@
+"""Score one candidate household against what the caller said (Fellegi-Sunter).
+
+Each field comparison ends in an agreement level; each level has a probability under "this is
+the caller's household" (m) and under "it is some other household" (u). The score adds the
+log-likelihood ratios log(m/u) to the prior log-odds of one given household, so the result is
+a log-odds that turns into a probability the abstention threshold can be set on.
+
+* u of an exact agreement is how common the value is in this list (IdentKeyStat counts), with a
+  floor for how common it is in the population: a name unique in a small list is still shared
+  by many people who call.
+* m of a disagreement is how often a real caller's value differs from the list: someone other
+  than the registered guardian calls, a family moved, a digit is misheard. A disagreement
+  lowers the score but never vetoes alone.
+* The names of the people in one household are not independent (a family shares its family
+  name), so the family name counts once per household, whichever member it came from.
+
+The m values are set from how the noise in calls is described (see docs/identification.md),
+not fitted to the development set.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from madoguchi.identify.normalize import AddressKeys, NamePart, SpokenName, kana_near_key, loose_key
+
+
+class Level(IntEnum):
+    MISSING = 0
+    DISAGREE = 1
+    FUZZY = 2
+    LOOSE = 3  # readings equal only when long vowels are ignored (ユキ/ユウキ)
+    READING = 4  # readings equal (ユーキ/ユウキ, ヴ/ブ, small kana folded)
+    EXACT = 5  # same characters once variant kanji are folded (髙/高)
+
+
+# P(level | same household) for name parts; exact and reading share "the name agrees".
+M_FAMILY = {Level.EXACT: 0.90, Level.READING: 0.90, Level.LOOSE: 0.03, Level.FUZZY: 0.03, Level.DISAGREE: 0.04}
+M_GUARDIAN_GIVEN = {
+    Level.EXACT: 0.85,
+    Level.READING: 0.85,
+    Level.LOOSE: 0.03,
+    Level.FUZZY: 0.04,
+    Level.DISAGREE: 0.08,  # the other parent calls
+}
+M_CHILD_GIVEN = {Level.EXACT: 0.88, Level.READING: 0.88, Level.LOOSE: 0.03, Level.FUZZY: 0.04, Level.DISAGREE: 0.05}
+U_FUZZY_NAME = 0.02
+U_NAME_FLOOR = 2e-5  # no name is rarer than this among callers
+U_DISAGREE = 0.97
+
+M_DOB = {"exact": 0.92, "near": 0.04, "disagree": 0.04}
+M_GUARDIAN_DOB_DISAGREE = 0.06  # the caller gives their own date, not the registered guardian's
+U_DOB_NEAR = 0.01
+U_DOB_FLOOR = 3e-5
+
+M_ADDRESS = {"full": 0.85, "block_near": 0.03, "chome": 0.03, "town": 0.03, "disagree": 0.06}
+U_TOWN = 0.03
+U_ADDRESS_FLOOR = 1e-5
+M_ROOM = {"agree": 0.95, "disagree": 0.05}
+U_ROOM = {"agree": 0.05, "disagree": 0.95}
+
+M_PHONE = {"exact": 0.85, "disagree": 0.10}
+W_PHONE_NEAR = 4.0  # one digit misheard: strong, but an error is not proof
+M_EMAIL = {"exact": 0.80, "disagree": 0.25}
+W_EMAIL_NEAR = 4.0
+U_CONTACT_FLOOR = 1e-6
+
+# Share of callers who are in the list; the engine is meant for the list's own callers.
+PRIOR_IN_LIST = 0.8
+
+
+@dataclass
+class PreparedQuery:
+    guardian: list[SpokenName] = field(default_factory=list)
+    child: list[SpokenName] = field(default_factory=list)
+    child_dob: datetime.date | None = None
+    guardian_dob: datetime.date | None = None
+    address: AddressKeys | None = None
+    phone: str = ""
+    email: str = ""
+    fields_used: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Evidence:
+    field: str  # guardian_name, child_name, child_dob, guardian_dob, address, phone, email
+    how: str  # exact, variant, reading, loose, fuzzy, partial, disagree
+    weight: float
+
+
+@dataclass
+class Scored:
+    household_id: int
+    log_odds: float
+    evidence: list[Evidence]
+    profile: dict[str, Any]
+
+    @property
+    def agreeing_groups(self) -> int:
+        """Independent items that agree (a family name alone is not one)."""
+        groups = {e.field for e in self.evidence if e.weight > 0.5 and e.how != "disagree"}
+        groups.discard("family_name")
+        return len(groups)
+
+
+def _w(m: float, u: float) -> float:
+    return math.log(m / u)
+
+
+def _freq(profile: dict[str, Any], key: str, n: int, floor: float) -> float:
+    count = profile.get("c", {}).get(key, 1)
+    return max(count / max(n, 1), floor)
+
+
+# --- names -----------------------------------------------------------------------------
+
+
+def _kana_level(q: str, target: str) -> Level:
+    if not target:
+        return Level.MISSING
+    if q == target or kana_near_key(q) == kana_near_key(target):
+        return Level.READING
+    if loose_key(q) == loose_key(target):
+        return Level.LOOSE
+    if len(q) >= 3 and fuzz.ratio(kana_near_key(q), kana_near_key(target)) >= 80:
+        return Level.FUZZY
+    return Level.DISAGREE
+
+
+def _is_kana_text(text: str) -> bool:
+    return bool(text) and all("\u30a1" <= ch <= "\u30fe" for ch in text)
+
+
+def part_level(q: NamePart, kanji: str, kana: str) -> Level:
+    """Compare one name part with a registered person's (kanji, reading) of the same part."""
+    if q.is_kana:
+        if kana:
+            return _kana_level(q.text, kana)
+        if _is_kana_text(kanji):  # the list wrote the name itself in katakana
+            return _kana_level(q.text, kanji)
+        return Level.MISSING
+    if not kanji or _is_kana_text(kanji):
+        return Level.MISSING
+    if q.text == kanji:
+        return Level.EXACT
+    if len(q.text) >= 2 and len(kanji) >= 2 and fuzz.ratio(q.text, kanji) >= 66:
+        return Level.FUZZY
+    return Level.DISAGREE
+
+
+def _whole_level(q: NamePart, person: dict[str, Any]) -> tuple[Level, Level]:
+    """(family, given) levels of a name typed without a space."""
+    if q.is_kana:
+        fam, giv, whole = person["fk"], person["gk"], person["wk"]
+        if not whole and _is_kana_text(person["w"]):
+            fam, giv, whole = person["f"], person["g"], person["w"]
+        if not whole:
+            return Level.MISSING, Level.MISSING
+        qn = kana_near_key(q.text)
+        if _kana_level(q.text, whole) >= Level.LOOSE:
+            level = _kana_level(q.text, whole)
+            return level, level
+        if fam and qn.startswith(kana_near_key(fam)) and len(qn) > len(kana_near_key(fam)):
+            rest = qn[len(kana_near_key(fam)) :]
+            return Level.READING, _kana_level(rest, giv) if giv else Level.MISSING
+        if giv and qn.endswith(kana_near_key(giv)) and len(qn) > len(kana_near_key(giv)):
+            head = qn[: len(qn) - len(kana_near_key(giv))]
+            return (_kana_level(head, fam) if fam else Level.MISSING), Level.READING
+        if giv:
+            level = _kana_level(q.text, giv)
+            if level >= Level.FUZZY:
+                return Level.MISSING, level
+        if fam and _kana_level(q.text, fam) >= Level.LOOSE:
+            return _kana_level(q.text, fam), Level.MISSING
+        if len(q.text) <= 4:
+            return Level.MISSING, Level.DISAGREE
+        return Level.DISAGREE, Level.DISAGREE
+    fam, giv, whole = person["f"], person["g"], person["w"]
+    if not whole or _is_kana_text(whole):
+        return Level.MISSING, Level.MISSING
+    text = q.text
+    if text == whole:
+        return Level.EXACT, Level.EXACT
+    if fam and text.startswith(fam) and len(text) > len(fam):
+        return Level.EXACT, part_level(NamePart(text[len(fam) :], False), giv, "")
+    if giv and text.endswith(giv) and len(text) > len(giv):
+        return part_level(NamePart(text[: -len(giv)], False), fam, ""), Level.EXACT
+    if giv and text == giv:
+        return Level.MISSING, Level.EXACT
+    if fam and text == fam:
+        return Level.EXACT, Level.MISSING
+    if giv:
+        level = part_level(q, giv, "")
+        if level == Level.FUZZY:
+            return Level.MISSING, level
+    if len(text) <= 2:
+        return Level.MISSING, Level.DISAGREE
+    if fuzz.ratio(text, whole) >= 75:
+        return Level.FUZZY, Level.FUZZY
+    return Level.DISAGREE, Level.DISAGREE
+
+
+def name_levels(names: list[SpokenName], person: dict[str, Any]) -> tuple[Level, Level]:
+    """Best (family, given) levels of everything said about one person's name."""
+    best_fam, best_giv = Level.MISSING, Level.MISSING
+    for spoken in names:
+        if spoken.whole is not None:
+            fam, giv = _whole_level(spoken.whole, person)
+        else:
+            fam = part_level(spoken.family, person["f"], person["fk"]) if spoken.family else Level.MISSING
+            giv = part_level(spoken.given, person["g"], person["gk"]) if spoken.given else Level.MISSING
+            if not person["f"] and not person["fk"] and spoken.family and spoken.given:
+                # Registered without a space: compare the joined name.
+                joined = NamePart(spoken.family.text + spoken.given.text, spoken.family.is_kana)
+                if spoken.family.is_kana == spoken.given.is_kana:
+                    fam, giv = _whole_level(joined, person)
+        best_fam, best_giv = max(best_fam, fam), max(best_giv, giv)
+    return best_fam, best_giv
+
+
+def _name_weight(
+    level: Level, m_table: dict[Level, float], profile: dict[str, Any], person: dict[str, Any], part: str, n: int
+) -> float:
+    if level == Level.MISSING:
+        return 0.0
+    m = m_table[level]
+    if level == Level.DISAGREE:
+        return _w(m, U_DISAGREE)
+    if level == Level.FUZZY:
+        return _w(m, U_FUZZY_NAME)
+    prefix = "f" if part == "family" else "g"
+    kanji, kana = person[prefix], person[prefix + "k"]
+    if level == Level.EXACT and kanji:
+        key = f"{prefix}:{kanji}"
+    elif kana:
+        key = f"{prefix}k:{loose_key(kana)}"
+    elif person["w"]:
+        key = f"w:{person['w']}"
+    else:
+        key = f"wk:{loose_key(person['wk'])}"
+    return _w(m, _freq(profile, key, n, U_NAME_FLOOR))
+
+
+_HOW = {
+    Level.EXACT: "exact",
+    Level.READING: "reading",
+    Level.LOOSE: "loose",
+    Level.FUZZY: "fuzzy",
+    Level.DISAGREE: "disagree",
+}
+
+
+# --- dates, address, contacts ----------------------------------------------------------
+
+
+def date_level(q: datetime.date, registered: str) -> str:
+    if not registered:
+        return "missing"
+    r = datetime.date.fromisoformat(registered)
+    if q == r:
+        return "exact"
+    same = (q.year == r.year) + (q.month == r.month) + (q.day == r.day)
+    if same == 2 or (q.year == r.year and q.month == r.day and q.day == r.month):
+        return "near"
+    return "disagree"
+
+
+def _date_weight(level: str, key: str, profile: dict[str, Any], n: int, m_disagree: float) -> float:
+    if level == "exact":
+        return _w(M_DOB["exact"], _freq(profile, key, n, U_DOB_FLOOR))
+    if level == "near":
+        return _w(M_DOB["near"], U_DOB_NEAR)
+    if level == "disagree":
+        return _w(m_disagree, U_DISAGREE)
+    return 0.0
+
+
+def _room_agrees(q: AddressKeys, building: str, room: str) -> bool:
+    return q.room == room or (building + room).endswith(q.room) or room.endswith(q.room)
+
+
+def address_evidence(q: AddressKeys, profile: dict[str, Any], n: int) -> Evidence | None:
+    a = profile["a"]
+    if q.is_empty or not (a["t"] or a["tk"]):
+        return None
+    town_agrees = (q.town and q.town == a["t"]) or (q.town_kana and q.town_kana == a["tk"])
+    if not town_agrees:
+        if q.town and a["t"] and not (q.town_kana and a["tk"]) and fuzz.ratio(q.town, a["t"]) >= 80:
+            town_agrees = True  # a town name written slightly differently (ヶ/ケ already folded)
+    if not town_agrees:
+        return Evidence("address", "disagree", _w(M_ADDRESS["disagree"], U_DISAGREE))
+    town = a["t"] or a["tk"]
+    prefix = "a" if a["t"] else "ak"
+    qn, rn = q.numbers, a["n"]
+    if not qn:
+        return Evidence("address", "partial", _w(0.9, U_TOWN))
+    agree = 0
+    for x, y in zip(qn, rn, strict=False):
+        if x != y:
+            break
+        agree += 1
+    if agree == len(qn) and len(qn) <= len(rn):
+        if len(qn) >= 3:
+            weight = _w(M_ADDRESS["full"], _freq(profile, f"{prefix}:{town}|{'-'.join(map(str, rn[:3]))}", n, U_ADDRESS_FLOOR))
+            how = "exact"
+            if q.room and a["r"]:
+                room_level = "agree" if _room_agrees(q, a["b"], a["r"]) else "disagree"
+                weight += _w(M_ROOM[room_level], U_ROOM[room_level])
+                if room_level == "disagree":
+                    how = "partial"
+            return Evidence("address", how, weight)
+        u = _freq(profile, f"{prefix}:{town}|{rn[0]}", n, U_ADDRESS_FLOOR)
+        if len(qn) == 2:
+            u /= 20
+        return Evidence("address", "partial", _w(0.85, u))
+    if agree >= 2:
+        return Evidence("address", "fuzzy", _w(M_ADDRESS["block_near"], _freq(profile, f"{prefix}:{town}|{rn[0]}", n, U_ADDRESS_FLOOR) / 20))
+    if agree == 1:
+        return Evidence("address", "fuzzy", _w(M_ADDRESS["chome"], _freq(profile, f"{prefix}:{town}|{rn[0]}", n, U_ADDRESS_FLOOR)))
+    return Evidence("address", "disagree", _w(M_ADDRESS["town"], U_TOWN))
+
+
+def phone_evidence(q: str, profile: dict[str, Any], n: int) -> Evidence | None:
+    phones: list[str] = profile["t"]
+    if not q or not phones:
+        return None
+    if q in phones:
+        return Evidence("phone", "exact", _w(M_PHONE["exact"], _freq(profile, f"t:{q}", n, U_CONTACT_FLOOR)))
+    if any(len(p) == len(q) and Levenshtein.distance(p, q) <= 1 for p in phones):
+        return Evidence("phone", "fuzzy", W_PHONE_NEAR)
+    return Evidence("phone", "disagree", _w(M_PHONE["disagree"], U_DISAGREE))
+
+
+def email_evidence(q: str, profile: dict[str, Any], n: int) -> Evidence | None:
+    emails: list[str] = profile["e"]
+    if not q or not emails:
+        return None
+    if q in emails:
+        return Evidence("email", "exact", _w(M_EMAIL["exact"], _freq(profile, f"e:{q}", n, U_CONTACT_FLOOR)))
+    if any(Levenshtein.distance(e, q) <= 2 for e in emails):
+        return Evidence("email", "fuzzy", W_EMAIL_NEAR)
+    return Evidence("email", "disagree", _w(M_EMAIL["disagree"], U_DISAGREE))
+
+
+# --- the household ---------------------------------------------------------------------
+
+
+def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery, n: int) -> Scored:
+    evidence: list[Evidence] = []
+    people = profile["p"]
+    guardians = [p for p in people if p["r"] == "g"]
+    children = [p for p in people if p["r"] == "c"]
+
+    family_best: tuple[float, Level] = (0.0, Level.MISSING)
+    if q.guardian and guardians:
+        best: tuple[float, float, Level, Level] | None = None
+        for person in guardians:
+            fam, giv = name_levels(q.guardian, person)
+            wf = _name_weight(fam, M_FAMILY, profile, person, "family", n)
+            wg = _name_weight(giv, M_GUARDIAN_GIVEN, profile, person, "given", n)
+            if best is None or wf + wg > best[0] + best[1]:
+                best = (wf, wg, fam, giv)
+        assert best is not None
+        if best[2] != Level.MISSING:
+            family_best = (best[0], best[2])
+        if best[3] != Level.MISSING:
+            evidence.append(Evidence("guardian_name", _HOW[best[3]], best[1]))
+
+    if (q.child or q.child_dob) and children:
+        best_child: tuple[float, float, list[Evidence], Level] | None = None
+        for person in children:
+            items: list[Evidence] = []
+            wf, fam = 0.0, Level.MISSING
+            if q.child:
+                fam, giv = name_levels(q.child, person)
+                wf = _name_weight(fam, M_FAMILY, profile, person, "family", n)
+                if giv != Level.MISSING:
+                    wg = _name_weight(giv, M_CHILD_GIVEN, profile, person, "given", n)
+                    items.append(Evidence("child_name", _HOW[giv], wg))
+            if q.child_dob:
+                level = date_level(q.child_dob, person["d"])
+                if level != "missing":
+                    w = _date_weight(level, f"cd:{person['d']}", profile, n, M_DOB["disagree"])
+                    items.append(Evidence("child_dob", "fuzzy" if level == "near" else level, w))
+            # The family name counts once: a child's only adds what the guardian's did not.
+            total = sum(e.weight for e in items) + (wf if fam != Level.MISSING else 0.0)
+            if best_child is None or total > best_child[0]:
+                best_child = (total, wf, items, fam)
+        assert best_child is not None
+        evidence += best_child[2]
+        if best_child[3] != Level.MISSING and (
+            family_best[1] == Level.MISSING or best_child[1] > family_best[0]
+        ):
+            family_best = (best_child[1], best_child[3])
+    if family_best[1] != Level.MISSING:
+        evidence.append(Evidence("family_name", _HOW[family_best[1]], family_best[0]))
+
+    if q.guardian_dob and guardians:
+        levels = [(date_level(q.guardian_dob, g["d"]), g["d"]) for g in guardians]
+        order = ["exact", "near", "disagree", "missing"]
+        level, dob = min(levels, key=lambda item: order.index(item[0]))
+        if level != "missing":
+            w = _date_weight(level, f"gd:{dob}", profile, n, M_GUARDIAN_DOB_DISAGREE)
+            evidence.append(Evidence("guardian_dob", "fuzzy" if level == "near" else level, w))
+
+    for item in (
+        address_evidence(q.address, profile, n) if q.address else None,
+        phone_evidence(q.phone, profile, n),
+        email_evidence(q.email, profile, n),
+    ):
+        if item is not None:
+            evidence.append(item)
+
+    prior = math.log(PRIOR_IN_LIST / (1 - PRIOR_IN_LIST) / max(n, 1))
+    return Scored(household_id, prior + sum(e.weight for e in evidence), evidence, profile)
