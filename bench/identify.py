@@ -136,14 +136,26 @@ def run_dev(program: Any) -> dict[str, Any]:
             cands = [] if result.abstained else result.candidates
             dst.write(
                 json.dumps(
-                    {"query_id": data["query_id"], "candidates": [{"household": c.number, "score": c.score} for c in cands]},
+                    {
+                        "query_id": data["query_id"],
+                        "candidates": [{"household": c.number, "score": c.score} for c in cands],
+                    },
                     ensure_ascii=False,
                 )
                 + "\n"
             )
     summary = Path(tempfile.mkdtemp()) / "summary.json"
     report = subprocess.run(
-        [sys.executable, str(DEV / "score.py"), "--truth", str(DEV / "truth.jsonl"), "--pred", str(out), "--json", str(summary)],
+        [
+            sys.executable,
+            str(DEV / "score.py"),
+            "--truth",
+            str(DEV / "truth.jsonl"),
+            "--pred",
+            str(out),
+            "--json",
+            str(summary),
+        ],
         capture_output=True,
         text=True,
         check=True,

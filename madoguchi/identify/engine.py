@@ -19,7 +19,7 @@ from typing import Any
 from django.db.models import Count
 
 from madoguchi.identify.indexer import ensure_index
-from madoguchi.identify.models import IdentKey, IdentKeyStat, IdentProfile
+from madoguchi.identify.models import IdentKey, IdentKeyStat, IdentProfile, IdentReading
 from madoguchi.identify.normalize import (
     NamePart,
     SpokenName,
@@ -34,7 +34,7 @@ from madoguchi.identify.normalize import (
 from madoguchi.identify.scoring import Evidence, PreparedQuery, Scored, score_household
 
 MAX_CANDIDATES = 5
-SCORED_CANDIDATES = 40  # households fully scored per query
+SCORED_CANDIDATES = 20  # households fully scored per query
 KEY_CAP = 500  # a key shared by more households only counts in combination with another
 CREDIBLE = 0.5  # posterior the best household needs: likelier than all alternatives together
 SHOWN = 0.01  # below this a candidate is noise, not worth an operator's glance
@@ -89,7 +89,9 @@ class Result:
 
 def prepare(query: Query) -> PreparedQuery:
     q = PreparedQuery(fields_used=query.fields_given())
-    q.guardian = [s for s in (spoken_name(query.guardian_name), _reading(query.guardian_kana)) if not s.is_empty]
+    q.guardian = [
+        s for s in (spoken_name(query.guardian_name), _reading(query.guardian_kana)) if not s.is_empty
+    ]
     q.child = [s for s in (spoken_name(query.child_name), _reading(query.child_kana)) if not s.is_empty]
     q.child_dob = spoken_date(query.child_dob)
     q.guardian_dob = spoken_date(query.guardian_dob)
@@ -115,7 +117,11 @@ def _name_keys(spoken: SpokenName) -> list[str]:
         keys += part_keys("f", spoken.family)
     if spoken.given is not None:
         keys += part_keys("g", spoken.given)
-    if spoken.family is not None and spoken.given is not None and spoken.family.is_kana == spoken.given.is_kana:
+    if (
+        spoken.family is not None
+        and spoken.given is not None
+        and spoken.family.is_kana == spoken.given.is_kana
+    ):
         keys += part_keys("w", NamePart(spoken.family.text + spoken.given.text, spoken.family.is_kana))
     if spoken.whole is not None:
         part = spoken.whole
@@ -180,6 +186,7 @@ def identify(program_id: int, query: Query) -> Result:
     state = ensure_index(program_id)
     n = max(state.household_count, 1)
     prepared = prepare(query)
+    prepared.readings = _readings(program_id, prepared)
     result = Result(fields_used=prepared.fields_used)
     ids = _candidates(program_id, blocking_keys(prepared), n)
     if not ids:
@@ -187,6 +194,25 @@ def identify(program_id: int, query: Query) -> Result:
     profiles = dict(IdentProfile.objects.filter(household_id__in=ids).values_list("household_id", "data"))
     scored = [score_household(hid, profiles[hid], prepared, n) for hid in ids if hid in profiles]
     return rank(scored, result)
+
+
+def _readings(program_id: int, q: PreparedQuery) -> dict[str, set[str]]:
+    """Readings the list knows for every piece of kanji the caller used in a name."""
+    texts: set[str] = set()
+    for spoken in q.guardian + q.child:
+        for part in (spoken.family, spoken.given, spoken.whole):
+            if part is None or part.is_kana or len(part.text) > 8:
+                continue
+            text = part.text
+            texts.update(text[i:j] for i in range(len(text)) for j in range(i + 1, len(text) + 1))
+    if not texts:
+        return {}
+    readings: dict[str, set[str]] = defaultdict(set)
+    for text, reading in IdentReading.objects.filter(program_id=program_id, text__in=texts).values_list(
+        "text", "reading"
+    ):
+        readings[text].add(reading)
+    return dict(readings)
 
 
 def rank(scored: list[Scored], result: Result) -> Result:
@@ -212,6 +238,6 @@ def rank(scored: list[Scored], result: Result) -> Result:
         )
     best = ranked[0]
     result.abstained = not (
-        result.candidates and result.candidates[0].score >= CREDIBLE and best.agreeing_groups >= 2
+        result.candidates and result.candidates[0].score >= CREDIBLE and best.is_corroborated
     )
     return result

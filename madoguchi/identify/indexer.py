@@ -8,6 +8,8 @@ once: a list version is applied rarely, and a rebuild cannot leave half-old keys
 from __future__ import annotations
 
 import io
+import json
+import time
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -16,7 +18,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from madoguchi.identify.models import IdentIndexState, IdentKey, IdentKeyStat, IdentProfile
+from madoguchi.identify.models import IdentIndexState, IdentKey, IdentKeyStat, IdentProfile, IdentReading
 from madoguchi.identify.normalize import (
     PersonKeys,
     address_block_keys,
@@ -141,13 +143,13 @@ def _copy_value(value: Any) -> str:
 @transaction.atomic
 def reindex_program(program_id: int) -> int:
     """Rebuild the whole index of one program. Returns the number of households indexed."""
-    import json
-
     source = latest_import_id(program_id)
     IdentKey.objects.filter(program_id=program_id).delete()
     IdentKeyStat.objects.filter(program_id=program_id).delete()
     IdentProfile.objects.filter(program_id=program_id).delete()
+    IdentReading.objects.filter(program_id=program_id).delete()
     counts: Counter[str] = Counter()
+    readings: set[tuple[str, str]] = set()
     profiles: list[tuple[int, dict[str, Any], list[str]]] = []
     for household in _households(program_id):
         profile, keys = household_profile(
@@ -159,6 +161,10 @@ def reindex_program(program_id: int) -> int:
         )
         counts.update(keys)
         profiles.append((household.pk, profile, keys))
+        for person in profile["p"]:
+            for kanji, kana in ((person["f"], person["fk"]), (person["g"], person["gk"])):
+                if kanji and kana and kanji != kana and len(kanji) <= 60 and len(kana) <= 60:
+                    readings.add((kanji, kana))
     for _pk, profile, keys in profiles:
         profile["c"] = {key: counts[key] for key in keys}
     postgres = connection.vendor == "postgresql"
@@ -180,7 +186,11 @@ def reindex_program(program_id: int) -> int:
         )
     else:
         IdentKey.objects.bulk_create(
-            (IdentKey(program_id=program_id, household_id=pk, key=key) for pk, _p, keys in profiles for key in keys),
+            (
+                IdentKey(program_id=program_id, household_id=pk, key=key)
+                for pk, _p, keys in profiles
+                for key in keys
+            ),
             batch_size=BATCH,
         )
         IdentKeyStat.objects.bulk_create(
@@ -191,6 +201,10 @@ def reindex_program(program_id: int) -> int:
             (IdentProfile(program_id=program_id, household_id=pk, data=p) for pk, p, _k in profiles),
             batch_size=BATCH,
         )
+    IdentReading.objects.bulk_create(
+        (IdentReading(program_id=program_id, text=text, reading=kana) for text, kana in readings),
+        batch_size=BATCH,
+    )
     IdentIndexState.objects.update_or_create(
         program_id=program_id,
         defaults={
@@ -199,18 +213,37 @@ def reindex_program(program_id: int) -> int:
             "built_at": timezone.now(),
         },
     )
+    forget(program_id)
     logger.info("identify index rebuilt", extra={"program_id": program_id, "households": len(profiles)})
     return len(profiles)
 
 
+# program id -> (state, monotonic time it was checked): a call centre searches many times a
+# second, while a list version is applied a few times a month.
+_checked: dict[int, tuple[IdentIndexState, float]] = {}
+RECHECK_SECONDS = 5.0
+
+
 def ensure_index(program_id: int) -> IdentIndexState:
     """The program's index state, rebuilding the index first when the list changed since."""
+    cached = _checked.get(program_id)
+    if cached is not None and time.monotonic() - cached[1] < RECHECK_SECONDS:
+        return cached[0]
     state = IdentIndexState.objects.filter(program_id=program_id).first()
     source = latest_import_id(program_id)
     if state is None or state.source_import_id != source:
         reindex_program(program_id)
         state = IdentIndexState.objects.get(program_id=program_id)
+    _checked[program_id] = (state, time.monotonic())
     return state
+
+
+def forget(program_id: int | None = None) -> None:
+    """Drop the remembered index states (after a rebuild, and between tests)."""
+    if program_id is None:
+        _checked.clear()
+    else:
+        _checked.pop(program_id, None)
 
 
 def on_list_applied(*args: Any, **kwargs: Any) -> None:

@@ -49,6 +49,20 @@ class IdentKeyStat(models.Model):
         ]
 
 
+class IdentReading(models.Model):
+    """A reading the list gives for a name part (可奈子 → カナコ): how homophones are recognised."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=60)
+    reading = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [
+            # "which readings does the list give for these kanji": one row per pair.
+            models.UniqueConstraint(fields=["program", "text", "reading"], name="identreading_unique"),
+        ]
+
+
 class IdentProfile(models.Model):
     """A household's comparison forms in one row, so scoring a candidate costs one read."""
 

@@ -11,7 +11,7 @@ import datetime
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from madoguchi.lib import jpost
 from madoguchi.lib.dates import kanji_number, parse_date
@@ -107,6 +107,7 @@ _VOWEL_OF = {kana: vowel for vowel, row in _VOWEL_ROWS.items() for kana in row}
 _LONG_SPELLING = {"ア": "ア", "イ": "イ", "ウ": "ウ", "エ": "イ", "オ": "ウ"}
 
 
+@lru_cache(maxsize=65536)
 def kana_near_key(reading: str) -> str:
     """A reading with spelling-only differences folded: ヴ/ブ, ヅ/ズ, ヂ/ジ, small/large
     kana (シヨウタ = ショウタ, as old registers wrote) and ー spelt out (ユーキ = ユウキ,
@@ -125,6 +126,7 @@ def kana_near_key(reading: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=65536)
 def loose_key(reading: str) -> str:
     return kana_loose_key(reading)
 

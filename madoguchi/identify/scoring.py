@@ -36,28 +36,46 @@ class Level(IntEnum):
     MISSING = 0
     DISAGREE = 1
     FUZZY = 2
-    LOOSE = 3  # readings equal only when long vowels are ignored (ユキ/ユウキ)
-    READING = 4  # readings equal (ユーキ/ユウキ, ヴ/ブ, small kana folded)
-    EXACT = 5  # same characters once variant kanji are folded (髙/高)
+    HOMOPHONE = 3  # other kanji, same reading (the list itself teaches 可奈子 = カナコ)
+    LOOSE = 4  # readings equal only when long vowels are ignored (ユキ/ユウキ)
+    READING = 5  # readings equal (ユーキ/ユウキ, ヴ/ブ, small kana folded)
+    EXACT = 6  # same characters once variant kanji are folded (髙/高)
 
 
 # P(level | same household) for name parts; exact and reading share "the name agrees".
-M_FAMILY = {Level.EXACT: 0.90, Level.READING: 0.90, Level.LOOSE: 0.03, Level.FUZZY: 0.03, Level.DISAGREE: 0.04}
+M_FAMILY = {
+    Level.EXACT: 0.90,
+    Level.READING: 0.90,
+    Level.LOOSE: 0.03,
+    Level.HOMOPHONE: 0.03,
+    Level.FUZZY: 0.03,
+    Level.DISAGREE: 0.04,
+}
 M_GUARDIAN_GIVEN = {
     Level.EXACT: 0.85,
     Level.READING: 0.85,
     Level.LOOSE: 0.03,
+    Level.HOMOPHONE: 0.04,
     Level.FUZZY: 0.04,
     Level.DISAGREE: 0.08,  # the other parent calls
 }
-M_CHILD_GIVEN = {Level.EXACT: 0.88, Level.READING: 0.88, Level.LOOSE: 0.03, Level.FUZZY: 0.04, Level.DISAGREE: 0.05}
+M_CHILD_GIVEN = {
+    Level.EXACT: 0.88,
+    Level.READING: 0.88,
+    Level.LOOSE: 0.03,
+    Level.HOMOPHONE: 0.04,
+    Level.FUZZY: 0.04,
+    Level.DISAGREE: 0.05,
+}
 U_FUZZY_NAME = 0.02
 U_NAME_FLOOR = 2e-5  # no name is rarer than this among callers
 U_DISAGREE = 0.97
 
 M_DOB = {"exact": 0.92, "near": 0.04, "disagree": 0.04}
 M_GUARDIAN_DOB_DISAGREE = 0.06  # the caller gives their own date, not the registered guardian's
-U_DOB_NEAR = 0.01
+# "near" = day and month swapped, the year off by one, or the day off by one or two: about
+# one date in two hundred of a three-year birth window is that close by chance.
+U_DOB_NEAR = 0.005
 U_DOB_FLOOR = 3e-5
 
 M_ADDRESS = {"full": 0.85, "block_near": 0.03, "chome": 0.03, "town": 0.03, "disagree": 0.06}
@@ -86,6 +104,8 @@ class PreparedQuery:
     phone: str = ""
     email: str = ""
     fields_used: list[str] = field(default_factory=list)
+    # Readings the list gives for kanji the caller used: {"可奈子": {"カナコ"}}.
+    readings: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,9 +125,24 @@ class Scored:
     @property
     def agreeing_groups(self) -> int:
         """Independent items that agree (a family name alone is not one)."""
-        groups = {e.field for e in self.evidence if e.weight > 0.5 and e.how != "disagree"}
+        groups = {e.field for e in self.evidence if e.weight > 0 and e.how != "disagree"}
         groups.discard("family_name")
         return len(groups)
+
+    @property
+    def is_corroborated(self) -> bool:
+        """Enough independent support to name a household: two agreeing items, or a whole
+        name (family and given) that agrees with nothing said contradicting it."""
+        if self.agreeing_groups >= 2:
+            return True
+        fields = {e.field: e for e in self.evidence}
+        whole_name = all(
+            name in fields and fields[name].how in AGREEING_NAME for name in ("family_name", "guardian_name")
+        ) or all(
+            name in fields and fields[name].how in AGREEING_NAME for name in ("family_name", "child_name")
+        )
+        contradicted = any(e.how == "disagree" or e.weight < 0 for e in self.evidence)
+        return whole_name and not contradicted
 
 
 def _w(m: float, u: float) -> float:
@@ -116,7 +151,8 @@ def _w(m: float, u: float) -> float:
 
 def _freq(profile: dict[str, Any], key: str, n: int, floor: float) -> float:
     count = profile.get("c", {}).get(key, 1)
-    return max(count / max(n, 1), floor)
+    # Capped: in a tiny list every value is "common", yet agreeing is never evidence against.
+    return min(max(count / max(n, 1), floor), 0.5)
 
 
 # --- names -----------------------------------------------------------------------------
@@ -138,9 +174,9 @@ def _is_kana_text(text: str) -> bool:
     return bool(text) and all("\u30a1" <= ch <= "\u30fe" for ch in text)
 
 
-def part_level(q: NamePart, kanji: str, kana: str) -> Level:
+def part_level(q: NamePart, kanji: str, kana: str, readings: dict[str, set[str]] | None = None) -> Level:
     """Compare one name part with a registered person's (kanji, reading) of the same part."""
-    if q.is_kana:
+    if q.is_kana or _is_kana_text(q.text):  # a reading, or a given name typed in kana
         if kana:
             return _kana_level(q.text, kana)
         if _is_kana_text(kanji):  # the list wrote the name itself in katakana
@@ -150,12 +186,18 @@ def part_level(q: NamePart, kanji: str, kana: str) -> Level:
         return Level.MISSING
     if q.text == kanji:
         return Level.EXACT
+    if kana and readings and q.text in readings:
+        target = kana_near_key(kana)
+        if any(kana_near_key(r) == target for r in readings[q.text]):
+            return Level.HOMOPHONE
     if len(q.text) >= 2 and len(kanji) >= 2 and fuzz.ratio(q.text, kanji) >= 66:
         return Level.FUZZY
     return Level.DISAGREE
 
 
-def _whole_level(q: NamePart, person: dict[str, Any]) -> tuple[Level, Level]:
+def _whole_level(
+    q: NamePart, person: dict[str, Any], readings: dict[str, set[str]] | None = None
+) -> tuple[Level, Level]:
     """(family, given) levels of a name typed without a space."""
     if q.is_kana:
         fam, giv, whole = person["fk"], person["gk"], person["wk"]
@@ -188,17 +230,27 @@ def _whole_level(q: NamePart, person: dict[str, Any]) -> tuple[Level, Level]:
     text = q.text
     if text == whole:
         return Level.EXACT, Level.EXACT
+    fk, gk = person["fk"], person["gk"]
     if fam and text.startswith(fam) and len(text) > len(fam):
-        return Level.EXACT, part_level(NamePart(text[len(fam) :], False), giv, "")
+        return Level.EXACT, part_level(NamePart(text[len(fam) :], False), giv, gk, readings)
     if giv and text.endswith(giv) and len(text) > len(giv):
-        return part_level(NamePart(text[: -len(giv)], False), fam, ""), Level.EXACT
+        return part_level(NamePart(text[: -len(giv)], False), fam, fk, readings), Level.EXACT
     if giv and text == giv:
         return Level.MISSING, Level.EXACT
     if fam and text == fam:
         return Level.EXACT, Level.MISSING
+    if readings and fk and gk:
+        # Both parts in other kanji of the same reading: try each cut the list knows.
+        for cut in range(1, len(text)):
+            head, rest = text[:cut], text[cut:]
+            if head in readings and rest in readings:
+                fam_level = part_level(NamePart(head, False), fam, fk, readings)
+                giv_level = part_level(NamePart(rest, False), giv, gk, readings)
+                if fam_level >= Level.HOMOPHONE and giv_level >= Level.HOMOPHONE:
+                    return fam_level, giv_level
     if giv:
-        level = part_level(q, giv, "")
-        if level == Level.FUZZY:
+        level = part_level(q, giv, gk, readings)
+        if level in (Level.FUZZY, Level.HOMOPHONE):
             return Level.MISSING, level
     if len(text) <= 2:
         return Level.MISSING, Level.DISAGREE
@@ -207,26 +259,41 @@ def _whole_level(q: NamePart, person: dict[str, Any]) -> tuple[Level, Level]:
     return Level.DISAGREE, Level.DISAGREE
 
 
-def name_levels(names: list[SpokenName], person: dict[str, Any]) -> tuple[Level, Level]:
+def name_levels(
+    names: list[SpokenName], person: dict[str, Any], readings: dict[str, set[str]] | None = None
+) -> tuple[Level, Level]:
     """Best (family, given) levels of everything said about one person's name."""
     best_fam, best_giv = Level.MISSING, Level.MISSING
     for spoken in names:
         if spoken.whole is not None:
-            fam, giv = _whole_level(spoken.whole, person)
+            fam, giv = _whole_level(spoken.whole, person, readings)
         else:
-            fam = part_level(spoken.family, person["f"], person["fk"]) if spoken.family else Level.MISSING
-            giv = part_level(spoken.given, person["g"], person["gk"]) if spoken.given else Level.MISSING
+            fam = (
+                part_level(spoken.family, person["f"], person["fk"], readings)
+                if spoken.family
+                else Level.MISSING
+            )
+            giv = (
+                part_level(spoken.given, person["g"], person["gk"], readings)
+                if spoken.given
+                else Level.MISSING
+            )
             if not person["f"] and not person["fk"] and spoken.family and spoken.given:
                 # Registered without a space: compare the joined name.
                 joined = NamePart(spoken.family.text + spoken.given.text, spoken.family.is_kana)
                 if spoken.family.is_kana == spoken.given.is_kana:
-                    fam, giv = _whole_level(joined, person)
+                    fam, giv = _whole_level(joined, person, readings)
         best_fam, best_giv = max(best_fam, fam), max(best_giv, giv)
     return best_fam, best_giv
 
 
 def _name_weight(
-    level: Level, m_table: dict[Level, float], profile: dict[str, Any], person: dict[str, Any], part: str, n: int
+    level: Level,
+    m_table: dict[Level, float],
+    profile: dict[str, Any],
+    person: dict[str, Any],
+    part: str,
+    n: int,
 ) -> float:
     if level == Level.MISSING:
         return 0.0
@@ -248,8 +315,11 @@ def _name_weight(
     return _w(m, _freq(profile, key, n, U_NAME_FLOOR))
 
 
+AGREEING_NAME = frozenset({"exact", "reading", "loose", "homophone"})
+
 _HOW = {
     Level.EXACT: "exact",
+    Level.HOMOPHONE: "homophone",
     Level.READING: "reading",
     Level.LOOSE: "loose",
     Level.FUZZY: "fuzzy",
@@ -266,10 +336,10 @@ def date_level(q: datetime.date, registered: str) -> str:
     r = datetime.date.fromisoformat(registered)
     if q == r:
         return "exact"
-    same = (q.year == r.year) + (q.month == r.month) + (q.day == r.day)
-    if same == 2 or (q.year == r.year and q.month == r.day and q.day == r.month):
-        return "near"
-    return "disagree"
+    swapped = q.year == r.year and q.month == r.day and q.day == r.month
+    year_off = abs(q.year - r.year) == 1 and (q.month, q.day) == (r.month, r.day)
+    day_off = (q.year, q.month) == (r.year, r.month) and abs(q.day - r.day) <= 2
+    return "near" if swapped or year_off or day_off else "disagree"
 
 
 def _date_weight(level: str, key: str, profile: dict[str, Any], n: int, m_disagree: float) -> float:
@@ -308,7 +378,10 @@ def address_evidence(q: AddressKeys, profile: dict[str, Any], n: int) -> Evidenc
         agree += 1
     if agree == len(qn) and len(qn) <= len(rn):
         if len(qn) >= 3:
-            weight = _w(M_ADDRESS["full"], _freq(profile, f"{prefix}:{town}|{'-'.join(map(str, rn[:3]))}", n, U_ADDRESS_FLOOR))
+            weight = _w(
+                M_ADDRESS["full"],
+                _freq(profile, f"{prefix}:{town}|{'-'.join(map(str, rn[:3]))}", n, U_ADDRESS_FLOOR),
+            )
             how = "exact"
             if q.room and a["r"]:
                 room_level = "agree" if _room_agrees(q, a["b"], a["r"]) else "disagree"
@@ -321,9 +394,17 @@ def address_evidence(q: AddressKeys, profile: dict[str, Any], n: int) -> Evidenc
             u /= 20
         return Evidence("address", "partial", _w(0.85, u))
     if agree >= 2:
-        return Evidence("address", "fuzzy", _w(M_ADDRESS["block_near"], _freq(profile, f"{prefix}:{town}|{rn[0]}", n, U_ADDRESS_FLOOR) / 20))
+        return Evidence(
+            "address",
+            "fuzzy",
+            _w(M_ADDRESS["block_near"], _freq(profile, f"{prefix}:{town}|{rn[0]}", n, U_ADDRESS_FLOOR) / 20),
+        )
     if agree == 1:
-        return Evidence("address", "fuzzy", _w(M_ADDRESS["chome"], _freq(profile, f"{prefix}:{town}|{rn[0]}", n, U_ADDRESS_FLOOR)))
+        return Evidence(
+            "address",
+            "fuzzy",
+            _w(M_ADDRESS["chome"], _freq(profile, f"{prefix}:{town}|{rn[0]}", n, U_ADDRESS_FLOOR)),
+        )
     return Evidence("address", "disagree", _w(M_ADDRESS["town"], U_TOWN))
 
 
@@ -362,7 +443,7 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
     if q.guardian and guardians:
         best: tuple[float, float, Level, Level] | None = None
         for person in guardians:
-            fam, giv = name_levels(q.guardian, person)
+            fam, giv = name_levels(q.guardian, person, q.readings)
             wf = _name_weight(fam, M_FAMILY, profile, person, "family", n)
             wg = _name_weight(giv, M_GUARDIAN_GIVEN, profile, person, "given", n)
             if best is None or wf + wg > best[0] + best[1]:
@@ -379,7 +460,7 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
             items: list[Evidence] = []
             wf, fam = 0.0, Level.MISSING
             if q.child:
-                fam, giv = name_levels(q.child, person)
+                fam, giv = name_levels(q.child, person, q.readings)
                 wf = _name_weight(fam, M_FAMILY, profile, person, "family", n)
                 if giv != Level.MISSING:
                     wg = _name_weight(giv, M_CHILD_GIVEN, profile, person, "given", n)
