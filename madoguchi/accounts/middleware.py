@@ -32,6 +32,9 @@ from madoguchi.audit.services import record
 
 # Outside the allowlist and the login: the health check, the public inquiry form, static files.
 PUBLIC_PREFIXES = ("/healthz", "/inquiry/", "/static/")
+# Machine clients with a bearer token (the phone system's screen pop): behind the allowlist,
+# no session; the view authenticates the token and checks its organisation's allowlist.
+TOKEN_PREFIXES = ("/identify/api/",)
 # Reachable before login (still behind the allowlist).
 LOGIN_PREFIXES = ("/accounts/login/", "/accounts/password/reset/", "/accounts/reset/")
 # A session's last-seen time is written at most this often (one write per request is waste).
@@ -117,6 +120,6 @@ class StaffGateMiddleware:
                     request, _("一定時間が経過したため、ログアウトしました。もう一度ログインしてください。")
                 )
                 return to_login(request)
-        elif not is_login_path(path):
+        elif not is_login_path(path) and not path.startswith(TOKEN_PREFIXES):
             return to_login(request)
         return self.get_response(request)

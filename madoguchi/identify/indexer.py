@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -114,7 +114,7 @@ def _households(program_id: int) -> Iterator[Household]:
 
 def latest_import_id(program_id: int) -> int | None:
     return (
-        TargetListImport.objects.filter(program_id=program_id)
+        TargetListImport.objects.filter(program_id=program_id, status=TargetListImport.Status.APPLIED)
         .order_by("-id")
         .values_list("id", flat=True)
         .first()

@@ -34,6 +34,9 @@ class IdentKey(models.Model):
             models.Index(fields=["program", "key", "household"], name="identkey_program_key"),
         ]
 
+    def __str__(self) -> str:
+        return f"key {self.pk} of household {self.household_id}"
+
 
 class IdentKeyStat(models.Model):
     """How many households of a program have a key: weighs agreement on a common name less."""
@@ -47,6 +50,9 @@ class IdentKeyStat(models.Model):
             # "how common is key K in this program": one row per key.
             models.UniqueConstraint(fields=["program", "key"], name="identkeystat_program_key"),
         ]
+
+    def __str__(self) -> str:
+        return f"key count {self.pk}"
 
 
 class IdentReading(models.Model):
@@ -62,6 +68,9 @@ class IdentReading(models.Model):
             models.UniqueConstraint(fields=["program", "text", "reading"], name="identreading_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"reading {self.pk}"
+
 
 class IdentProfile(models.Model):
     """A household's comparison forms in one row, so scoring a candidate costs one read."""
@@ -69,6 +78,9 @@ class IdentProfile(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
     household = models.OneToOneField(Household, on_delete=models.CASCADE, related_name="+")
     data = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"profile of household {self.household_id}"
 
 
 class IdentIndexState(models.Model):
@@ -78,6 +90,9 @@ class IdentIndexState(models.Model):
     source_import_id = models.BigIntegerField(null=True)
     household_count = models.PositiveIntegerField(default=0)
     built_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"index of program {self.program_id}"
 
 
 def hash_token(token: str) -> str:

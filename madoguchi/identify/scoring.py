@@ -360,10 +360,10 @@ def address_evidence(q: AddressKeys, profile: dict[str, Any], n: int) -> Evidenc
     a = profile["a"]
     if q.is_empty or not (a["t"] or a["tk"]):
         return None
-    town_agrees = (q.town and q.town == a["t"]) or (q.town_kana and q.town_kana == a["tk"])
-    if not town_agrees:
-        if q.town and a["t"] and not (q.town_kana and a["tk"]) and fuzz.ratio(q.town, a["t"]) >= 80:
-            town_agrees = True  # a town name written slightly differently (ヶ/ケ already folded)
+    town_agrees = bool((q.town and q.town == a["t"]) or (q.town_kana and q.town_kana == a["tk"]))
+    if not town_agrees and q.town and a["t"] and not (q.town_kana and a["tk"]):
+        # A town name written slightly differently (ヶ/ケ are already folded).
+        town_agrees = fuzz.ratio(q.town, a["t"]) >= 80
     if not town_agrees:
         return Evidence("address", "disagree", _w(M_ADDRESS["disagree"], U_DISAGREE))
     town = a["t"] or a["tk"]

@@ -4,4 +4,10 @@ from madoguchi.identify import views
 
 app_name = "identify"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.page, name="page"),
+    path("search/", views.search, name="search"),
+    path("open/", views.open_candidate, name="open"),
+    path("confirm/", views.confirm, name="confirm"),
+    path("api/screen-pop", views.screen_pop, name="screen_pop"),
+]

@@ -2,15 +2,160 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
+from madoguchi.accounts import allowlist
 from madoguchi.core.navigation import NavItem
-from madoguchi.programs.scoping import can
+from madoguchi.identify import services
+from madoguchi.identify.forms import ConfirmForm, SearchForm
+from madoguchi.identify.selectors import candidate_views, town_of
+from madoguchi.identify.verification import ITEMS, STATUS_LABELS, verification_status
+from madoguchi.programs.scoping import can, programs_for, require
+from madoguchi.registry.models import Household
 
 
 def nav_items(request: HttpRequest) -> list[NavItem]:
     if not can(request.user, "identify"):
         return []
-    return [NavItem(label=_("本人特定"), url=reverse("identify:page"), order=20, shortcut="i")]
+    return [NavItem(label=_("本人特定"), url=reverse("identify:page"), order=20)]
+
+
+@login_required
+@require_GET
+def page(request: HttpRequest) -> HttpResponse:
+    """本人特定: the panel on its own page, for one of the user's programs."""
+    require(request.user, "identify")
+    programs = list(programs_for(request.user, "identify").order_by("code"))
+    code = request.GET.get("program", "")
+    program = None
+    if code:
+        program = services.program_for(request.user, code)
+    elif len(programs) == 1:
+        program = programs[0]
+    return render(request, "identify/page.html", {"program": program, "programs": programs})
+
+
+@login_required
+@require_POST
+def search(request: HttpRequest) -> HttpResponse:
+    program = services.program_for(request.user, request.POST.get("program", ""))
+    form = SearchForm(request.POST)
+    if not form.is_valid():
+        return render(request, "identify/_results.html", {"invalid": True, "program": program}, status=400)
+    result = services.search(user=request.user, program=program, query=form.query())
+    return render(
+        request,
+        "identify/_results.html",
+        {
+            "program": program,
+            "searched": bool(result.fields_used),
+            "abstained": result.abstained,
+            "candidates": candidate_views(user=request.user, program=program, result=result),
+        },
+    )
+
+
+@login_required
+@require_POST
+def open_candidate(request: HttpRequest) -> HttpResponse:
+    program = services.program_for(request.user, request.POST.get("program", ""))
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    details = services.open_household(
+        user=request.user, program=program, public_id=form.cleaned_data["household"]
+    )
+    return render(
+        request,
+        "identify/_household.html",
+        {
+            "program": program,
+            "details": details,
+            "shown": set(details.shown),
+            "items": ITEMS.items(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest) -> HttpResponse:
+    """Bind the opened household and the confirmed items to the case form (hidden inputs)."""
+    program = services.program_for(request.user, request.POST.get("program", ""))
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    household: Household = services.household_in_scope(
+        user=request.user, program=program, public_id=form.cleaned_data["household"]
+    )
+    items = [item for item in ITEMS if item in form.cleaned_data["items"]]
+    status = verification_status(program.verification_rule, items)
+    response = render(
+        request,
+        "identify/_confirmed.html",
+        {
+            "household": household,
+            "status": status,
+            "status_label": STATUS_LABELS[status],
+            "items": items,
+            "all_items": ITEMS.items(),
+        },
+    )
+    response["HX-Trigger"] = "identify:confirmed"
+    return response
+
+
+@csrf_exempt  # a machine client with a bearer token, no cookies: CSRF cannot apply
+@require_POST
+def screen_pop(request: HttpRequest) -> JsonResponse:
+    """POST {"program": CODE, "caller_number": "..."} → candidate households for a phone system."""
+    try:
+        token = services.authenticate_token(request.headers.get("Authorization", ""))
+        if not allowlist.is_allowed(getattr(request, "client_ip", ""), token.organisation_id):
+            raise services.TokenError(403)
+        try:
+            body = json.loads(request.body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return JsonResponse({"error": "invalid_json"}, status=400)
+        if not isinstance(body, dict) or not body.get("program") or not body.get("caller_number"):
+            return JsonResponse({"error": "program_and_caller_number_required"}, status=400)
+        result = services.screen_pop(
+            token=token, program_code=str(body["program"]), caller_number=str(body["caller_number"])[:40]
+        )
+    except services.TokenError as error:
+        names = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
+        response = JsonResponse({"error": names[error.status]}, status=error.status)
+        if error.status == 401:
+            response["WWW-Authenticate"] = "Bearer"
+        return response
+    households = {
+        h.pk: h
+        for h in Household.objects.filter(
+            pk__in=[c.household_id for c in result.candidates]
+        ).prefetch_related("children")
+    }
+    candidates = []
+    for candidate in result.candidates:
+        household = households.get(candidate.household_id)
+        if household is None:
+            continue
+        candidates.append(
+            {
+                "household": str(household.public_id),
+                "score": candidate.score,
+                "summary": {
+                    "town": town_of(household.address),
+                    "children": household.children.count(),
+                    "child_birth_years": sorted(c.dob.year for c in household.children.all()),
+                },
+            }
+        )
+    return JsonResponse({"candidates": candidates, "abstained": result.abstained})

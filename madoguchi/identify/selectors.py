@@ -1,0 +1,92 @@
+"""What the panel shows of a candidate before it is opened: masked, never the full items."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.identify.engine import Result
+from madoguchi.programs.models import Program
+from madoguchi.programs.scoping import restrict
+from madoguchi.registry.models import Household
+
+FIELD_NAMES: dict[str, Any] = {
+    "guardian_name": _("保護者氏名"),
+    "family_name": _("姓"),
+    "child_name": _("児童氏名"),
+    "child_dob": _("児童生年月日"),
+    "guardian_dob": _("保護者生年月日"),
+    "address": _("住所"),
+    "phone": _("電話番号"),
+    "email": _("メールアドレス"),
+}
+HOW: dict[str, tuple[Any, str]] = {
+    "exact": (_("一致"), "match--exact"),
+    "variant": (_("異体字一致"), "match--variant"),
+    "reading": (_("読み一致"), "match--reading"),
+    "loose": (_("読み近似（長音など）"), "match--partial"),
+    "homophone": (_("同音の別漢字"), "match--partial"),
+    "fuzzy": (_("類似"), "match--fuzzy"),
+    "partial": (_("部分一致"), "match--partial"),
+    "disagree": (_("不一致"), "match--mismatch"),
+}
+_TOWN_END = re.compile(r"[0-9０-９]|[一二三四五六七八九十]+(?:丁目|番)")
+
+
+@dataclass
+class CandidateView:
+    public_id: str
+    number: str
+    score: int  # percent
+    family_names: list[str]
+    children: int
+    child_birth_years: list[int]
+    town: str
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+def town_of(address: str) -> str:
+    """The address up to its town (`東京都世田谷区太子堂`): no block, building or room."""
+    match = _TOWN_END.search(address)
+    return (address[: match.start()] if match else address).strip()
+
+
+def _family(name: str) -> str:
+    parts = re.split(r"[\s\u3000]+", name.strip(), maxsplit=1)
+    return parts[0] if len(parts) == 2 else ""
+
+
+def candidate_views(*, user: Any, program: Program, result: Result) -> list[CandidateView]:
+    ids = [c.household_id for c in result.candidates]
+    households = {
+        h.pk: h
+        for h in restrict(
+            Household.objects.filter(program=program, pk__in=ids), user, "identify"
+        ).prefetch_related("guardians", "children")
+    }
+    views: list[CandidateView] = []
+    for candidate in result.candidates:
+        household = households.get(candidate.household_id)
+        if household is None:
+            continue
+        children = list(household.children.all())
+        views.append(
+            CandidateView(
+                public_id=str(household.public_id),
+                number=household.number,
+                score=round(candidate.score * 100),
+                family_names=[f for f in (_family(g.name) for g in household.guardians.all()) if f],
+                children=len(children),
+                child_birth_years=sorted(c.dob.year for c in children),
+                town=town_of(household.address),
+                evidence=[
+                    {"field": FIELD_NAMES.get(e.field, e.field), "how": HOW[e.how][0], "css": HOW[e.how][1]}
+                    for e in candidate.evidence
+                    if e.how in HOW
+                ],
+            )
+        )
+    return views

@@ -1,0 +1,188 @@
+"""Identification as a user does it: scoped, audited, never copying what was searched.
+
+Every search is an access to personal data and leaves an IDENTIFY event naming the fields
+used and the number of candidates (R-35); opening a candidate is a VIEW of that household.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from madoguchi.accounts.models import Organisation
+from madoguchi.audit.models import Action
+from madoguchi.audit.services import record
+from madoguchi.identify.engine import Query, Result, identify
+from madoguchi.identify.models import ApiToken, hash_token
+from madoguchi.programs.models import PersonalItem, Program
+from madoguchi.programs.scoping import programs_for, require, restrict
+from madoguchi.registry.models import Child, Guardian, Household
+
+
+def program_for(user: Any, code: str) -> Program:
+    """The program `code` if `user` may identify in it; 404 otherwise (another program's
+    existence is not revealed)."""
+    require(user, "identify")
+    program = programs_for(user, "identify").filter(code=code).first()
+    if program is None:
+        raise Http404
+    return program
+
+
+@transaction.atomic
+def search(*, user: Any, program: Program, query: Query) -> Result:
+    """Run the engine for `user` on `program`'s list and audit the search."""
+    require(user, "identify")
+    if not programs_for(user, "identify").filter(pk=program.pk).exists():
+        raise Http404
+    if not query.fields_given():
+        return Result()
+    result = identify(program.pk, query)
+    record(
+        action=Action.IDENTIFY,
+        actor=user,
+        program_id=program.pk,
+        object_type="target_list",
+        details={
+            "fields": result.fields_used,
+            "count": len(result.candidates),
+            "abstained": result.abstained,
+        },
+    )
+    return result
+
+
+@dataclass
+class HouseholdDetails:
+    household: Household
+    guardians: list[Guardian]
+    children: list[Child]
+    shown: list[str] = field(default_factory=list)  # the PersonalItem values shown
+
+
+@transaction.atomic
+def open_household(*, user: Any, program: Program, public_id: Any) -> HouseholdDetails:
+    """Reveal one candidate household's details: an audited VIEW (404 outside scope)."""
+    require(user, "identify")
+    household = (
+        restrict(Household.objects.all(), user, "identify")
+        .filter(program=program, public_id=public_id, removed_by_import__isnull=True)
+        .first()
+    )
+    if household is None:
+        raise Http404
+    shown = [
+        item.value for item in PersonalItem if program.approves(item.value) and item != PersonalItem.INQUIRY
+    ]
+    record(
+        action=Action.VIEW,
+        actor=user,
+        program_id=program.pk,
+        object_type="household",
+        object_id=household.pk,
+        details={"fields": shown, "via": "identify"},
+    )
+    return HouseholdDetails(
+        household=household,
+        guardians=list(household.guardians.order_by("pk")),
+        children=list(household.children.order_by("dob", "pk")),
+        shown=shown,
+    )
+
+
+def household_in_scope(*, user: Any, program: Program, public_id: Any) -> Household:
+    household = (
+        restrict(Household.objects.all(), user, "identify")
+        .filter(program=program, public_id=public_id)
+        .first()
+    )
+    if household is None:
+        raise Http404
+    return household
+
+
+# --- the phone system's screen pop -------------------------------------------------------
+
+
+class TokenError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@transaction.atomic
+def create_api_token(*, organisation: Organisation, name: str, created_by: Any) -> tuple[ApiToken, str]:
+    """A new token for `organisation`; the secret is returned once and only its hash kept."""
+    secret = ApiToken.new_secret()
+    token = ApiToken(
+        organisation=organisation, name=name, token_hash=hash_token(secret), created_by=created_by
+    )
+    token.full_clean()
+    token.save()
+    record(
+        action=Action.SETTINGS_CHANGE,
+        actor=created_by,
+        object_type="api_token",
+        object_id=token.pk,
+        details={"change": "created"},
+    )
+    return token, secret
+
+
+@transaction.atomic
+def revoke_api_token(*, token: ApiToken, user: Any) -> None:
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    record(
+        action=Action.SETTINGS_CHANGE,
+        actor=user,
+        object_type="api_token",
+        object_id=token.pk,
+        details={"change": "revoked"},
+    )
+
+
+def authenticate_token(header: str) -> ApiToken:
+    """The active token of an `Authorization: Bearer …` header; TokenError(401/403) otherwise."""
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise TokenError(401)
+    token = (
+        ApiToken.objects.select_related("organisation")
+        .filter(token_hash=hash_token(secret.strip()[:200]))
+        .first()
+    )
+    if token is None or not token.is_active:
+        raise TokenError(401)
+    if not token.organisation.is_active:
+        raise TokenError(403)
+    return token
+
+
+@transaction.atomic
+def screen_pop(*, token: ApiToken, program_code: str, caller_number: str) -> Result:
+    """Candidates for a caller's number, for a program of the token's organisation (404 else)."""
+    organisation = token.organisation
+    program = Program.objects.filter(code=program_code).first()
+    if program is None or organisation.pk not in (program.ward_id, program.contractor_id):
+        raise TokenError(404)
+    result = identify(program.pk, Query(phone=caller_number))
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    record(
+        action=Action.IDENTIFY,
+        actor=None,
+        program_id=program.pk,
+        object_type="target_list",
+        details={
+            "fields": result.fields_used,
+            "count": len(result.candidates),
+            "via": "api",
+            "token_id": token.pk,
+            "organisation": organisation.code,
+        },
+    )
+    return result
