@@ -55,7 +55,11 @@ def shoot(page: Any, step: str) -> None:
         path = Path(SHOTS) / f"public-{step}-{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         height = min(page.evaluate("document.documentElement.scrollHeight"), 2400)
-        page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": viewport["width"], "height": height})
+        page.screenshot(
+            path=str(path),
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": viewport["width"], "height": height},
+        )
     page.set_viewport_size(size)
 
 
