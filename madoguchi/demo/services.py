@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from madoguchi.accounts.models import AllowedNetwork, Organisation, Role, User
+from madoguchi.cases.demo import seed_standard_answers
 from madoguchi.cases.services import ensure_default_categories
 from madoguchi.programs.models import Program
 from madoguchi.registry.demo_data import Window, write_csv
@@ -127,6 +128,7 @@ def seed_demo(*, shift_to_today: bool = True) -> DemoResult:
         )
         secret = base64.b32encode(device.bin_key).decode("ascii")
         logins.append(DemoLogin(username, password, str(role.label), organisations[org_code].name, secret))
+    seed_standard_answers(program=program, actor=User.objects.filter(username="ward").first())
     return DemoResult(program=program, logins=logins, shifted=shifted)
 
 
