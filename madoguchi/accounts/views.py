@@ -222,9 +222,18 @@ class PasswordResetView(auth_views.PasswordResetView):
         from urllib.parse import urlsplit
 
         site = urlsplit(settings.SITE_URL)
-        self.domain_override = site.netloc
-        self.extra_email_context = {"protocol": site.scheme}
-        return super().form_valid(form)
+        form.save(
+            domain_override=site.netloc,
+            use_https=site.scheme == "https",
+            token_generator=self.token_generator,
+            from_email=self.from_email,
+            email_template_name=self.email_template_name,
+            subject_template_name=self.subject_template_name,
+            request=self.request,
+            html_email_template_name=self.html_email_template_name,
+            extra_email_context=self.extra_email_context,
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @method_decorator(sensitive_post_parameters("new_password1", "new_password2"), name="dispatch")
