@@ -55,8 +55,9 @@ class LockoutTests:
         assert is_locked(world.operator)
         unlock(actor=world.supervisor, user=world.operator)
         assert not is_locked(world.operator)
-        assert AuditEvent.objects.filter(action=Action.UNLOCK, actor_id=world.supervisor.pk,
-                                         object_id=str(world.operator.pk)).exists()
+        assert AuditEvent.objects.filter(
+            action=Action.UNLOCK, actor_id=world.supervisor.pk, object_id=str(world.operator.pk)
+        ).exists()
         totp_device(world.operator)
         assert attempt("operator", password=PERSONA_PASSWORD).status_code == 302
 
@@ -92,5 +93,7 @@ class LockoutTests:
 
     def test_a_forged_log_line_in_the_user_name_stays_on_one_line(self, world, canary_logs):
         attempt("x\r\nFAKE LOG ENTRY user=admin")
-        assert not any(line.startswith("FAKE LOG ENTRY") for entry in canary_logs.lines for line in entry.splitlines())
+        assert not any(
+            line.startswith("FAKE LOG ENTRY") for entry in canary_logs.lines for line in entry.splitlines()
+        )
         assert not any("FAKE LOG ENTRY" in line for line in canary_logs.lines)

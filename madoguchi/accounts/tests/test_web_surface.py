@@ -22,7 +22,8 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
+        if key
+        not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
     }
     env.update(
         MADOGUCHI_ENV="production",
@@ -38,7 +39,12 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=REPO, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -118,7 +124,12 @@ class HeaderTests:
             response = Client().get(path) if path == "/accounts/login/" else client.get(path)
             assert response.status_code == 200, path
             csp = response["Content-Security-Policy"]
-            for directive in ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]:
+            for directive in [
+                "default-src 'self'",
+                "object-src 'none'",
+                "base-uri 'none'",
+                "frame-ancestors 'none'",
+            ]:
                 assert directive in csp, (path, directive)
             assert "unsafe-inline" not in csp
             assert response["X-Frame-Options"] == "DENY"
@@ -145,7 +156,9 @@ class HeaderTests:
             client = Client()
             totp_device(world.operator)
             client.get("/accounts/login/", secure=True)
-            client.post("/accounts/login/", {"username": "operator", "password": PERSONA_PASSWORD}, secure=True)
+            client.post(
+                "/accounts/login/", {"username": "operator", "password": PERSONA_PASSWORD}, secure=True
+            )
             response = client.post(
                 "/accounts/login/verify/", {"otp_token": totp_code(world.operator)}, secure=True
             )
@@ -160,7 +173,9 @@ class HeaderTests:
 
 @pytest.mark.django_db
 class SurfaceTests:
-    @pytest.mark.parametrize("path", ["/admin/", "/admin/login/", "/__debug__/", "/static/../settings.py", "/.git/config", "/.env"])
+    @pytest.mark.parametrize(
+        "path", ["/admin/", "/admin/login/", "/__debug__/", "/static/../settings.py", "/.git/config", "/.env"]
+    )
     def test_nothing_is_served_at_well_known_attack_paths(self, client, world, path):
         login(client, world.sysadmin)
         response = client.get(path)
@@ -180,12 +195,16 @@ class SurfaceTests:
     def test_a_foreign_host_header_is_refused(self, world):
         assert Client().get("/accounts/login/", HTTP_HOST="evil.example").status_code == 400
 
-    def test_the_reset_mail_names_the_configured_site_whatever_the_host_header(self, world, mailoutbox, settings):
+    def test_the_reset_mail_names_the_configured_site_whatever_the_host_header(
+        self, world, mailoutbox, settings
+    ):
         settings.SITE_URL = "https://madoguchi.example.jp"
         settings.ALLOWED_HOSTS = ["testserver", "attacker.example"]
         world.operator.email = "operator@example.jp"
         world.operator.save()
-        Client().post("/accounts/password/reset/", {"email": "operator@example.jp"}, HTTP_HOST="attacker.example")
+        Client().post(
+            "/accounts/password/reset/", {"email": "operator@example.jp"}, HTTP_HOST="attacker.example"
+        )
         assert len(mailoutbox) == 1
         assert "https://madoguchi.example.jp/accounts/reset/" in mailoutbox[0].body
         assert "attacker.example" not in mailoutbox[0].body
@@ -200,7 +219,9 @@ class CsrfTests:
         assert response.status_code == 403
         world.operator.refresh_from_db()
         assert world.operator.is_active
-        assert "request-id" in response.content.decode() or response["X-Request-ID"] in response.content.decode()
+        assert (
+            "request-id" in response.content.decode() or response["X-Request-ID"] in response.content.decode()
+        )
 
     def test_another_sessions_token_is_refused(self, world):
         other = Client(enforce_csrf_checks=True)
@@ -237,7 +258,9 @@ class CsrfTests:
         login(client, world.ward_manager)
         client.get("/accounts/users/")
         token = client.cookies["csrftoken"].value
-        response = client.post(f"/accounts/users/{world.operator.pk}/disable/", {"csrfmiddlewaretoken": token})
+        response = client.post(
+            f"/accounts/users/{world.operator.pk}/disable/", {"csrfmiddlewaretoken": token}
+        )
         assert response.status_code == 302
         world.operator.refresh_from_db()
         assert not world.operator.is_active
@@ -261,7 +284,9 @@ class OpenRedirectTests:
     def test_next_never_leaves_the_site(self, world, target):
         client = Client()
         totp_device(world.operator)
-        client.post("/accounts/login/", {"username": "operator", "password": PERSONA_PASSWORD, "next": target})
+        client.post(
+            "/accounts/login/", {"username": "operator", "password": PERSONA_PASSWORD, "next": target}
+        )
         response = client.post("/accounts/login/verify/", {"otp_token": totp_code(world.operator)})
         assert response.status_code == 302
         assert response["Location"] == "/"
@@ -270,7 +295,8 @@ class OpenRedirectTests:
         client = Client()
         totp_device(world.operator)
         client.post(
-            "/accounts/login/", {"username": "operator", "password": PERSONA_PASSWORD, "next": "/accounts/users/"}
+            "/accounts/login/",
+            {"username": "operator", "password": PERSONA_PASSWORD, "next": "/accounts/users/"},
         )
         response = client.post("/accounts/login/verify/", {"otp_token": totp_code(world.operator)})
         assert response["Location"] == "/accounts/users/"
