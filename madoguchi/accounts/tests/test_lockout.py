@@ -11,7 +11,7 @@ LOGIN = "/accounts/login/"
 SAME_MESSAGE = "ユーザー名またはパスワードが正しくありません。"
 
 
-def attempt(username, password="wrong-password-123", address="127.0.0.1"):
+def attempt(username, password="wrong-password-123", address="127.0.0.1"):  # noqa: S107
     return Client(REMOTE_ADDR=address).post(LOGIN, {"username": username, "password": password})
 
 
