@@ -18,13 +18,21 @@ from madoguchi.accounts.testing import PERSONA_PASSWORD, login, totp_code, totp_
 REPO = Path(__file__).resolve().parents[3]
 
 
+# Variables of this process that must not leak into the production check (the browser fixture
+# sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright).
+UNSAFE_IN_PRODUCTION = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
+
+
 def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key
-        not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
-    }
+    env = {key: value for key, value in os.environ.items() if key not in UNSAFE_IN_PRODUCTION}
     env.update(
         MADOGUCHI_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(64),
