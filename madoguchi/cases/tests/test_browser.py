@@ -1,30 +1,10 @@
-import datetime
-
 import pytest
 
 from madoguchi.accounts.testing import browser_login
 from madoguchi.cases.models import Case, Status
 from madoguchi.cases.testing import make_case, seed_categories
-from madoguchi.registry.models import Guardian, Household, TargetListImport
-
-
-def household_for(program):
-    imported = TargetListImport.objects.create(
-        program=program, file_name="targets.csv", sha256="0" * 64, status="applied", version=1
-    )
-    household = Household.objects.create(
-        program=program,
-        number="H-000123",
-        address="東京都世田谷区太子堂1-2-3",
-        address_key="世田谷区太子堂1-2-3",
-        content_hash="0",
-        first_import=imported,
-        last_import=imported,
-    )
-    Guardian.objects.create(
-        household=household, name="試験 花子", name_key="試験花子", dob=datetime.date(1990, 1, 2)
-    )
-    return household
+from madoguchi.identify.indexer import forget
+from madoguchi.identify.tests.helpers import standard_list
 
 
 def log_out(page):
@@ -36,24 +16,25 @@ def log_out(page):
 class CallBrowserTests:
     def test_a_call_is_recorded_escalated_answered_and_closed(self, live_server, page, world):
         seed_categories(world.program)
-        household = household_for(world.program)
+        forget()
+        household = standard_list(world.program)["tanaka"]
         earlier = make_case(world.program, world.operator, household=household, inquiry="前回の問い合わせ")
 
         # The operator takes the call, identifies the caller and records it, keyboard first.
         browser_login(page, live_server.url, world.operator)
         page.goto(f"{live_server.url}/cases/new/")
-        # What the identification panel leaves in the case form once a candidate is confirmed.
-        page.evaluate(
-            """([id]) => {
-                const set = (name, value) => {
-                    let input = document.querySelector(`input[name=${name}][form=case-form]`);
-                    input.value = value;
-                    input.dispatchEvent(new Event('change', {bubbles: true}));
-                };
-                set('verification', 'verified');
-                set('household', id);
-            }""",
-            [str(household.public_id)],
+        # Identify the caller with the panel: what they say, the candidate, the items confirmed.
+        page.keyboard.press("Alt+I")
+        page.keyboard.type("田中 花子")
+        page.fill("#identify-child_dob", "R2.5.3")
+        page.fill("#identify-phone", "090-1234-5678")
+        page.click("#identify-results .candidate >> nth=0 >> text=この世帯を開く")
+        page.wait_for_selector("#identify-verify-form")
+        for item in ("name", "dob", "phone"):
+            page.check(f"#identify-item-{item}")
+        page.click("#identify-verify-form button[type=submit]")
+        page.wait_for_selector(
+            f"#identify-hidden input[name=household][value='{household.public_id}']", state="attached"
         )
         # A caller who calls again is recognised: the household's earlier case is listed.
         page.wait_for_selector(f"#earlier-cases >> text={earlier.receipt_number}")
