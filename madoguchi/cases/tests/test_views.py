@@ -246,3 +246,33 @@ class QueryCountTests:
         large = [self.count(client, url) for url in (list_url, queue_url, detail_url)]
         assert large == small
         assert max(large) <= 25
+
+
+@pytest.mark.django_db
+class AssignTests:
+    def test_a_supervisor_assigns_and_the_assignee_is_notified(self, client, world):
+        case = make_case(world.program, world.operator)
+        login(client, world.supervisor)
+        page = client.get(reverse("cases:detail", args=[case.public_id])).content.decode()
+        assert 'id="assign-select"' in page
+        response = client.post(
+            reverse("cases:assign", args=[case.public_id]),
+            {"assignee": world.operator.pk, "version": case.version},
+        )
+        assert response.status_code == 302
+        case.refresh_from_db()
+        assert case.assignee == world.operator
+        assert case.notifications.filter(user=world.operator, kind="assigned").exists()
+        mine = client.get(reverse("cases:list"), {"assignee": world.operator.pk}).content.decode()
+        assert case.receipt_number in mine
+
+    def test_a_user_of_another_program_cannot_be_assigned(self, client, world):
+        case = make_case(world.program, world.operator)
+        login(client, world.supervisor)
+        response = client.post(
+            reverse("cases:assign", args=[case.public_id]),
+            {"assignee": world.other_program_operator.pk, "version": case.version},
+        )
+        assert response.status_code == 404
+        case.refresh_from_db()
+        assert case.assignee is None
