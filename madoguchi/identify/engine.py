@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count
+from django.db import connection
 
 from madoguchi.identify.indexer import ensure_index
 from madoguchi.identify.models import IdentKey, IdentKeyStat, IdentProfile, IdentReading
@@ -151,32 +153,53 @@ def blocking_keys(q: PreparedQuery) -> list[str]:
     return list(dict.fromkeys(k for k in keys if len(k) <= 160))
 
 
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    # Plain SQL on the hot path: building ORM lookups for a few hundred keys cost more than
+    # running the query.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _in(values: Iterable[Any]) -> tuple[str, list[Any]]:
+    items = list(values)
+    return ", ".join(["%s"] * len(items)), items
+
+
+def _key_counts(program_id: int, keys: Iterable[str]) -> dict[str, int]:
+    marks, params = _in(keys)
+    if not params:
+        return {}
+    table = IdentKeyStat._meta.db_table
+    sql = f"SELECT key, count FROM {table} WHERE program_id = %s AND key IN ({marks})"  # noqa: S608
+    return dict(_rows(sql, [program_id, *params]))  # type: ignore[arg-type]
+
+
 def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
     """Households sharing the most informative keys with the query, best first."""
     if not keys:
         return []
-    counts = dict(
-        IdentKeyStat.objects.filter(program_id=program_id, key__in=keys).values_list("key", "count")
-    )
+    counts = _key_counts(program_id, keys)
     rare = [k for k, c in counts.items() if c <= KEY_CAP]
     common = [k for k, c in counts.items() if c > KEY_CAP]
     prescore: dict[int, float] = defaultdict(float)
+    table = IdentKey._meta.db_table
     if rare:
-        for key, household_id in IdentKey.objects.filter(program_id=program_id, key__in=rare).values_list(
-            "key", "household_id"
+        marks, params = _in(rare)
+        for key, household_id in _rows(
+            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND key IN ({marks})",  # noqa: S608
+            [program_id, *params],
         ):
             prescore[household_id] += math.log((n + 1) / counts[key])
     if len(common) >= 2:
         # Common keys (a frequent family name, a birthday) only in combination.
-        rows = (
-            IdentKey.objects.filter(program_id=program_id, key__in=common)
-            .values("household_id")
-            .annotate(hits=Count("key"))
-            .filter(hits__gte=2)
-            .order_by("-hits")[: SCORED_CANDIDATES * 5]
-        )
-        for row in rows:
-            prescore[row["household_id"]] += row["hits"] * 1.0
+        marks, params = _in(common)
+        for household_id, hits in _rows(
+            f"SELECT household_id, COUNT(*) AS hits FROM {table} WHERE program_id = %s AND key IN ({marks}) "  # noqa: S608
+            "GROUP BY household_id HAVING COUNT(*) >= 2 ORDER BY hits DESC LIMIT %s",
+            [program_id, *params, SCORED_CANDIDATES * 5],
+        ):
+            prescore[household_id] += float(hits)
     ranked = sorted(prescore.items(), key=lambda item: item[1], reverse=True)
     return [household_id for household_id, _ in ranked[:SCORED_CANDIDATES]]
 
@@ -191,9 +214,24 @@ def identify(program_id: int, query: Query) -> Result:
     ids = _candidates(program_id, blocking_keys(prepared), n)
     if not ids:
         return result
-    profiles = dict(IdentProfile.objects.filter(household_id__in=ids).values_list("household_id", "data"))
+    marks, params = _in(ids)
+    profiles = {
+        household_id: json.loads(data) if isinstance(data, str) else data
+        for household_id, data in _rows(
+            f"SELECT household_id, data FROM {IdentProfile._meta.db_table} WHERE household_id IN ({marks})",  # noqa: S608
+            params,
+        )
+    }
+    _attach_counts(program_id, profiles)
     scored = [score_household(hid, profiles[hid], prepared, n) for hid in ids if hid in profiles]
     return rank(scored, result)
+
+
+def _attach_counts(program_id: int, profiles: dict[int, dict[str, Any]]) -> None:
+    """Give each profile the number of households sharing each of its keys (`c`)."""
+    counts = _key_counts(program_id, {key for profile in profiles.values() for key in profile.get("k", [])})
+    for profile in profiles.values():
+        profile["c"] = {key: counts.get(key, 1) for key in profile.get("k", [])}
 
 
 def _readings(program_id: int, q: PreparedQuery) -> dict[str, set[str]]:
@@ -208,9 +246,10 @@ def _readings(program_id: int, q: PreparedQuery) -> dict[str, set[str]]:
     if not texts:
         return {}
     readings: dict[str, set[str]] = defaultdict(set)
-    for text, reading in IdentReading.objects.filter(program_id=program_id, text__in=texts).values_list(
-        "text", "reading"
-    ):
+    marks, params = _in(texts)
+    table = IdentReading._meta.db_table
+    sql = f"SELECT text, reading FROM {table} WHERE program_id = %s AND text IN ({marks})"  # noqa: S608
+    for text, reading in _rows(sql, [program_id, *params]):
         readings[text].add(reading)
     return dict(readings)
 

@@ -146,19 +146,27 @@ class PersonKeys:
 
 
 def person_keys(role: str, name: str, kana: str, dob: datetime.date | None) -> PersonKeys:
-    keys = PersonKeys(role=role, dob=dob.isoformat() if dob else "")
+    keys = PersonKeys(role, *_name_forms(name, kana or ""), dob=dob.isoformat() if dob else "")
+    return keys
+
+
+@lru_cache(maxsize=262144)
+def _name_forms(name: str, kana: str) -> tuple[str, str, str, str, str, str]:
+    """(family, given, whole, family_kana, given_kana, whole_kana); names repeat across a list."""
     text = unicodedata.normalize("NFKC", name).strip()
     parts = [p for p in _SPACES.split(text) if p]
-    keys.whole = name_key(text)
+    whole = name_key(text)
+    family = given = ""
     if len(parts) >= 2:
-        keys.family, keys.given = name_key(parts[0]), name_key("".join(parts[1:]))
+        family, given = name_key(parts[0]), name_key("".join(parts[1:]))
+    family_kana = given_kana = whole_kana = ""
     if kana:
         ktext = unicodedata.normalize("NFKC", kana).strip()
         kparts = [p for p in _SPACES.split(ktext) if p]
-        keys.whole_kana = kana_key(ktext)
+        whole_kana = kana_key(ktext)
         if len(kparts) >= 2:
-            keys.family_kana, keys.given_kana = kana_key(kparts[0]), kana_key("".join(kparts[1:]))
-    return keys
+            family_kana, given_kana = kana_key(kparts[0]), kana_key("".join(kparts[1:]))
+    return family, given, whole, family_kana, given_kana, whole_kana
 
 
 def infer_family_split(people: list[PersonKeys]) -> None:
@@ -243,9 +251,21 @@ def town_reading_key(kana: str) -> str:
 
 
 @cache
-def _municipality_names() -> tuple[str, ...]:
-    names = {city for _pref, city in jpost.municipalities()}
-    return tuple(sorted(names, key=len, reverse=True))
+def _municipality_names() -> frozenset[str]:
+    return frozenset(city for _pref, city in jpost.municipalities())
+
+
+@cache
+def _municipality_lengths() -> tuple[int, ...]:
+    return tuple(sorted({len(name) for name in _municipality_names()}, reverse=True))
+
+
+def _split_municipality(text: str) -> tuple[str, str]:
+    names = _municipality_names()
+    for length in _municipality_lengths():
+        if text[:length] in names:
+            return text[:length], text[length:]
+    return "", text
 
 
 @cache
@@ -273,11 +293,7 @@ def parse_address(value: str | None, *, city_hint: str = "") -> AddressKeys:
     text = unicodedata.normalize("NFKC", value).strip()
     text = _POSTAL.sub("", text)
     text = _PREFECTURE.sub("", text)
-    city = ""
-    for name in _municipality_names():
-        if text.startswith(name):
-            city, text = name, text[len(name) :]
-            break
+    city, text = _split_municipality(text)
     text = _KANJI_NUMBER_UNIT.sub(lambda m: str(kanji_number(m.group(1))), text)
     text = _DASH_AFTER_DIGIT.sub("-", text)
     first_digit = re.search(r"\d", text)
