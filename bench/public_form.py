@@ -298,7 +298,14 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def postgres_pids() -> list[int]:
-    out = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout
+    """The server processes serving the benchmark database (the app keeps its connections)."""
+    out = subprocess.run(
+        ["psql", "-h", HOST, "-U", "postgres", "-At", "-v", f"db={DB_NAME}"],
+        input="SELECT pid FROM pg_stat_activity WHERE datname = :'db' AND pid <> pg_backend_pid()",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [int(pid) for pid in out.split()]
 
 

@@ -67,11 +67,16 @@ def database_guard(view: View) -> View:
     return wrapper
 
 
-def _program(code: str) -> Program:
-    program = Program.objects.filter(code=code).select_related("ward", "contractor").first()
-    if program is None:
-        raise Http404
-    return program
+def _program(code: str, *, with_organisations: bool = False) -> Program:
+    # Only the input page names the ward and the contractor (the purpose of use); the other
+    # steps skip the join, which costs more to build than to run.
+    queryset = Program.objects.all()
+    if with_organisations:
+        queryset = queryset.select_related("ward", "contractor")
+    try:
+        return queryset.get(code=code)
+    except Program.DoesNotExist:
+        raise Http404 from None
 
 
 def _closed(request: HttpRequest, program: Program) -> HttpResponse:
@@ -116,7 +121,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @database_guard
 def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
-    program = _program(code)
+    program = _program(code, with_organisations=True)
     if not is_accepting(program):
         return _closed(request, program)
     if request.method == "POST":
