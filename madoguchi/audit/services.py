@@ -118,7 +118,9 @@ def record(
     rid = current_request_id() if request_id is None else request_id
     fields = _actor_snapshot(actor)
     try:
-        with transaction.atomic():
+        # No savepoint of our own: a failure here must fail the caller's whole transaction
+        # anyway (fail closed), and SAVEPOINT/RELEASE would double the round trips.
+        with transaction.atomic(savepoint=False):
             seq, prev = _advance_head()
             event = AuditEvent(
                 seq=seq,
