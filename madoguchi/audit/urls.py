@@ -5,7 +5,7 @@ from madoguchi.audit import views
 app_name = "audit"
 
 urlpatterns = [
-    path("", views.events, name="events"),
+    path("events", views.events, name="events"),
     path("export", views.export_events, name="export"),
     path("events/<int:seq>/change", views.change, name="change"),
     path("review", views.review, name="review"),

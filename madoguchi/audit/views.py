@@ -4,6 +4,7 @@ the access review, and their CSV downloads. Every one of them is itself audited.
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -227,6 +228,7 @@ def review(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "report": report,
+            "last_day": timezone.localtime(at_to).date() - datetime.timedelta(days=1),
             "households_per_hour": settings.AUDIT_REVIEW_HOUSEHOLDS_PER_HOUR,
             "hours": settings.AUDIT_REVIEW_HOURS,
             "lockouts_per_hour": settings.AUDIT_REVIEW_LOCKOUTS_PER_HOUR,
