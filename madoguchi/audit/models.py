@@ -90,6 +90,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["program_id", "at", "seq"], name="audit_program_at_seq"),
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
+
     @property
     def actor_role_label(self) -> str:
         from madoguchi.accounts.models import Role
@@ -98,9 +101,6 @@ class AuditEvent(models.Model):
             return str(Role(self.actor_role).label)
         except ValueError:
             return self.actor_role
-
-    def __str__(self) -> str:
-        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
 
 
 class AuditChange(models.Model):
