@@ -36,10 +36,11 @@ from madoguchi.identify.normalize import (
 from madoguchi.identify.scoring import Evidence, PreparedQuery, Scored, score_household
 
 MAX_CANDIDATES = 5
-SCORED_CANDIDATES = 20  # households fully scored per query
-KEY_CAP = 500  # a key shared by more households only counts in combination with another
+SCORED_CANDIDATES = 15  # households fully scored per query
+KEY_CAP = 200  # a key shared by more households only counts in combination with another
 CREDIBLE = 0.5  # posterior the best household needs: likelier than all alternatives together
 SHOWN = 0.01  # below this a candidate is noise, not worth an operator's glance
+NAME_FIELDS = frozenset({"guardian_name", "guardian_kana", "child_name", "child_kana"})
 QUERY_FIELDS = (
     "guardian_name",
     "guardian_kana",
@@ -191,7 +192,7 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
             [program_id, *params],
         ):
             prescore[household_id] += math.log((n + 1) / counts[key])
-    if len(common) >= 2:
+    if len(common) >= 2 and len(prescore) < SCORED_CANDIDATES:
         # Common keys (a frequent family name, a birthday) only in combination.
         marks, params = _in(common)
         for household_id, hits in _rows(
@@ -222,16 +223,35 @@ def identify(program_id: int, query: Query) -> Result:
             params,
         )
     }
-    _attach_counts(program_id, profiles)
+    _attach_counts(program_id, profiles, _count_prefixes(prepared))
     scored = [score_household(hid, profiles[hid], prepared, n) for hid in ids if hid in profiles]
     return rank(scored, result)
 
 
-def _attach_counts(program_id: int, profiles: dict[int, dict[str, Any]]) -> None:
+def _count_prefixes(q: PreparedQuery) -> tuple[str, ...]:
+    """Key kinds whose frequencies the scoring of this query can use."""
+    prefixes = ["w", "f", "g"] if (q.guardian or q.child) else []
+    if q.child_dob:
+        prefixes.append("cd")
+    if q.guardian_dob:
+        prefixes.append("gd")
+    if q.address:
+        prefixes += ["a", "ak"]
+    if q.phone:
+        prefixes.append("t")
+    if q.email:
+        prefixes.append("e")
+    return tuple(f"{p}:" for p in prefixes) + tuple(f"{p}k:" for p in ("w", "f", "g") if "w" in prefixes)
+
+
+def _attach_counts(program_id: int, profiles: dict[int, dict[str, Any]], prefixes: tuple[str, ...]) -> None:
     """Give each profile the number of households sharing each of its keys (`c`)."""
-    counts = _key_counts(program_id, {key for profile in profiles.values() for key in profile.get("k", [])})
+    wanted = {
+        key for profile in profiles.values() for key in profile.get("k", []) if key.startswith(prefixes)
+    }
+    counts = _key_counts(program_id, wanted)
     for profile in profiles.values():
-        profile["c"] = {key: counts.get(key, 1) for key in profile.get("k", [])}
+        profile["c"] = {key: counts.get(key, 1) for key in profile.get("k", []) if key in wanted}
 
 
 def _readings(program_id: int, q: PreparedQuery) -> dict[str, set[str]]:
@@ -276,7 +296,10 @@ def rank(scored: list[Scored], result: Result) -> Result:
             )
         )
     best = ranked[0]
+    said_only_names = set(result.fields_used) <= NAME_FIELDS
     result.abstained = not (
-        result.candidates and result.candidates[0].score >= CREDIBLE and best.is_corroborated
+        result.candidates
+        and result.candidates[0].score >= CREDIBLE
+        and best.is_corroborated(said_only_names=said_only_names)
     )
     return result

@@ -39,15 +39,17 @@ BATCH = 5000
 
 
 def person_index_keys(person: PersonKeys) -> list[str]:
+    # The whole name is always a key too: a caller's full name then hits a handful of
+    # households directly, where family and given name alone may each be shared by thousands.
     keys: list[str] = []
+    if person.whole:
+        keys.append(f"w:{person.whole}")
     if person.family and person.given:
         keys += [f"f:{person.family}", f"g:{person.given}"]
-    elif person.whole:
-        keys.append(f"w:{person.whole}")
+    if person.whole_kana:
+        keys.append(f"wk:{loose_key(person.whole_kana)}")
     if person.family_kana and person.given_kana:
         keys += [f"fk:{loose_key(person.family_kana)}", f"gk:{loose_key(person.given_kana)}"]
-    elif person.whole_kana:
-        keys.append(f"wk:{loose_key(person.whole_kana)}")
     if person.dob:
         keys.append(f"{'gd' if person.role == 'g' else 'cd'}:{person.dob}")
     return keys

@@ -129,12 +129,17 @@ class Scored:
         groups.discard("family_name")
         return len(groups)
 
-    @property
-    def is_corroborated(self) -> bool:
+    def is_corroborated(self, *, said_only_names: bool) -> bool:
         """Enough independent support to name a household: two agreeing items, or a whole
-        name (family and given) that agrees with nothing said contradicting it."""
+        name (family and given) when names are all the caller said and nothing contradicts.
+
+        A name is one item however it is written. When the caller also said something the list
+        cannot confirm (an e-mail where the household has none on file), the name stays alone:
+        the operator asks one more question rather than the engine guessing."""
         if self.agreeing_groups >= 2:
             return True
+        if not said_only_names:
+            return False
         fields = {e.field: e for e in self.evidence}
         whole_name = all(
             name in fields and fields[name].how in AGREEING_NAME for name in ("family_name", "guardian_name")

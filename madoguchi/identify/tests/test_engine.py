@@ -186,6 +186,17 @@ class AbstentionTests:
         assert run(world, child_dob="2020-05-03").abstained
         assert run(world, guardian_name="田中").abstained
 
+    def test_a_rare_whole_name_said_alone_is_enough(self, world, households):
+        assert_found(
+            run(world, guardian_name="長塚 静香", guardian_kana="ナガツカ シズカ"), households["differs"]
+        )
+
+    def test_a_whole_name_with_an_item_the_list_cannot_confirm_is_not_enough(self, world, households):
+        # The household has no e-mail on file: nothing corroborates the name.
+        result = run(world, guardian_name="長塚 静香", email="someone@example.jp")
+        assert result.abstained
+        assert result.candidates[0].number == households["differs"].number
+
     def test_an_empty_query_abstains(self, world, households):
         result = run(world)
         assert result.abstained and result.candidates == []

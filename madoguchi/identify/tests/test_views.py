@@ -243,3 +243,33 @@ class ScreenPopTests:
         world.contractor.save()
         response = self.call(client, secret, {"program": world.program.code, "caller_number": "09012345678"})
         assert response.status_code == 403
+
+
+class TokenCommandTests:
+    def test_the_command_prints_a_working_token_once_and_can_revoke_it(self, client, world, households):
+        import io
+
+        from django.core.management import call_command
+
+        out = io.StringIO()
+        call_command("identify_token", "--organisation", world.contractor.code, "--name", "PBX", stdout=out)
+        secret = out.getvalue().strip().splitlines()[-1]
+        body = json.dumps({"program": world.program.code, "caller_number": "09012345678"})
+        ok = client.post(
+            "/identify/api/screen-pop",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+        )
+        assert ok.status_code == 200
+        from madoguchi.identify.models import ApiToken
+
+        token = ApiToken.objects.get(organisation=world.contractor)
+        call_command("identify_token", "--revoke", str(token.pk), stdout=io.StringIO())
+        refused = client.post(
+            "/identify/api/screen-pop",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+        )
+        assert refused.status_code == 401
