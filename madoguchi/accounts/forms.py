@@ -14,10 +14,27 @@ from madoguchi.programs.models import Program
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(label=_("ユーザー名"), max_length=150)
-    password = forms.CharField(
-        label=_("パスワード"), strip=False, max_length=4096, widget=forms.PasswordInput
+    username = forms.CharField(
+        label=_("ユーザー名"),
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
     )
+    password = forms.CharField(
+        label=_("パスワード"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+CODE_WIDGET = {
+    "autocomplete": "one-time-code",
+    "inputmode": "numeric",
+    "autocapitalize": "none",
+    "spellcheck": "false",
+}
 
 
 class CodeForm(forms.Form):
@@ -25,6 +42,7 @@ class CodeForm(forms.Form):
         label=_("確認コード"),
         max_length=20,
         help_text=_("認証アプリに表示される6桁の数字、または回復コードを入力してください。"),
+        widget=forms.TextInput(attrs=CODE_WIDGET),
     )
 
 
@@ -33,6 +51,7 @@ class EnrolForm(forms.Form):
         label=_("確認コード"),
         max_length=10,
         help_text=_("登録した認証アプリに表示される6桁の数字を入力してください。"),
+        widget=forms.TextInput(attrs=CODE_WIDGET),
     )
 
 

@@ -85,11 +85,11 @@ def browser_login(page: Any, live_server_url: str, user: User, *, password: str 
     page.goto(f"{live_server_url}{reverse('accounts:login')}")
     page.fill("#id_username", user.username)
     page.fill("#id_password", password)
-    page.click("form button[type=submit]")
+    page.click("#main form button[type=submit]")
     page.wait_for_load_state()
     if page.locator("#id_otp_token").count():
         page.fill("#id_otp_token", totp_code(user))
-        page.click("form button[type=submit]")
+        page.click("#main form button[type=submit]")
         page.wait_for_load_state()
 
 
