@@ -29,6 +29,7 @@ from madoguchi.accounts.sessions import PENDING_NEXT, end_all_sessions
 from madoguchi.audit.models import Action, Outcome
 from madoguchi.audit.services import record
 from madoguchi.core.request_context import current_client_ip
+from madoguchi.programs.scoping import require
 
 # One message for an unknown user and a wrong password (T-SEC-10).
 BAD_CREDENTIALS = "ユーザー名またはパスワードが正しくありません。"
@@ -259,13 +260,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 # --- account management ------------------------------------------------------------------------
 
 
-def _may_manage_accounts(user: Any) -> bool:
-    return getattr(user, "role", None) in {Role.WARD_MANAGER, Role.SUPERVISOR}
-
-
 def _require_account_screens(request: HttpRequest) -> None:
-    if not _may_manage_accounts(request.user):
-        raise PermissionDenied
+    require(request.user, "accounts")
 
 
 def _managed_user(request: HttpRequest, pk: int) -> User:
@@ -368,8 +364,7 @@ def contractor_access(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def allowlist_view(request: HttpRequest) -> HttpResponse:
-    if getattr(request.user, "role", None) != Role.WARD_MANAGER:
-        raise PermissionDenied
+    require(request.user, "manage")
     form = NetworkForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -395,8 +390,7 @@ def allowlist_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def allowlist_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    if getattr(request.user, "role", None) != Role.WARD_MANAGER:
-        raise PermissionDenied
+    require(request.user, "manage")
     entry = get_object_or_404(
         AllowedNetwork.objects.filter(organisation__in=services.managed_organisations(request.user)), pk=pk
     )

@@ -7,7 +7,7 @@ their organisation is the program's ward or its contractor. A record outside tha
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
@@ -30,13 +30,53 @@ ACTIONS: dict[str, frozenset[str]] = {
     "manage": frozenset({Role.WARD_MANAGER}),
     "audit": frozenset({Role.WARD_MANAGER, Role.AUDITOR}),
     "supervise": frozenset({Role.SUPERVISOR, Role.WARD_MANAGER}),
+    # Account screens: the ward manager for the ward and its contractors, a supervisor for the
+    # unlocking of their own operators (accounts.services narrows it per object).
+    "accounts": frozenset({Role.SUPERVISOR, Role.WARD_MANAGER}),
+}
+
+# Field by field (docs/permissions.md): what a role sees of each personal item of a record it
+# may view. "opened" means only once the record was opened for a caller (identified), "masked"
+# before; "full" always; absent means never.
+Visibility = Literal["full", "masked", "none"]
+_CONTACT_ITEMS = frozenset(
+    {
+        "child.dob",
+        "guardian.dob",
+        "household.address",
+        "household.postal_code",
+        "guardian.phone",
+        "guardian.email",
+    }
+)
+FIELD_ACCESS: dict[str, dict[str, str]] = {
+    Role.OPERATOR: {"*": "full", **{item: "opened" for item in _CONTACT_ITEMS}},
+    Role.SUPERVISOR: {"*": "full", **{item: "opened" for item in _CONTACT_ITEMS}},
+    Role.WARD_STAFF: {"*": "full"},
+    Role.WARD_MANAGER: {"*": "full"},
+    Role.AUDITOR: {"*": "full", **{item: "masked" for item in _CONTACT_ITEMS}},
+    Role.SYSADMIN: {},
 }
 
 
 def can(user: Any, action: str) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
+    if hasattr(user, "is_within_validity") and not user.is_within_validity():
+        return False
     return user.role in ACTIONS.get(action, frozenset())
+
+
+def field_access(user: Any, item: str, *, opened: bool = False) -> Visibility:
+    """How `user` may see personal item `item` (a `PersonalItem` value, e.g. "child.dob") of a
+    record they may view: "full", "masked" (e.g. ****年**月**日), or "none"."""
+    if not can(user, "view"):
+        return "none"
+    rules = FIELD_ACCESS.get(user.role, {})
+    rule = rules.get(item, rules.get("*", "none"))
+    if rule == "opened":
+        return "full" if opened else "masked"
+    return "full" if rule == "full" else "masked" if rule == "masked" else "none"
 
 
 def require(user: Any, action: str) -> None:

@@ -210,3 +210,14 @@ class AllowlistScreenTests:
         assert client.post(f"/accounts/allowlist/{entry.pk}/remove/").status_code == 302
         assert not AllowedNetwork.objects.filter(pk=entry.pk).exists()
         assert AuditEvent.objects.get(action=Action.ALLOWLIST_CHANGE).details["change"] == "removed"
+
+
+@pytest.mark.django_db
+class EscapingTests:
+    def test_markup_in_a_display_name_is_shown_as_text(self, world):
+        world.operator.display_name = "＜script＞alert(1)＜/script＞<img src=x onerror=alert(1)>"
+        world.operator.save()
+        body = client_for(world.ward_manager).get("/accounts/users/").content.decode()
+        assert "<img src=x" not in body
+        assert "&lt;img src=x onerror=alert(1)&gt;" in body
+        assert "＜script＞alert(1)＜/script＞" in body  # full-width: text, never normalised into markup
