@@ -346,6 +346,7 @@ def main(argv: list[str]) -> None:
         pg_pids = postgres_pids()
         cpu_app_before, cpu_pg_before = cpu_seconds(app_pids), cpu_seconds(pg_pids)
         cpu_self_before = time.process_time()
+        load_before = os.getloadavg()[0]
         started = time.monotonic()
         tally = run_load(
             port, clients=opts["clients"], seconds=opts["seconds"], limit=opts["max"] - warmed, tally=None
@@ -354,6 +355,7 @@ def main(argv: list[str]) -> None:
         cpu_app = cpu_seconds(app_pids) - cpu_app_before
         cpu_pg = cpu_seconds(pg_pids) - cpu_pg_before
         cpu_client = time.process_time() - cpu_self_before
+        load_after = os.getloadavg()[0]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -402,6 +404,9 @@ def main(argv: list[str]) -> None:
         f"generator {cpu_client:.1f} s; {per_submission:.1f} ms of CPU per submission in total "
         f"(a ceiling of {1000 / per_submission * (os.cpu_count() or 1) if per_submission else 0:.0f} "
         "submissions/s if the cores did nothing else).",
+        "",
+        f"Machine load average (1 min) before/after the run: {load_before:.1f} / {load_after:.1f} "
+        f"on {os.cpu_count()} cores (other work on the machine shares them).",
     ]
     if tally.errors:
         lines += ["", "First errors: " + "; ".join(sorted(set(tally.errors))[:5])]
