@@ -284,17 +284,22 @@ def count_cases() -> tuple[int, int]:
     return int(out[0]), int(out[1])
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User+system CPU seconds of the processes (and their threads) from /proc."""
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User+system CPU seconds of each process (all its threads), from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    seconds: dict[int, float] = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    # A process that appeared during the run counts from zero; one that ended is not counted.
+    return sum(max(0.0, value - before.get(pid, 0.0)) for pid, value in after.items())
 
 
 def postgres_pids() -> list[int]:
@@ -352,8 +357,8 @@ def main(argv: list[str]) -> None:
             port, clients=opts["clients"], seconds=opts["seconds"], limit=opts["max"] - warmed, tally=None
         )
         elapsed = time.monotonic() - started
-        cpu_app = cpu_seconds(app_pids) - cpu_app_before
-        cpu_pg = cpu_seconds(pg_pids) - cpu_pg_before
+        cpu_app = cpu_used(cpu_app_before, cpu_seconds(app_pids))
+        cpu_pg = cpu_used(cpu_pg_before, cpu_seconds(sorted(set(pg_pids) | set(postgres_pids()))))
         cpu_client = time.process_time() - cpu_self_before
         load_after = os.getloadavg()[0]
     finally:
@@ -400,7 +405,8 @@ def main(argv: list[str]) -> None:
     lines += [
         "",
         f"Where the time goes (CPU seconds during the measured run, on {os.cpu_count()} cores shared "
-        f"by all three): Django/gunicorn {cpu_app:.1f} s, PostgreSQL {cpu_pg:.1f} s, the load "
+        "by all three; PostgreSQL: the backends of the benchmark database alive at the end): "
+        f"Django/gunicorn {cpu_app:.1f} s, PostgreSQL {cpu_pg:.1f} s, the load "
         f"generator {cpu_client:.1f} s; {per_submission:.1f} ms of CPU per submission in total "
         f"(a ceiling of {1000 / per_submission * (os.cpu_count() or 1) if per_submission else 0:.0f} "
         "submissions/s if the cores did nothing else).",
