@@ -243,6 +243,11 @@ def reindex_program(program_id: int) -> int:
         ["program_id", "text", "reading"],
         [(program_id, t, r) for t, r in readings],
     )
+    if connection.vendor == "postgresql":
+        # Fresh statistics, or the planner may scan a freshly filled table instead of its index.
+        with connection.cursor() as cursor:
+            for model in (IdentKey, IdentKeyStat, IdentProfile, IdentReading):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
     IdentIndexState.objects.update_or_create(
         program_id=program_id,
         defaults={"source_import_id": source, "household_count": total, "built_at": timezone.now()},
