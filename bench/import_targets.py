@@ -66,8 +66,10 @@ def child(database_url: str, path: str) -> None:
     )
     before = peak_rss_mb()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     report = import_target_list(program=program, path=Path(path), file_name=Path(path).name)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     again_started = time.perf_counter()
     again = import_target_list(program=program, path=Path(path), file_name=Path(path).name)
     again_seconds = time.perf_counter() - again_started
@@ -75,6 +77,8 @@ def child(database_url: str, path: str) -> None:
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
+                "load": os.getloadavg()[0],
                 "peak_mb": peak_rss_mb(),
                 "baseline_mb": before,
                 "status": str(report.status),

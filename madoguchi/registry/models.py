@@ -59,6 +59,11 @@ class TargetListImport(models.Model):
         return f"{self.program.code} v{self.version} {self.file_name}"
 
 
+# Key columns carry no database index: identification builds its own index of the list
+# (`madoguchi.identify`, refreshed through `registry.hooks`) and no query filters on them.
+# Each index would cost every import; add one beside the query that needs it.
+
+
 class Household(models.Model):
     # The id in URLs and APIs: opaque, so an id says nothing and cannot be guessed.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -66,9 +71,9 @@ class Household(models.Model):
     number = models.CharField(_("世帯番号"), max_length=50)
     postal_code = models.CharField(_("郵便番号"), max_length=8, blank=True)
     address = models.CharField(_("住所"), max_length=300)
-    address_key = models.CharField(max_length=300, db_index=True)
+    address_key = models.CharField(max_length=300)
     # The town and block (e.g. "弦巻2-19-6") without the building: what callers say.
-    address_block_key = models.CharField(max_length=200, db_index=True, blank=True)
+    address_block_key = models.CharField(max_length=200, blank=True)
     # Hash of the household's normalised content: tells an update what changed.
     content_hash = models.CharField(max_length=64)
     first_import = models.ForeignKey(TargetListImport, on_delete=models.PROTECT, related_name="+")
@@ -95,17 +100,17 @@ class Household(models.Model):
 class Guardian(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="guardians")
     name = models.CharField(_("保護者氏名"), max_length=100)
-    name_key = models.CharField(max_length=100, db_index=True)
-    family_name_key = models.CharField(max_length=60, db_index=True, blank=True)
+    name_key = models.CharField(max_length=100)
+    family_name_key = models.CharField(max_length=60, blank=True)
     kana = models.CharField(_("保護者氏名カナ"), max_length=100, blank=True)
     kana_key = models.CharField(max_length=100, blank=True)
-    kana_loose_key = models.CharField(max_length=100, db_index=True, blank=True)
-    family_kana_loose_key = models.CharField(max_length=60, db_index=True, blank=True)
-    dob = models.DateField(_("保護者生年月日"), db_index=True)
+    kana_loose_key = models.CharField(max_length=100, blank=True)
+    family_kana_loose_key = models.CharField(max_length=60, blank=True)
+    dob = models.DateField(_("保護者生年月日"))
     phone = models.CharField(_("電話番号"), max_length=20, blank=True)
-    phone_digits = models.CharField(max_length=15, db_index=True, blank=True)
+    phone_digits = models.CharField(max_length=15, blank=True)
     email = models.CharField(_("メールアドレス"), max_length=254, blank=True)
-    email_key = models.CharField(max_length=254, db_index=True, blank=True)
+    email_key = models.CharField(max_length=254, blank=True)
 
     def __str__(self) -> str:
         return f"保護者 {self.pk}"
@@ -114,13 +119,13 @@ class Guardian(models.Model):
 class Child(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="children")
     name = models.CharField(_("児童氏名"), max_length=100)
-    name_key = models.CharField(max_length=100, db_index=True)
-    given_name_key = models.CharField(max_length=60, db_index=True, blank=True)
+    name_key = models.CharField(max_length=100)
+    given_name_key = models.CharField(max_length=60, blank=True)
     kana = models.CharField(_("児童氏名カナ"), max_length=100, blank=True)
     kana_key = models.CharField(max_length=100, blank=True)
-    kana_loose_key = models.CharField(max_length=100, db_index=True, blank=True)
-    given_kana_loose_key = models.CharField(max_length=60, db_index=True, blank=True)
-    dob = models.DateField(_("児童生年月日"), db_index=True)
+    kana_loose_key = models.CharField(max_length=100, blank=True)
+    given_kana_loose_key = models.CharField(max_length=60, blank=True)
+    dob = models.DateField(_("児童生年月日"))
 
     class Meta:
         verbose_name_plural = "children"

@@ -20,6 +20,7 @@ from madoguchi.lib import phone as lib_phone
 from madoguchi.lib import postal as lib_postal
 from madoguchi.lib import text as lib_text
 from madoguchi.lib.errors import InputError
+from madoguchi.lib.hyphens import HYPHEN_LIKES
 from madoguchi.programs.models import PersonalItem
 
 
@@ -95,18 +96,20 @@ def kana(value: str) -> str:
     return lib_text.normalize_kana(value) if value.strip(" \u3000") else ""
 
 
-_WESTERN = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+_WESTERN = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})|(\d{4})(\d{2})(\d{2})")
 
 
-@lru_cache(maxsize=8192)
+# Dates repeat across a list (a few thousand days of birth, a handful of notations each).
+@lru_cache(maxsize=65536)
 def birth_date(value: str) -> datetime.date:
     if not value.strip():
         raise InputError("生年月日がありません。", code="required")
     result: datetime.date | None = None
     match = _WESTERN.fullmatch(value)
     if match:
+        year, month, day = (part for part in match.groups() if part is not None)
         try:
-            result = datetime.date(int(match[1]), int(match[2]), int(match[3]))
+            result = datetime.date(int(year), int(month), int(day))
         except ValueError:
             result = None  # lib explains what is wrong with it
     if result is None:
@@ -139,9 +142,16 @@ _CANONICAL_PHONE = re.compile(r"0[789]0-[1-9]\d{3}-\d{4}|03-[2-9]\d{3}-\d{4}")
 _COMPACT_PHONE = re.compile(r"(0[789]0)([1-9]\d{3})(\d{4})|(03)([2-9]\d{3})(\d{4})")
 
 
+_WIDE_TO_ASCII = str.maketrans("０１２３４５６７８９", "0123456789") | {ord(ch): "-" for ch in HYPHEN_LIKES}
+
+
 def phone(value: str) -> str:
     if not value.strip():
         return ""
+    if _CANONICAL_PHONE.fullmatch(value):
+        return value
+    # Full-width digits and dashes (０９０ー…) are the same number: try the fast path again.
+    value = value.translate(_WIDE_TO_ASCII)
     if _CANONICAL_PHONE.fullmatch(value):
         return value
     match = _COMPACT_PHONE.fullmatch(value)

@@ -261,14 +261,16 @@ class RawInsert:
 
     def insert(self, rows: list[tuple[Any, ...]], returning: str | None = None) -> list[tuple[Any, Any]]:
         """Insert `rows`; with `returning`, [(that column's value, id)] of the inserted rows."""
+        if not rows:
+            return []
+        if connection.vendor == "postgresql":
+            return self._copy(rows, returning)
         quote = connection.ops.quote_name
         meta = self.model._meta
         table = quote(meta.db_table)
-        columns = ", ".join(
-            quote(cast("Field[Any, Any]", meta.get_field(name)).column) for name in self.fields
-        )
+        columns = ", ".join(quote(self._column(name)) for name in self.fields)
         marks = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
-        suffix = f" RETURNING {quote(returning)}, {quote('id')}" if returning else ""
+        suffix = f" RETURNING {quote(self._column(returning))}, {quote('id')}" if returning else ""
         found: list[tuple[Any, Any]] = []
         with connection.cursor() as cursor:
             for chunk in _chunks(rows, self.per_statement):
@@ -276,6 +278,36 @@ class RawInsert:
                 cursor.execute(sql, [value for row in chunk for value in row])
                 if returning:
                     found.extend(cursor.fetchall())
+        return found
+
+    def _column(self, name: str) -> str:
+        column = cast("Field[Any, Any]", self.model._meta.get_field(name)).column
+        return str(column)
+
+    def _copy(self, rows: list[tuple[Any, ...]], returning: str | None) -> list[tuple[Any, Any]]:
+        """PostgreSQL: COPY, with ids drawn from the table's sequence first when asked for.
+
+        Quoting 300,000 rows into INSERT statements client-side cost more than the server's work.
+        """
+        quote = connection.ops.quote_name
+        table = self.model._meta.db_table
+        columns = [quote(self._column(name)) for name in self.fields]
+        found: list[tuple[Any, Any]] = []
+        with connection.cursor() as cursor:
+            if returning:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, len(rows)],
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+                position = self.fields.index(returning)
+                found = [(row[position], pk) for pk, row in zip(ids, rows, strict=True)]
+                rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+                columns = [quote("id"), *columns]
+            statement = f"COPY {quote(table)} ({', '.join(columns)}) FROM STDIN"
+            with cursor.cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
         return found
 
 
@@ -341,9 +373,11 @@ class Writer:
         self.now = timezone.now()
         self.touched: list[int] = []
         self.changes: list[tuple[Any, ...]] = []
+        self.fields_field = TargetListChange._meta.get_field("fields")
+        self.no_fields = self.fields_field.get_db_prep_save([], connection)
 
     def _change(self, household_id: int, kind: str, columns: list[str] | None = None) -> None:
-        fields = TargetListChange._meta.get_field("fields").get_db_prep_save(columns or [], connection)
+        fields = self.no_fields if not columns else self.fields_field.get_db_prep_save(columns, connection)
         self.changes.append((self.target_import.pk, household_id, str(kind), fields))
         if len(self.changes) >= BATCH:
             self._flush_changes()
