@@ -14,6 +14,7 @@ shows it failed (T-FA-03).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,7 +240,9 @@ def _apply(
             else _("取込中にエラーが発生したため、何も反映していません。")
         )
         attempt.problems = [{"row": None, "column": "", "reason": reason}]
-        attempt.save(update_fields=["status", "version", "finished_at", "problems"])
+        # The original error matters more than a failure to note it (a lost connection).
+        with contextlib.suppress(Exception):
+            attempt.save(update_fields=["status", "version", "finished_at", "problems"])
         raise
     return attempt
 
