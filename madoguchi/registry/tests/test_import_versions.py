@@ -41,6 +41,8 @@ class VersionTests:
         first = run(world, tmp_path, csv_bytes(FIRST))
         assert first.target_import.version == 1
         h003 = Household.objects.get(number="H003")
+        assert Household.objects.get(public_id=h003.public_id) == h003  # opaque ids written right
+        assert len({h.public_id for h in Household.objects.all()}) == 3
         second_rows = [
             row("H001", 児童氏名="試験　一郎", 電話番号="03-5555-0001"),
             row("H001", 児童氏名="試験　二郎", 児童生年月日="2021-06-01", 電話番号="03-5555-0001"),
