@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.template.loader import render_to_string
 
 from madoguchi.cases.models import Case, Channel
@@ -14,6 +14,8 @@ from madoguchi.cases.services import CallerDetails, create_case
 from madoguchi.programs.models import Program
 
 logger = logging.getLogger(__name__)
+
+MAIL_TIMEOUT_SECONDS = 10
 
 
 def submit_inquiry(*, program: Program, cleaned: dict[str, Any], idempotency_key: str) -> Case:
@@ -51,7 +53,9 @@ def send_receipt_mail(*, program: Program, receipt_number: str, address: str) ->
     subject = render_to_string("public/mail/receipt_subject.txt", context).strip()
     body = render_to_string("public/mail/receipt_body.txt", context)
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=False)
+        # A bounded wait: the resident is looking at a spinner until the mail server answers.
+        connection = get_connection(timeout=MAIL_TIMEOUT_SECONDS)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=connection)
     except Exception:
         logger.warning("receipt mail not sent for %s", receipt_number, exc_info=True)
         return False
