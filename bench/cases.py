@@ -267,7 +267,7 @@ def main(argv: list[str]) -> None:
         ("case list, status 対応中", list_url + "?status=in_progress", 200),
         ("case list, overdue", list_url + "?overdue=on", 200),
         ("case list, second page (keyset)", "", 200),
-        ("ward queue 区確認待ち (oldest 200)", reverse("cases:queue", args=["escalated"]), 200),
+        ("ward queue 区確認待ち (oldest 50)", reverse("cases:queue", args=["escalated"]), 200),
         ("search: common word 「配送」", saved_search(client, "配送"), 200),
         ("search: phrase 「住所が変わった」", saved_search(client, "住所が変わった"), 200),
         ("search: timeline text 「留守番電話」", saved_search(client, "留守番電話"), 200),

@@ -173,8 +173,9 @@ class Case(models.Model):
             models.Index(fields=["program", "-received_at", "-id"], name="case_program_received"),
             # the list per status (and the badge counts)
             models.Index(fields=["program", "status", "-received_at", "-id"], name="case_program_status"),
-            # overdue escalations: status=escalated and ward_due_on < today
-            models.Index(fields=["program", "status", "ward_due_on"], name="case_program_status_due"),
+            # the ward's queue, oldest question first; overdue rows are found by walking the
+            # status indexes with ward_due_on as a filter (the escalated queue stays short)
+            models.Index(fields=["program", "status", "escalated_at", "id"], name="case_program_escalated"),
             # a caller who calls again: the household's earlier cases
             models.Index(fields=["household", "-received_at"], name="case_household_received"),
             # "my cases"

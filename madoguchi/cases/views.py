@@ -554,6 +554,7 @@ def case_queue(request: HttpRequest, status: str) -> HttpResponse:
     ):
         raise Http404
     rows = selectors.queue(request.user, status)
+    counts = selectors.waiting_counts(request.user)
     record(
         action=Action.VIEW,
         actor=request.user,
@@ -566,7 +567,7 @@ def case_queue(request: HttpRequest, status: str) -> HttpResponse:
         {
             "rows": rows,
             "status": Status(status),
-            "counts": selectors.waiting_counts(request.user),
+            "counts": {name: counts.label(name) for name in ("escalated", "overdue", "callback", "new")},
         },
     )
 

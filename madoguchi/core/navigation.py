@@ -17,7 +17,8 @@ class NavItem:
     label: str
     url: str
     order: int = 100
-    badge: int | None = None
+    # A count, or a capped label such as "99+" (counting a large queue on every page is waste).
+    badge: int | str | None = None
     shortcut: str = ""
 
 

@@ -119,3 +119,22 @@ class EscalationRoundTripTests:
             action="view", object_type="case", object_id=str(case.public_id)
         ).get()
         assert event.actor_id == world.ward_staff.pk
+
+
+@pytest.mark.django_db
+class BadgeCapTests:
+    def test_a_long_queue_shows_a_capped_badge(self, client, world, settings):
+        from madoguchi.cases import selectors
+
+        for _ in range(3):
+            case = make_case(world.program, world.operator)
+            Case.objects.filter(pk=case.pk).update(status=Status.ESCALATED)
+        original = selectors.BADGE_CAP
+        selectors.BADGE_CAP = 2
+        try:
+            login(client, world.ward_staff)
+            response = client.get(reverse("cases:list"))
+            badges = {item["label"]: item["badge"] for item in response.context["nav_items"]}
+            assert badges["区確認待ち"] == "2+"
+        finally:
+            selectors.BADGE_CAP = original
