@@ -23,6 +23,9 @@ from madoguchi.accounts.models import User, UserSession
 # Seconds since the epoch (floats), stored in the session.
 AUTH_AT = "mdg_auth_at"
 SEEN_AT = "mdg_seen_at"
+# When the user last proved the second factor again for a sensitive action (R-14).
+REAUTH_AT = "mdg_reauth_at"
+REAUTH_SECONDS = 5 * 60
 # Between the password step and the second factor: the user's id and when the password passed.
 PENDING_USER = "mdg_pending_user"
 PENDING_AT = "mdg_pending_at"
@@ -65,3 +68,14 @@ def end_all_sessions(user_ids: list[int]) -> int:
         store(session_key=key).delete()
     UserSession.objects.filter(session_key__in=keys).delete()
     return len(keys)
+
+
+def recently_authenticated(request: HttpRequest, seconds: int = REAUTH_SECONDS) -> bool:
+    """True when the user logged in, or confirmed a code again, within `seconds` (R-14)."""
+    stamps = [request.session.get(AUTH_AT), request.session.get(REAUTH_AT)]
+    latest = max((float(stamp) for stamp in stamps if stamp is not None), default=0.0)
+    return time.time() - latest <= seconds
+
+
+def mark_reauthenticated(request: HttpRequest) -> None:
+    request.session[REAUTH_AT] = time.time()

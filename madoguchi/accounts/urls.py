@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/verify/", views.verify_view, name="verify"),
     path("login/enrol/", views.enrol_view, name="enrol"),
     path("logout/", views.logout_view, name="logout"),
+    path("reauth/", views.reauth_view, name="reauth"),
     path("recovery-codes/", views.recovery_codes_view, name="recovery_codes"),
     path(
         "password/change/",

@@ -4,6 +4,8 @@ manager's and supervisor's account screens."""
 from __future__ import annotations
 
 import base64
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -25,11 +27,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 from madoguchi.accounts import services
 from madoguchi.accounts.forms import CodeForm, EnrolForm, LoginForm, NetworkForm, RoleForm, UserCreateForm
 from madoguchi.accounts.models import AllowedNetwork, Organisation, Role, User
-from madoguchi.accounts.sessions import PENDING_NEXT, end_all_sessions
+from madoguchi.accounts.sessions import (
+    PENDING_NEXT,
+    end_all_sessions,
+    mark_reauthenticated,
+    recently_authenticated,
+)
 from madoguchi.audit.models import Action, Outcome
 from madoguchi.audit.services import record
 from madoguchi.core.request_context import current_client_ip
 from madoguchi.programs.scoping import require
+
+ViewFunc = Callable[..., HttpResponse]
 
 # One message for an unknown user and a wrong password (T-SEC-10).
 BAD_CREDENTIALS = "ユーザー名またはパスワードが正しくありません。"
@@ -209,6 +218,55 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/recovery_codes_confirm.html", {"form": form, "error": error})
 
 
+def reauth_required(return_to: str, *, action: str) -> Callable[[ViewFunc], ViewFunc]:
+    """Sensitive actions (roles, accounts, allowlists, the kill switch; R-14) need the second
+    factor again when the login is older than 5 minutes. A POST cannot be replayed after the
+    detour, so the user comes back to `return_to` (a URL name) and submits again. A role that
+    may never do `action` is refused first (403), without the detour."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            require(request.user, action)
+            if request.method == "POST" and not recently_authenticated(request):
+                messages.info(request, _("重要な操作のため、確認コードをもう一度入力してください。"))
+                target = reverse(return_to)
+                return redirect(f"{reverse('accounts:reauth')}?{urlencode({'next': target})}")
+            return view(request, *args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+@sensitive_post_parameters("otp_token")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reauth_view(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = EnrolForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(request.user, User)
+        result, factor = services.check_second_factor(user=request.user, code=form.cleaned_data["otp_token"])
+        if result is services.CodeResult.OK and factor == "totp":
+            mark_reauthenticated(request)
+            record(action=Action.LOGIN, actor=request.user, details={"factor": "totp", "step": "reauth"})
+            return HttpResponseRedirect(next_url)
+        if result is services.CodeResult.LOCKED:
+            services.record_lockout(username=request.user.username, factor="totp")
+            error = _(LOCKED)
+        else:
+            record(
+                action=Action.LOGIN_FAILED,
+                actor=request.user,
+                outcome=Outcome.FAILED,
+                details={"step": "reauth"},
+            )
+            error = _("確認コードが正しくありません。")
+    return render(request, "accounts/reauth.html", {"form": form, "error": error, "next": next_url})
+
+
 # --- password reset: Django's views, one hour, never a login (R-09) -------------------------
 
 
@@ -288,6 +346,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters()
 @never_cache
 @require_http_methods(["GET", "POST"])
+@reauth_required("accounts:user_new", action="manage")
 def user_new(request: HttpRequest) -> HttpResponse:
     _require_account_screens(request)
     if request.user.role != Role.WARD_MANAGER:  # type: ignore[union-attr]
@@ -315,6 +374,7 @@ def user_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@reauth_required("accounts:users", action="accounts")
 def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     _require_account_screens(request)
     user = _managed_user(request, pk)
@@ -345,6 +405,7 @@ def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @require_POST
+@reauth_required("accounts:users", action="manage")
 def contractor_access(request: HttpRequest) -> HttpResponse:
     """The kill switch: suspend or restore every contractor account of the manager's programs."""
     _require_account_screens(request)
@@ -363,6 +424,7 @@ def contractor_access(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@reauth_required("accounts:allowlist", action="manage")
 def allowlist_view(request: HttpRequest) -> HttpResponse:
     require(request.user, "manage")
     form = NetworkForm(request.POST or None, actor=request.user)
@@ -389,6 +451,7 @@ def allowlist_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@reauth_required("accounts:allowlist", action="manage")
 def allowlist_remove(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "manage")
     entry = get_object_or_404(

@@ -221,3 +221,46 @@ class EscapingTests:
         assert "<img src=x" not in body
         assert "&lt;img src=x onerror=alert(1)&gt;" in body
         assert "＜script＞alert(1)＜/script＞" in body  # full-width: text, never normalised into markup
+
+
+@pytest.mark.django_db
+class ReauthenticationTests:
+    """Sensitive actions ask for the code again when the login is older than 5 minutes (R-14)."""
+
+    def age_login(self, client):
+        import time
+
+        from madoguchi.accounts.sessions import AUTH_AT
+
+        session = client.session
+        session[AUTH_AT] = time.time() - 6 * 60
+        session.save()
+
+    def test_an_old_login_must_confirm_a_code_before_disabling_someone(self, world):
+        from madoguchi.accounts.testing import totp_code
+
+        client = client_for(world.ward_manager)
+        self.age_login(client)
+        response = client.post(f"/accounts/users/{world.operator.pk}/disable/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/reauth/")
+        world.operator.refresh_from_db()
+        assert world.operator.is_active
+        back = client.post("/accounts/reauth/", {"otp_token": totp_code(world.ward_manager), "next": "/accounts/users/"})
+        assert back["Location"] == "/accounts/users/"
+        assert client.post(f"/accounts/users/{world.operator.pk}/disable/").status_code == 302
+        world.operator.refresh_from_db()
+        assert not world.operator.is_active
+
+    def test_a_wrong_code_does_not_count(self, world):
+        client = client_for(world.ward_manager)
+        self.age_login(client)
+        client.post("/accounts/reauth/", {"otp_token": "abc", "next": "/accounts/users/"})
+        response = client.post("/accounts/allowlist/", {"organisation": world.ward.pk, "network": "192.0.2.0/24"})
+        assert response["Location"].startswith("/accounts/reauth/")
+        assert not AllowedNetwork.objects.filter(network="192.0.2.0/24").exists()
+
+    def test_a_role_that_may_never_do_it_is_refused_before_the_detour(self, world):
+        client = client_for(world.operator)
+        self.age_login(client)
+        assert client.post("/accounts/contractor-access/", {"suspend": "1"}).status_code == 403
