@@ -246,7 +246,9 @@ class ReauthenticationTests:
         assert response["Location"].startswith("/accounts/reauth/")
         world.operator.refresh_from_db()
         assert world.operator.is_active
-        back = client.post("/accounts/reauth/", {"otp_token": totp_code(world.ward_manager), "next": "/accounts/users/"})
+        back = client.post(
+            "/accounts/reauth/", {"otp_token": totp_code(world.ward_manager), "next": "/accounts/users/"}
+        )
         assert back["Location"] == "/accounts/users/"
         assert client.post(f"/accounts/users/{world.operator.pk}/disable/").status_code == 302
         world.operator.refresh_from_db()
@@ -256,7 +258,9 @@ class ReauthenticationTests:
         client = client_for(world.ward_manager)
         self.age_login(client)
         client.post("/accounts/reauth/", {"otp_token": "abc", "next": "/accounts/users/"})
-        response = client.post("/accounts/allowlist/", {"organisation": world.ward.pk, "network": "192.0.2.0/24"})
+        response = client.post(
+            "/accounts/allowlist/", {"organisation": world.ward.pk, "network": "192.0.2.0/24"}
+        )
         assert response["Location"].startswith("/accounts/reauth/")
         assert not AllowedNetwork.objects.filter(network="192.0.2.0/24").exists()
 
