@@ -31,6 +31,7 @@ from madoguchi.identify.normalize import (
     person_keys,
     spoken_phone,
 )
+from madoguchi.programs.models import Program
 from madoguchi.registry.models import Child, Guardian, Household, TargetListImport
 
 logger = logging.getLogger(__name__)
@@ -204,9 +205,18 @@ def _insert_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) ->
 
 
 @transaction.atomic
-def reindex_program(program_id: int) -> int:
-    """Rebuild the whole index of one program. Returns the number of households indexed."""
+def reindex_program(program_id: int, *, only_if_stale: bool = False) -> int:
+    """Rebuild the whole index of one program. Returns the number of households indexed.
+
+    The program's row is locked first, so two searches that find the index stale at the same
+    moment rebuild it once, one after the other (the second finds it fresh).
+    """
+    Program.objects.select_for_update().filter(pk=program_id).first()
     source = latest_import_id(program_id)
+    if only_if_stale:
+        state = IdentIndexState.objects.filter(program_id=program_id).first()
+        if state is not None and state.source_import_id == source:
+            return state.household_count
     IdentKey.objects.filter(program_id=program_id).delete()
     IdentKeyStat.objects.filter(program_id=program_id).delete()
     IdentProfile.objects.filter(program_id=program_id).delete()
@@ -271,7 +281,7 @@ def ensure_index(program_id: int) -> IdentIndexState:
     state = IdentIndexState.objects.filter(program_id=program_id).first()
     source = latest_import_id(program_id)
     if state is None or state.source_import_id != source:
-        reindex_program(program_id)
+        reindex_program(program_id, only_if_stale=True)
         state = IdentIndexState.objects.get(program_id=program_id)
     _checked[program_id] = (state, time.monotonic())
     return state
@@ -286,8 +296,13 @@ def forget(program_id: int | None = None) -> None:
 
 
 def on_list_applied(*args: Any, **kwargs: Any) -> None:
-    """Registry hook: rebuild the index of the program whose list version was applied."""
+    """Registry hook: the index of that program is now stale.
+
+    Nothing is rebuilt inside the import's transaction (a large list would make the import
+    wait minutes): the index notices the newer version by itself (`ensure_index`) and is
+    rebuilt by the next search, or ahead of it by `madoguchi identify-reindex`. Here only this
+    process forgets what it remembered, so the next search checks at once.
+    """
     target = kwargs.get("target_import") or kwargs.get("program") or (args[0] if args else None)
     program_id = getattr(target, "program_id", None) or getattr(target, "pk", None)
-    if program_id is not None:
-        reindex_program(int(program_id))
+    forget(int(program_id) if program_id is not None else None)

@@ -14,9 +14,9 @@ from madoguchi.programs.scoping import restrict
 from madoguchi.registry.models import Household
 
 FIELD_NAMES: dict[str, Any] = {
-    "guardian_name": _("保護者氏名"),
+    "guardian_name": _("保護者の名"),
     "family_name": _("姓"),
-    "child_name": _("児童氏名"),
+    "child_name": _("児童の名"),
     "child_dob": _("児童生年月日"),
     "guardian_dob": _("保護者生年月日"),
     "address": _("住所"),

@@ -67,3 +67,53 @@ class IdentifyCommandTests:
         path.write_text("{not json\n", encoding="utf-8")
         with pytest.raises(CommandError, match="line 1"):
             call_command("identify", "--program", world.program.code, str(path), stdout=io.StringIO())
+
+
+class ImportThenIdentifyTests:
+    def test_a_list_imported_by_the_registry_is_searchable_and_a_new_version_replaces_it(
+        self, world, tmp_path
+    ):
+        forget()
+        columns = "世帯番号 児童氏名 児童氏名カナ 児童生年月日 保護者氏名 保護者氏名カナ 保護者生年月日"
+        header = ",".join([*columns.split(), "郵便番号", "住所", "電話番号", "メールアドレス"])
+        first = "\n".join(
+            [
+                header,
+                "H1,森　翼,モリ　ツバサ,2020-05-03,森　直子,モリ　ナオコ,1992-06-01,,"
+                "弦巻2-1-1,090-1111-2222,",
+            ]
+        )
+        second = "\n".join(
+            [
+                header,
+                "H2,林　蓮,ハヤシ　レン,2021-01-04,林　美香,ハヤシ　ミカ,1990-03-03,,"
+                "弦巻3-2-2,090-3333-4444,",
+            ]
+        )
+        path = tmp_path / "targets.csv"
+        query = tmp_path / "q.jsonl"
+        query.write_text(
+            json.dumps(
+                {"query_id": "a", "guardian_name": "森 直子", "child_dob": "R2.5.3"}, ensure_ascii=False
+            )
+            + "\n"
+            + json.dumps(
+                {"query_id": "b", "guardian_name": "林 美香", "phone": "09033334444"}, ensure_ascii=False
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        path.write_text(first, encoding="utf-8")
+        call_command("import_targets", "--program", world.program.code, str(path), stdout=io.StringIO())
+        out = io.StringIO()
+        call_command("identify", "--program", world.program.code, str(query), stdout=out)
+        rows = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert [c["household"] for c in rows[0]["candidates"][:1]] == ["H1"]
+        assert rows[1]["candidates"] == []
+        path.write_text(second, encoding="utf-8")
+        call_command("import_targets", "--program", world.program.code, str(path), stdout=io.StringIO())
+        out = io.StringIO()
+        call_command("identify", "--program", world.program.code, str(query), stdout=out)
+        rows = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert rows[0]["candidates"] == []  # removed by the new version
+        assert [c["household"] for c in rows[1]["candidates"][:1]] == ["H2"]
