@@ -54,8 +54,13 @@ def database_guard(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except DatabaseError:
-            logger.exception("public form: database unavailable")
+        except DatabaseError as error:
+            # Class and SQLSTATE only: a PostgreSQL message can quote the failing row
+            # ("Failing row contains (...)"), which holds the resident's personal items.
+            sqlstate = getattr(error.__cause__, "sqlstate", None) or "-"
+            logger.error(
+                "public form: database unavailable (%s, SQLSTATE %s)", type(error).__name__, sqlstate
+            )
             body = render_to_string(
                 "public/unavailable.html",
                 {"request_id": getattr(request, "request_id", ""), "LANGUAGE_CODE": get_language()},

@@ -270,6 +270,18 @@ class DatabaseFailureTests:
         assert send(client, world.program, token).status_code == 302
         assert Case.objects.count() == 1
 
+    def test_the_log_line_never_quotes_the_failing_row(self, world, caplog):
+        client = Client()
+        token = start(client, world.program, guardian_name="𠮷田 花子")
+        leak = OperationalError(
+            "new row violates check constraint\nDETAIL: Failing row contains (𠮷田 花子, 090-1234-5678)"
+        )
+        with mock.patch("madoguchi.public.services.create_case", side_effect=leak):
+            response = send(client, world.program, token)
+        assert response.status_code == 503
+        assert "database unavailable (OperationalError" in caplog.text
+        assert "𠮷田" not in caplog.text and "090-1234" not in caplog.text
+
     def test_a_database_that_does_not_answer_at_all_gives_the_503_page(self, world):
         client = Client()
         token = start(client, world.program)
