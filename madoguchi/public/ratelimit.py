@@ -56,14 +56,13 @@ def hit(limit: Limit, address: str, *, now: float | None = None) -> bool:
     moment = time.time() if now is None else now
     bucket = int(moment // limit.window)
     key = f"mdg:public:rl:{limit.scope}:{address_key(address)}:{bucket}"
+    # The key outlives its window by a few seconds, so it cannot expire while it is counted.
     try:
-        cache.add(key, 0, timeout=limit.window + 5)
         try:
             count = cache.incr(key)
         except ValueError:
-            # Evicted or expired between add and incr.
-            cache.set(key, 1, timeout=limit.window + 5)
-            count = 1
+            # The first request of this address in this window (one more round trip).
+            count = 1 if cache.add(key, 1, timeout=limit.window + 5) else cache.incr(key)
     except Exception:
         logger.warning("rate limit cache unavailable; the public form stays open", exc_info=True)
         return True
