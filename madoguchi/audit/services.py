@@ -63,6 +63,37 @@ def _advance_head() -> tuple[int, str]:
     return seq, prev
 
 
+def _insert_and_move_head(event: AuditEvent) -> None:
+    """Insert the event and store its hash in the head.
+
+    On PostgreSQL in one statement (a data-modifying CTE): one round trip less per event, and
+    every round trip is time the head stays locked for everyone else.
+    """
+    if connection.vendor != "postgresql":
+        event.save(force_insert=True)
+        ChainHead.objects.filter(pk=1).update(hash=event.hash)
+        return
+    quote = connection.ops.quote_name
+    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"WITH event AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({placeholders}) RETURNING id) "
+        f"UPDATE {quote(ChainHead._meta.db_table)} SET hash = %s WHERE id = 1 "
+        "RETURNING (SELECT id FROM event)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, event.hash])
+        row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the audit chain head disappeared while an event was written")
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = connection.alias
+
+
 def _actor_snapshot(actor: Any) -> dict[str, Any]:
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     if user is None:
@@ -139,8 +170,7 @@ def record(
                 **fields,
             )
             event.hash = event_hash(event)
-            event.save(force_insert=True)
-            ChainHead.objects.filter(pk=1).update(hash=event.hash)
+            _insert_and_move_head(event)
             if change:
                 AuditChange.objects.create(event=event, before=change[0], after=change[1])
     except Exception:
