@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 
+_ACTIONS = frozenset(Action.values)
+
+
 def _advance_head() -> tuple[int, str]:
     """Take the next seq and the previous hash, locking the head row until our transaction ends.
 
@@ -134,7 +137,7 @@ def record(
     whatever the database raises when the event cannot be written: the caller's transaction
     then rolls back with it.
     """
-    if str(action) not in Action.values:
+    if str(action) not in _ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     # Normalise through JSON so the hash computed now is the hash of what the database returns.
     clean_details = json.loads(canonical_json(details or {}))
