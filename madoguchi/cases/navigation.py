@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from madoguchi.cases import selectors
 from madoguchi.core.navigation import NavItem
-from madoguchi.programs.scoping import can
+from madoguchi.programs.scoping import can, programs_for
 
 
 def provider(request: HttpRequest) -> list[NavItem]:
@@ -40,6 +41,13 @@ def provider(request: HttpRequest) -> list[NavItem]:
             )
         )
     items.append(NavItem(_("回答例"), reverse("cases:standard_answers"), order=60))
+    if can(user, "manage"):
+        managed = programs_for(user, "manage").filter(recording_end__lt=timezone.localdate()).first()
+        if managed is not None:
+            # Only once the recording period is over is there a correction window to open.
+            items.append(
+                NavItem(_("期間後の訂正"), reverse("cases:correction_window", args=[managed.code]), order=80)
+            )
     if counts.notifications:
         items.append(
             NavItem(
