@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from madoguchi.accounts import views
 
@@ -12,14 +12,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("reauth/", views.reauth_view, name="reauth"),
     path("recovery-codes/", views.recovery_codes_view, name="recovery_codes"),
-    path(
-        "password/change/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html",
-            success_url=reverse_lazy("accounts:password_changed"),
-        ),
-        name="password_change",
-    ),
+    path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/change/done/",
         auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_changed.html"),
@@ -39,6 +32,7 @@ urlpatterns = [
     ),
     path("users/", views.user_list, name="users"),
     path("users/new/", views.user_new, name="user_new"),
+    path("users/review.csv", views.user_review, name="user_review"),
     path("users/<int:pk>/<slug:action>/", views.user_action, name="user_action"),
     path("contractor-access/", views.contractor_access, name="contractor_access"),
     path("allowlist/", views.allowlist_view, name="allowlist"),

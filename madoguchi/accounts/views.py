@@ -26,10 +26,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.accounts import services
 from madoguchi.accounts.forms import CodeForm, EnrolForm, LoginForm, NetworkForm, RoleForm, UserCreateForm
-from madoguchi.accounts.models import AllowedNetwork, Organisation, Role, User
+from madoguchi.accounts.models import AllowedNetwork, Organisation, Role, User, UserSession
 from madoguchi.accounts.sessions import (
     PENDING_NEXT,
     end_all_sessions,
+    end_session,
     mark_reauthenticated,
     recently_authenticated,
 )
@@ -267,6 +268,33 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/reauth.html", {"form": form, "error": error, "next": next_url})
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """A password change keeps this session and ends every other one of the user (R-12)."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_changed")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.user
+        current = self.request.session.session_key or ""
+        others = list(
+            UserSession.objects.filter(user=user)
+            .exclude(session_key=current)
+            .values_list("session_key", flat=True)
+        )
+        for key in others:
+            end_session(key)
+        record(
+            action=Action.SETTINGS_CHANGE,
+            actor=user,
+            object_type="user",
+            object_id=user.pk,
+            details={"fields": ["password"], "change": "changed", "sessions_ended": len(others)},
+        )
+        return response
+
+
 # --- password reset: Django's views, one hour, never a login (R-09) -------------------------
 
 
@@ -402,6 +430,68 @@ def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("accounts:users")
+
+
+@require_POST
+@reauth_required("accounts:users", action="manage")
+def user_review(request: HttpRequest) -> HttpResponse:
+    """The account review list (R-08, T-OP-05): every account the manager oversees, its role,
+    organisation, status, roster dates and last login, as CSV (UTF-8 with BOM, for Excel)."""
+    import csv
+    import io
+
+    from django.utils import timezone
+
+    from madoguchi.lib.csvsafe import spreadsheet_safe
+
+    users = list(services.managed_users(request.user))
+    enrolled = set(
+        services.TOTPDevice.objects.filter(user__in=users, confirmed=True).values_list("user_id", flat=True)
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(
+        [
+            "ユーザー名",
+            "表示名",
+            "組織",
+            "役割",
+            "状態",
+            "利用開始日",
+            "利用終了日",
+            "最終ログイン",
+            "二要素認証",
+        ]
+    )
+    for user in users:
+        assert user.organisation is not None
+        status = (
+            "停止中"
+            if not user.is_active
+            else "組織ごと停止中"
+            if user.organisation.access_suspended
+            else "利用中"
+        )
+        last = timezone.localtime(user.last_login).strftime("%Y-%m-%d %H:%M") if user.last_login else ""
+        row = [
+            user.username,
+            user.display_name,
+            user.organisation.name,
+            str(user.get_role_display()),
+            status,
+            user.valid_from.isoformat() if user.valid_from else "",
+            user.valid_until.isoformat() if user.valid_until else "",
+            last,
+            "登録済み" if user.pk in enrolled else "未登録",
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
+    record(action=Action.EXPORT, actor=request.user, object_type="user_review", details={"count": len(users)})
+    response = HttpResponse(
+        ("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="accounts-review-{stamp}.csv"'
+    return response
 
 
 @require_POST

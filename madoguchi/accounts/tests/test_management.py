@@ -268,3 +268,25 @@ class ReauthenticationTests:
         client = client_for(world.operator)
         self.age_login(client)
         assert client.post("/accounts/contractor-access/", {"suspend": "1"}).status_code == 403
+
+
+@pytest.mark.django_db
+class ReviewListTests:
+    def test_the_manager_downloads_the_account_review_list(self, world):
+        world.operator.display_name = "=HYPERLINK(1)"
+        world.operator.save()
+        client = client_for(world.ward_manager)
+        assert client.get("/accounts/users/review.csv").status_code == 405
+        response = client.post("/accounts/users/review.csv")
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert "no-store" in response["Cache-Control"]
+        text = response.content.decode("utf-8-sig")
+        lines = text.splitlines()
+        assert lines[0].startswith("ユーザー名,表示名,組織,役割,状態")
+        assert any(line.startswith("operator,'=HYPERLINK(1),") for line in lines)
+        assert "outsider" not in text
+        assert AuditEvent.objects.get(action=Action.EXPORT).details == {"count": len(lines) - 1}
+
+    def test_a_supervisor_may_not_download_it(self, world):
+        assert client_for(world.supervisor).post("/accounts/users/review.csv").status_code == 403

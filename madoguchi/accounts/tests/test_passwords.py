@@ -109,3 +109,29 @@ class PasswordResetTests:
         assert response.status_code == 302
         assert response["Location"] == "/accounts/password/reset/done/"
         assert mailoutbox == []
+
+
+@pytest.mark.django_db
+class PasswordChangeTests:
+    NEW = "quiet-lanterns-drift-77"
+
+    def test_a_change_needs_the_old_password_and_ends_the_other_sessions(self, world):
+        from madoguchi.accounts.testing import PERSONA_PASSWORD
+
+        here, elsewhere = Client(), Client()
+        login(here, world.operator)
+        login(elsewhere, world.operator)
+        refused = here.post(
+            "/accounts/password/change/",
+            {"old_password": "not-it-at-all-1", "new_password1": self.NEW, "new_password2": self.NEW},
+        )
+        assert refused.status_code == 200
+        response = here.post(
+            "/accounts/password/change/",
+            {"old_password": PERSONA_PASSWORD, "new_password1": self.NEW, "new_password2": self.NEW},
+        )
+        assert response.status_code == 302
+        assert here.get("/").status_code == 200
+        assert elsewhere.get("/").status_code == 302
+        world.operator.refresh_from_db()
+        assert world.operator.check_password(self.NEW)
