@@ -137,3 +137,22 @@ class ImportScreenTests:
         login(client, world.operator)
         home = client.get("/")
         assert reverse("registry:imports") not in home.content.decode()
+
+
+class ImportHistoryTests:
+    def test_the_history_lists_versions_refusals_and_interrupted_attempts(self, client, world):
+        login(client, world.ward_staff)
+        upload(client, world, csv_bytes([row()]))
+        client.post(reverse("registry:confirm", args=[world.program.code]), {"token": token_of(client)})
+        upload(client, world, csv_bytes([row(児童生年月日="2023-02-30")]))
+        TargetListImport.objects.create(
+            program=world.program,
+            file_name="killed.csv",
+            sha256="0" * 64,
+            status=TargetListImport.Status.FAILED,
+        )
+        page = client.get(reverse("registry:program_imports", args=[world.program.code])).content.decode()
+        assert "第1版" in page
+        assert "取込不可" in page
+        assert "実行中または中断" in page
+        assert "killed.csv" in page
