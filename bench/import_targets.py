@@ -37,7 +37,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(database_url: str, path: str) -> None:
+def child(database_url: str, path: str, with_hooks: bool = True) -> None:
     """One import in this process, into an empty database; prints a JSON line."""
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
@@ -57,6 +57,8 @@ def child(database_url: str, path: str) -> None:
     # Other apps' callbacks (identification rebuilds its index) run inside the import's
     # transaction; their share is timed apart so that each app can read its own figure.
     hook_seconds = [0.0]
+    if not with_hooks:
+        hooks._callbacks.clear()
     original_list_applied = hooks.list_applied
 
     def timed_list_applied(*args: object) -> None:
@@ -122,9 +124,12 @@ def drop_postgres() -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{PG_DB}"')
 
 
-def run_one(database_url: str, path: Path) -> dict[str, object]:
+def run_one(database_url: str, path: Path, with_hooks: bool) -> dict[str, object]:
+    command = [sys.executable, "-m", "bench.import_targets", "--child", database_url, str(path)]
+    if not with_hooks:
+        command.append("--no-hooks")
     result = subprocess.run(
-        [sys.executable, "-m", "bench.import_targets", "--child", database_url, str(path)],
+        command,
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -158,10 +163,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md")
+    parser.add_argument(
+        "--no-hooks", action="store_true", help="without other apps' callbacks (the registry's own cost)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("DATABASE_URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(*args.child)
+        child(*args.child, with_hooks=not args.no_hooks)
         return
     results: list[tuple[str, str, dict[str, object]]] = []
     with tempfile.TemporaryDirectory(prefix="mdg-bench-import-") as directory:
@@ -176,7 +184,7 @@ def main(argv: list[str]) -> None:
                 else:
                     reset_postgres()
                     url = f"{PG_SERVER}/{PG_DB}"
-                data = run_one(url, files[size])
+                data = run_one(url, files[size], with_hooks=not args.no_hooks)
                 print(f"{label:<10} {size:<5} {json.dumps(data)}", flush=True)
                 results.append((label, size, data))
         if not args.no_postgres:
@@ -185,7 +193,13 @@ def main(argv: list[str]) -> None:
         f"Import of a synthetic CP932 list of {args.rows:,} child rows and of the 2,000-household demo "
         "list (UTF-8), each into an empty database in its own process (`python -m bench import_targets`). "
         "Peak is the process's VmHWM (Django and the database driver included). "
-        "The re-import of the same file (no change) is timed too.",
+        "The re-import of the same file (no change) is timed too. "
+        + (
+            "Run with `--no-hooks`: the registry's own work, without other apps' callbacks."
+            if args.no_hooks
+            else "Other apps' callbacks (identification's index rebuild) run inside the import and are "
+            "included; their share is the 'of which hooks' column."
+        ),
         "",
         "| database | list | rows | households | wall time | of which hooks | CPU (import process) "
         "| load avg | target | peak RSS | re-import |",
