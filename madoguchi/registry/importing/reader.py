@@ -352,106 +352,110 @@ def read_file(
     # household must agree (formats.md §1). A hash keeps this small for 100,000 rows.
     households: dict[str, tuple[int, int]] = {}
 
-    progress.phase("行の確認", facts.size_bytes)
-    with path.open("rb") as raw, io.TextIOWrapper(raw, encoding=facts.encoding, newline="") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            problems.add(None, "", "見出し行がありません。")
-            return result
-        except csv.Error:
-            problems.add(1, "", "見出し行を CSV として読めません。")
-            return result
-        index, result.dropped_columns = _header(header, program, drop, problems)
-        result.columns = [name for name in index]
-        if problems:
-            return result  # the header decides what the rows mean: stop here
-        blank_positions = [
-            position
-            for position, name in enumerate(header)
-            if not name.strip(" \u3000\t") and name.strip() not in drop
-        ]
-        width = len(header)
-        at = {column.name: index.get(column.name, width) for column in F.COLUMNS}
-        read_bytes = 0
-        row_no = 1
-        while True:
+    try:
+        progress.phase("行の確認", facts.size_bytes)
+        with path.open("rb") as raw, io.TextIOWrapper(raw, encoding=facts.encoding, newline="") as handle:
+            reader = csv.reader(handle)
             try:
-                record = next(reader)
+                header = next(reader)
             except StopIteration:
-                break
+                problems.add(None, "", "見出し行がありません。")
+                return result
             except csv.Error:
-                problems.add(
-                    row_no + 1, "", 'CSV として読めない行です（引用符 " の対応を確かめてください）。'
+                problems.add(1, "", "見出し行を CSV として読めません。")
+                return result
+            index, result.dropped_columns = _header(header, program, drop, problems)
+            result.columns = [name for name in index]
+            if problems:
+                return result  # the header decides what the rows mean: stop here
+            blank_positions = [
+                position
+                for position, name in enumerate(header)
+                if not name.strip(" \u3000\t") and name.strip() not in drop
+            ]
+            width = len(header)
+            at = {column.name: index.get(column.name, width) for column in F.COLUMNS}
+            read_bytes = 0
+            row_no = 1
+            while True:
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error:
+                    problems.add(
+                        row_no + 1, "", 'CSV として読めない行です（引用符 " の対応を確かめてください）。'
+                    )
+                    break
+                row_no += 1
+                if row_no % 1000 == 0:
+                    position = raw.tell()
+                    progress.advance(max(0, position - read_bytes))
+                    read_bytes = max(read_bytes, position)
+                if not any(cell.strip(" \u3000\t") for cell in record):
+                    continue  # a blank line (Excel leaves some at the end); its number still counts
+                result.row_count += 1
+                if len(record) > width:
+                    problems.add(row_no, "", "見出し行より項目が多い行です。")
+                    continue
+                for position in blank_positions:
+                    if position < len(record) and record[position].strip():
+                        problems.add(row_no, f"{position + 1}列目", "見出しのない列に値があります。")
+                # Missing columns (optional, or a short row) read the empty sentinel at `width`.
+                if len(record) < width:
+                    record.extend([""] * (width - len(record)))
+                record.append("")
+                number = checker.value(row_no, "世帯番号", record[at["世帯番号"]], F.household_number)
+                c_name = checker.value(row_no, "児童氏名", record[at["児童氏名"]], F.person_name)
+                c_kana = checker.value(row_no, "児童氏名カナ", record[at["児童氏名カナ"]], F.kana)
+                c_dob = checker.dob(row_no, "児童生年月日", record[at["児童生年月日"]])
+                part = checker.household_part(
+                    row_no,
+                    (
+                        record[at["保護者氏名"]],
+                        record[at["保護者氏名カナ"]],
+                        record[at["保護者生年月日"]],
+                        record[at["郵便番号"]],
+                        record[at["住所"]],
+                        record[at["電話番号"]],
+                        record[at["メールアドレス"]],
+                    ),
                 )
-                break
-            row_no += 1
-            if row_no % 1000 == 0:
-                position = raw.tell()
-                progress.advance(max(0, position - read_bytes))
-                read_bytes = max(read_bytes, position)
-            if not any(cell.strip(" \u3000\t") for cell in record):
-                continue  # a blank line (Excel leaves some at the end); its number still counts
-            result.row_count += 1
-            if len(record) > width:
-                problems.add(row_no, "", "見出し行より項目が多い行です。")
-                continue
-            for position in blank_positions:
-                if position < len(record) and record[position].strip():
-                    problems.add(row_no, f"{position + 1}列目", "見出しのない列に値があります。")
-            # Missing columns (optional, or a short row) read the empty sentinel at `width`.
-            if len(record) < width:
-                record.extend([""] * (width - len(record)))
-            record.append("")
-            number = checker.value(row_no, "世帯番号", record[at["世帯番号"]], F.household_number)
-            c_name = checker.value(row_no, "児童氏名", record[at["児童氏名"]], F.person_name)
-            c_kana = checker.value(row_no, "児童氏名カナ", record[at["児童氏名カナ"]], F.kana)
-            c_dob = checker.dob(row_no, "児童生年月日", record[at["児童生年月日"]])
-            part = checker.household_part(
-                row_no,
-                (
-                    record[at["保護者氏名"]],
-                    record[at["保護者氏名カナ"]],
-                    record[at["保護者生年月日"]],
-                    record[at["郵便番号"]],
-                    record[at["住所"]],
-                    record[at["電話番号"]],
-                    record[at["メールアドレス"]],
-                ),
-            )
-            if number is None or c_name is None or c_kana is None or c_dob is None or part is None:
-                continue
-            eligible = program.is_child_eligible(c_dob)
-            if not eligible:
-                result.ineligible_rows.append(row_no)
-            staged = (
-                row_no,
-                number,
-                int(eligible),
-                c_name,
-                c_kana,
-                c_dob.isoformat(),
-                part[0],
-                part[1],
-                part[2].isoformat(),
-                *part[3:],
-            )
-            fingerprint = hash(staged[6:])
-            first = households.get(number)
-            if first is None:
-                households[number] = (row_no, fingerprint)
-            elif first[1] != fingerprint:
-                earlier = staging.row(first[0])
-                for key, value in zip(STAGE_COLUMNS[6:], staged[6:], strict=True):
-                    if earlier[key] != value:
-                        problems.add(
-                            row_no,
-                            HOUSEHOLD_PART_LABELS[key],
-                            f"同じ世帯番号の{first[0]}行目と値が異なります（1世帯の行は保護者と住所が同じです）。",
-                        )
-                continue
-            staging.add(staged)
+                if number is None or c_name is None or c_kana is None or c_dob is None or part is None:
+                    continue
+                eligible = program.is_child_eligible(c_dob)
+                if not eligible:
+                    result.ineligible_rows.append(row_no)
+                staged = (
+                    row_no,
+                    number,
+                    int(eligible),
+                    c_name,
+                    c_kana,
+                    c_dob.isoformat(),
+                    part[0],
+                    part[1],
+                    part[2].isoformat(),
+                    *part[3:],
+                )
+                fingerprint = hash(staged[6:])
+                first = households.get(number)
+                if first is None:
+                    households[number] = (row_no, fingerprint)
+                elif first[1] != fingerprint:
+                    earlier = staging.row(first[0])
+                    for key, value in zip(STAGE_COLUMNS[6:], staged[6:], strict=True):
+                        if earlier[key] != value:
+                            problems.add(
+                                row_no,
+                                HOUSEHOLD_PART_LABELS[key],
+                                f"同じ世帯番号の{first[0]}行目と値が異なります（1世帯の行は保護者と住所が同じです）。",
+                            )
+                    continue
+                staging.add(staged)
+    except BaseException:
+        staging.close()  # an unexpected error must not leave the staging file behind
+        raise
     staging.flush()
     if result.row_count == 0 and not problems:
         problems.add(None, "", "児童の行がありません。")

@@ -49,7 +49,10 @@ class KilledImportTests:
         database = tmp_path / "killed.sqlite3"
         path = write(tmp_path, csv_bytes([row(f"H{n:03d}", 児童氏名=f"試験　{n}郎") for n in range(30)]))
         env = dict(
-            os.environ, DATABASE_URL=f"sqlite:///{database}", DJANGO_SETTINGS_MODULE="madoguchi.settings"
+            os.environ,
+            DATABASE_URL=f"sqlite:///{database}",
+            DJANGO_SETTINGS_MODULE="madoguchi.settings",
+            TMPDIR=str(tmp_path),  # the killed process cannot remove its staging file
         )
         root = Path(__file__).resolve().parents[3]
 

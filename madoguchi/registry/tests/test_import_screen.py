@@ -14,6 +14,15 @@ from madoguchi.registry.tests.csvdata import HEADER, csv_bytes, row
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def upload_dir(tmp_path, monkeypatch):
+    # Uploads a test leaves unconfirmed stay in its own directory, not the system's.
+    directory = tmp_path / "uploads"
+    directory.mkdir()
+    monkeypatch.setattr(uploads, "upload_dir", lambda: directory)
+    return directory
+
+
 def upload(client, world, data: bytes, name: str = "targets.csv"):
     return client.post(
         reverse("registry:upload", args=[world.program.code]),
