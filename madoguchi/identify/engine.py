@@ -182,7 +182,9 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
         return []
     counts = _key_counts(program_id, keys)
     rare = [k for k, c in counts.items() if c <= KEY_CAP]
-    common = [k for k, c in counts.items() if c > KEY_CAP]
+    # Keys so common that scanning their rows costs more than they tell (a frequent family name
+    # in a million households) are left to the scoring of candidates found otherwise.
+    common = [k for k, c in counts.items() if KEY_CAP < c <= KEY_CAP * 10]
     prescore: dict[int, float] = defaultdict(float)
     table = IdentKey._meta.db_table
     if rare:
