@@ -709,7 +709,8 @@ def main(argv: list[str]) -> None:
         f"Top-1 at FMR ≤ 1 % by score threshold: {100 * ops.get('top1_at_fmr_1pct', 0):.2f} %. "
         f"Latency on that list: p50 {dev['latency']['p50']:.1f} ms, p95 {dev['latency']['p95']:.1f} ms.",
         "",
-        f"**Latency at scale**: synthetic lists (`SyntheticList` in `bench/identify.py`: names from tables of name parts, real Setagaya towns), {args.queries:,} noisy inquiries "
+        "**Latency at scale**: synthetic lists (`SyntheticList` in `bench/identify.py`: names from "
+        f"tables of name parts, real Setagaya towns), {args.queries:,} noisy inquiries "
         "each (85 % from the list: names with or without the space or in hiragana, given names only, "
         "era dates, addresses without prefecture or building, phones in several notations; 15 % "
         "callers who are not in the list), one at a time through `identify()` as the CLI and the panel "
