@@ -403,9 +403,11 @@ def set_contractor_access(*, actor: Any, suspended: bool) -> KillSwitchResult:
     """The kill switch (R-40, T-OP-08): cut off, or restore, every contractor account of the
     manager's programs at once. Ward accounts are untouched."""
     _require_manager(actor)
-    contractors = list(
-        managed_organisations(actor).filter(kind=Organisation.Kind.CONTRACTOR).select_for_update()
+    # PostgreSQL refuses FOR UPDATE with DISTINCT: find the ids first, then lock those rows.
+    contractor_ids = list(
+        managed_organisations(actor).filter(kind=Organisation.Kind.CONTRACTOR).values_list("pk", flat=True)
     )
+    contractors = list(Organisation.objects.filter(pk__in=contractor_ids).order_by("pk").select_for_update())
     ended = 0
     for organisation in contractors:
         organisation.access_suspended = suspended
