@@ -396,6 +396,7 @@ def load_synthetic(program: Any, households: int, *, seed: int, sample: int) -> 
     from django.utils import timezone
 
     from madoguchi.identify.indexer import _insert_rows
+    from madoguchi.registry.importing.versions import GUARDIAN_FIELDS
     from madoguchi.registry.models import Child, Guardian, Household, TargetListImport
 
     target_import = TargetListImport.objects.create(
@@ -424,21 +425,8 @@ def load_synthetic(program: Any, households: int, *, seed: int, sample: int) -> 
         "created_at",
         "updated_at",
     ]
-    g_cols = [
-        "household_id",
-        "name",
-        "name_key",
-        "family_name_key",
-        "kana",
-        "kana_key",
-        "kana_loose_key",
-        "family_kana_loose_key",
-        "dob",
-        "phone",
-        "phone_digits",
-        "email",
-        "email_key",
-    ]
+    # The same column order as the registry's own write path.
+    g_cols = ["household_id", *GUARDIAN_FIELDS]
     c_cols = [
         "household_id",
         "name",

@@ -254,6 +254,13 @@ REVIEW_HEADER = [
 ]
 
 
+def _finding_row(kind: Any, *, hours: str, count: int, address: str = "") -> list[Any]:
+    """A review finding that belongs to no account: only kind, time band, count and address."""
+    row: list[Any] = [""] * len(REVIEW_HEADER)
+    row[0], row[9], row[10], row[12] = kind, hours, count, address
+    return row
+
+
 def _review_rows(report: Any) -> Iterator[list[Any]]:
     def when(value: Any) -> str:
         return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
@@ -296,39 +303,14 @@ def _review_rows(report: Any) -> Iterator[list[Any]]:
                 _("基準 %(n)s 世帯/時") % {"n": hour.threshold} if kind == _("大量閲覧") else "",
             ]
     for burst in report.lockout_bursts:
-        yield [
-            _("ロックアウト集中"),
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            when(burst.hour),
-            burst.count,
-            "",
-            "",
-            "",
-        ]
+        yield _finding_row(_("ロックアウト集中"), hours=when(burst.hour), count=burst.count)
     for address in report.refused_addresses:
-        yield [
+        yield _finding_row(
             _("拒否された接続元"),
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            f"{when(address.first)} – {when(address.last)}",
-            address.count,
-            "",
-            address.client_ip,
-            "",
-        ]
+            hours=f"{when(address.first)} – {when(address.last)}",
+            count=address.count,
+            address=address.client_ip,
+        )
 
 
 @login_required
