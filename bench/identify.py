@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import itertools
 import json
 import os
 import random
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -384,6 +386,26 @@ class SyntheticList:
         return rows
 
 
+def synthetic_households(
+    households: int, *, seed: int, sample: int
+) -> Iterator[tuple[int, list[list[str]], bool]]:
+    """(index, CSV rows, kept for the inquiries?) for each synthetic household, deterministic."""
+    generator = SyntheticList(seed)
+    rng = random.Random(seed)
+    keep = set(rng.sample(range(households), min(sample, households)))
+    for index in range(households):
+        yield index, generator.household(index), index in keep
+
+
+def kept_sample(households: int, *, seed: int, sample: int) -> list[dict[str, Any]]:
+    """The households `load_synthetic` kept, regenerated without inserting (for --reuse)."""
+    return [
+        {"number": rows[0][0], "rows": rows}
+        for _, rows, kept in synthetic_households(households, seed=seed, sample=sample)
+        if kept
+    ]
+
+
 def load_synthetic(program: Any, households: int, *, seed: int, sample: int) -> list[dict[str, Any]]:
     """Generate and insert `households` households; return a sample of them as dicts.
 
@@ -402,9 +424,6 @@ def load_synthetic(program: Any, households: int, *, seed: int, sample: int) -> 
     target_import = TargetListImport.objects.create(
         program=program, version=1, file_name="synthetic.csv", sha256="0" * 64, status="applied"
     )
-    generator = SyntheticList(seed)
-    rng = random.Random(seed)
-    keep = set(rng.sample(range(households), min(sample, households)))
     kept: list[dict[str, Any]] = []
     now = timezone.now().isoformat()
     next_household = (Household.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
@@ -438,10 +457,10 @@ def load_synthetic(program: Any, households: int, *, seed: int, sample: int) -> 
         "given_kana_loose_key",
         "dob",
     ]
+    stream = synthetic_households(households, seed=seed, sample=sample)
     for offset in range(0, households, batch):
         h_rows, g_rows, c_rows = [], [], []
-        for index in range(offset, min(offset + batch, households)):
-            rows = generator.household(index)
+        for index, rows, keep in itertools.islice(stream, batch):
             pk = next_household + index
             first = rows[0]
             h_rows.append(
@@ -464,7 +483,7 @@ def load_synthetic(program: Any, households: int, *, seed: int, sample: int) -> 
             g_rows.append((pk, first[4], "", "", first[5], "", "", "", first[6], first[9], "", first[10], ""))
             for row in rows:
                 c_rows.append((pk, row[1], "", "", row[2], "", "", "", row[3]))
-            if index in keep:
+            if keep:
                 kept.append({"number": first[0], "rows": rows})
         with transaction.atomic():
             _insert_rows(Household._meta.db_table, h_cols, h_rows)
@@ -483,6 +502,28 @@ def load_synthetic(program: Any, households: int, *, seed: int, sample: int) -> 
             )
             cursor.execute("ANALYZE")
     return kept
+
+
+def prewarm_postgres() -> None:
+    """Read the identification tables and indexes into memory, as a server in use has them.
+
+    A freshly built index of a million households (about 3 GB) is partly on disk only; an
+    operator's first searches of the day would touch it. The benchmark measures the steady
+    state, so it loads it first (pg_prewarm, the PostgreSQL contrib module for this).
+    """
+    from django.db import connection
+
+    from madoguchi.identify.models import IdentKey, IdentKeyStat, IdentProfile, IdentReading
+
+    tables = [m._meta.db_table for m in (IdentKey, IdentKeyStat, IdentProfile, IdentReading)]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        for table in tables:
+            cursor.execute(
+                "SELECT pg_prewarm(c.oid::regclass, 'read') FROM pg_class c WHERE c.oid = %s::regclass "
+                "OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %s::regclass)",
+                [table, table],
+            )
 
 
 def _name_said(rng: random.Random, name: str, kana: str) -> tuple[str, str]:
@@ -575,21 +616,49 @@ def make_queries(rng: random.Random, kept: list[dict[str, Any]], negatives: int)
     return queries
 
 
-def run_scale(households: int, queries: int, *, database_url: str | None) -> dict[str, Any]:
-    """One configuration in this process: load, index, time `queries` inquiries."""
+def run_scale(
+    households: int, queries: int, *, database_url: str | None, reuse: bool = False
+) -> dict[str, Any]:
+    """One configuration in this process: load, index, time `queries` inquiries.
+
+    With `reuse`, a PostgreSQL database left by an earlier run with the same list size is
+    measured again without rebuilding it (the list and its sample are deterministic).
+    """
     setup(database_url)
     from madoguchi.identify.engine import Query, identify
     from madoguchi.identify.indexer import ensure_index, reindex_program
+    from madoguchi.identify.models import IdentIndexState
+    from madoguchi.registry.models import Household
 
     program = make_program("bench-scale")
     rng = random.Random(7)
-    started = time.perf_counter()
-    kept = load_synthetic(program, households, seed=11, sample=int(queries * 0.85))
-    load_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    reindex_program(program.pk)
-    index_seconds = time.perf_counter() - started
+    sample = int(queries * 0.85)
+    state = IdentIndexState.objects.filter(program=program).first()
+    build_record = _build_record(households)
+    reused = bool(
+        reuse
+        and build_record.exists()
+        and state is not None
+        and state.household_count == households
+        and Household.objects.filter(program=program).count() == households
+    )
+    load_seconds = index_seconds = 0.0
+    if reused:
+        kept = kept_sample(households, seed=11, sample=sample)
+        index_seconds = json.loads(build_record.read_text())["index_seconds"]
+    else:
+        build_record.unlink(missing_ok=True)
+        started = time.perf_counter()
+        kept = load_synthetic(program, households, seed=11, sample=sample)
+        load_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        reindex_program(program.pk)
+        index_seconds = time.perf_counter() - started
+        if reuse:
+            build_record.write_text(json.dumps({"index_seconds": index_seconds}))
     ensure_index(program.pk)
+    if database_url:
+        prewarm_postgres()
     inquiries = make_queries(rng, kept, queries - len(kept))
     for warm in inquiries[:20]:
         identify(program.pk, Query.from_mapping(warm))
@@ -613,6 +682,7 @@ def run_scale(households: int, queries: int, *, database_url: str | None) -> dic
         "database": "PostgreSQL" if database_url else "SQLite",
         "load_seconds": load_seconds,
         "index_seconds": index_seconds,
+        "reused": reused,
         "queries": len(inquiries),
         "latency": _percentiles(timings),
         "top1": hits / max(1, hits + misses),
@@ -620,16 +690,24 @@ def run_scale(households: int, queries: int, *, database_url: str | None) -> dic
     }
 
 
+def _build_record(households: int) -> Path:
+    """Where a kept index's build time is remembered (beside the database, outside it)."""
+    return Path(tempfile.gettempdir()) / f"mdg-bench-identify-{households}.json"
+
+
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_DB = "mdg_bench_identify"
 
 
-def fresh_postgres() -> str:
+def fresh_postgres(*, keep: bool = False) -> str:
+    """The benchmark database, recreated empty unless `keep` (and it exists)."""
     import psycopg
 
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-        conn.execute(f"CREATE DATABASE {PG_DB}")
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DB]).fetchone()
+        if not (keep and exists):
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
+            conn.execute(f"CREATE DATABASE {PG_DB}")
     return f"{PG_SERVER}/{PG_DB}"
 
 
@@ -665,12 +743,18 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--pg-households", type=int, default=1_000_000, help="PostgreSQL list size")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--queries", type=int, default=3000)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the PostgreSQL benchmark database and its index between runs (rebuilt if absent)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("DATABASE", "HOUSEHOLDS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         database, households = args.child
-        url = fresh_postgres() if database == "postgres" else None
-        print(json.dumps(run_scale(int(households), args.queries, database_url=url)))
+        keep = args.reuse and _build_record(int(households)).exists()
+        url = fresh_postgres(keep=keep) if database == "postgres" else None
+        print(json.dumps(run_scale(int(households), args.queries, database_url=url, reuse=args.reuse)))
         return
     if args.dev_only:
         setup(None)
@@ -682,7 +766,10 @@ def main(argv: list[str]) -> None:
     runs = [_in_child(["--child", "sqlite", str(args.households), "--queries", str(args.queries)])]
     if not args.no_postgres:
         runs.append(
-            _in_child(["--child", "postgres", str(args.pg_households), "--queries", str(args.queries)])
+            _in_child(
+                ["--child", "postgres", str(args.pg_households), "--queries", str(args.queries)]
+                + (["--reuse"] if args.reuse else [])
+            )
         )
     overall = dev["overall"]
     ops = dev.get("operating_points", {})
