@@ -94,6 +94,8 @@ class CategoryPermissionTests:
         response = client.get(reverse("cases:category_index"))
         assert response.status_code == 302
         assert response["Location"] == reverse("cases:categories", args=[world.program.code])
+        items = client.get(response["Location"]).context["nav_items"]
+        assert "問い合わせ分類" in [item["label"] for item in items if item["current"]]
         login(client, world.ward_staff)
         labels = {item["label"] for item in client.get("/cases/").context["nav_items"]}
         assert "問い合わせ分類" not in labels
