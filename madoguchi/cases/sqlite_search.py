@@ -35,16 +35,36 @@ from typing import Any
 TABLE = "cases_case_search"
 SOURCE = "cases_case"
 TRIGGERS = ("cases_case_search_insert", "cases_case_search_update", "cases_case_search_delete")
+CHUNK = 64
 
 
-def grams_sql(column: str) -> str:
-    """SQL for the space-separated hex pieces of `column` (see the module docstring)."""
+def grams_sql(text: str) -> str:
+    """SQL for the space-separated hex pieces of the SQL expression `text` (see the module
+    docstring); `piece_tokens` is the same thing in Python.
+
+    SQLite's substr() walks a string from its start to find a character, so taking the pieces
+    one by one from the whole text costs n²/2 steps (0.8 s for 10,000 characters). The text is
+    cut into CHUNK-character pieces first (each with the next chunk's first character, for the
+    bigram that straddles them), and the bigrams are taken from each chunk: about n·CHUNK
+    steps, a few milliseconds for 10,000 characters.
+    """
+    c = CHUNK
     return (
-        f"(WITH RECURSIVE position(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM position "
-        f"WHERE i < length({column})) "
-        f"SELECT coalesce(group_concat(hex(substr({column}, i, 2)), ' '), '') FROM position "
-        f"WHERE i <= length({column}))"
+        f"(WITH RECURSIVE "
+        f"chunk(k, total, piece) AS (SELECT 0, length({text}), substr({text}, 1, {c + 1}) "
+        f"UNION ALL SELECT k + 1, total, substr({text}, (k + 1) * {c} + 1, {c + 1}) FROM chunk "
+        f"WHERE (k + 1) * {c} < total), "
+        f"position(i, last) AS (SELECT 1, min({c}, length({text})) "
+        f"UNION ALL SELECT i + 1, last FROM position WHERE i < last) "
+        f"SELECT coalesce(group_concat(token, ' '), '') FROM ("
+        f"SELECT hex(substr(piece, i, 2)) AS token FROM chunk, position "
+        f"WHERE k * {c} + i <= total ORDER BY k, i))"
     )
+
+
+def piece_tokens(text: str) -> list[str]:
+    """The tokens `grams_sql` indexes for `text`: every bigram, then the last character alone."""
+    return [text[i : i + 2].encode().hex().upper() for i in range(len(text))]
 
 
 def _statements() -> list[str]:
@@ -115,10 +135,10 @@ def ensure_installed(connection: Any) -> bool:
 
 def match_expression(key: str) -> str:
     """The FTS5 query for substring `key` (already a search key: NFKC, lower case, non-empty)."""
+    tokens = piece_tokens(key)
     if len(key) == 1:
-        return f'"{key.encode().hex().upper()}" *'
-    pieces = (key[i : i + 2].encode().hex().upper() for i in range(len(key) - 1))
-    return '"' + " ".join(pieces) + '"'
+        return f'"{tokens[0]}" *'
+    return '"' + " ".join(tokens[:-1]) + '"'
 
 
 def matching_ids_sql() -> str:

@@ -18,7 +18,9 @@ from madoguchi.public.forms import InquiryForm
 
 
 def names(program):
-    return list(Category.objects.filter(program=program).order_by("order", "id").values_list("name", flat=True))
+    return list(
+        Category.objects.filter(program=program).order_by("order", "id").values_list("name", flat=True)
+    )
 
 
 def category_events():
@@ -122,7 +124,11 @@ class CategoryChangeTests:
         added = Category.objects.get(program=world.program, name="支給時期")
         assert added.is_active
         event = category_events().get()
-        assert (event.action, event.object_id, event.program_id) == ("settings_change", str(added.pk), world.program.pk)
+        assert (event.action, event.object_id, event.program_id) == (
+            "settings_change",
+            str(added.pk),
+            world.program.pk,
+        )
         assert (event.actor_username, event.details["change"]) == ("manager", "create")
         assert change_of(event) == ({}, {"name": "支給時期", "order": added.order, "is_active": True})
         assert "支給時期" in str(CaseCreateForm(program=world.program)["category"])
@@ -130,7 +136,10 @@ class CategoryChangeTests:
     def test_a_duplicate_or_empty_name_is_refused_next_to_the_field(self, client, world, setagaya):
         login(client, world.ward_manager)
         url = reverse("cases:categories", args=[world.program.code])
-        for name, message in (("商品･ｶﾀﾛｸﾞ", "同じ名前の分類がすでにあります。"), ("　", "このフィールドは必須です。")):
+        for name, message in (
+            ("商品･ｶﾀﾛｸﾞ", "同じ名前の分類がすでにあります。"),
+            ("　", "このフィールドは必須です。"),
+        ):
             response = client.post(url, {"name": name})
             assert response.status_code == 400
             assert response.context["form"].errors == {"name": [message]}
@@ -198,7 +207,7 @@ class CategoryChangeTests:
         assert case.category == returns
         edit = CaseEditForm(instance=case)
         assert returns in edit.fields["category"].queryset
-        assert 'selected>不具合・返品' in str(edit["category"])
+        assert "selected>不具合・返品" in str(edit["category"])
         login(client, world.operator)
         assert "不具合・返品" in client.get(reverse("cases:detail", args=[case.public_id])).content.decode()
         response = client.post(
@@ -215,7 +224,10 @@ class CategoryChangeTests:
         other = make_case(world.program, world.operator, category=setagaya["その他"])
         with pytest.raises(ValidationError):
             services.update_case(
-                case=other, actor=world.operator, expected_version=other.version, changes={"category": returns}
+                case=other,
+                actor=world.operator,
+                expected_version=other.version,
+                changes={"category": returns},
             )
         # Reactivated, it is offered again.
         login(client, world.ward_manager)

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 
 ALPHABET = (
     "あいうがかアイウガカｱｲｳｶﾞﾟ髙高𠮷吉配送株式会社０１２012ａｂＡＢabAB\u3099㍿ーｰ-・、。 \u3000\n%_\\\"'*"
 )
-texts = st.text(alphabet=ALPHABET, max_size=24)
+# Short texts, and texts that cross the chunk boundaries of `grams_sql` (every CHUNK characters).
+texts = st.text(alphabet=ALPHABET, max_size=24) | st.text(alphabet=ALPHABET, min_size=60, max_size=140)
 short_queries = st.text(alphabet=ALPHABET, min_size=1, max_size=3)
 
 
@@ -91,6 +92,24 @@ class BigramIndexTests:
                     expected = Case.objects.filter(Q(receipt_number=receipt) | Q(search_text__contains=key))
                     assert set(selectors.text_search(Case.objects.all(), query)) == set(expected), query
             transaction.set_rollback(True)
+
+    def test_the_sql_cuts_a_text_of_every_length_as_python_does(self):
+        sample = "配送𠮷ｶﾞabc\n、 ＡＢ１" * 40
+        sql = f"SELECT {sqlite_search.grams_sql('t.x')} FROM (SELECT %s AS x) AS t"  # noqa: S608
+        with connection.cursor() as cursor:
+            for length in range(3 * sqlite_search.CHUNK + 3):
+                text = sample[:length]
+                cursor.execute(sql, [text])
+                assert cursor.fetchone()[0] == " ".join(sqlite_search.piece_tokens(text)), length
+
+    def test_a_phrase_across_a_chunk_boundary_is_found(self, world):
+        chunk = sqlite_search.CHUNK
+        case = make_case(
+            world.program, world.operator, inquiry="あ" * (chunk - 2) + "配送の遅れ" + "い" * chunk
+        )
+        assert fts_ids("配送の遅れ") == {case.pk}
+        assert fts_ids("あ配送") == {case.pk} and fts_ids("遅れい") == {case.pk}
+        assert fts_ids("送遅") == set()
 
     def test_the_index_follows_every_write_the_services_make(self, world):
         case = make_case(world.program, world.operator, inquiry="カタログが届かない")
