@@ -191,6 +191,8 @@ class CategoryChangeTests:
     def test_a_deactivated_category_leaves_the_forms_but_old_cases_keep_it(self, client, world, setagaya):
         returns = setagaya["不具合・返品"]
         case = make_case(world.program, world.operator, category=returns)
+        assert "不具合・返品" in str(CaseCreateForm(program=world.program)["category"])
+        assert "不具合・返品" in InquiryForm(program=world.program).as_div()
         login(client, world.ward_manager)
         url = reverse("cases:category_active", args=[world.program.code, returns.pk])
         assert client.post(url, {"active": "0"}).status_code == 302
