@@ -681,14 +681,14 @@ def _answer_initial(previous: StandardAnswer | None) -> dict[str, Any]:
 # --- the ward manager's program settings: correction window and categories ----------------------------
 
 
+def _org(request: HttpRequest) -> int | None:
+    return getattr(request.user, "organisation_id", None)
+
+
 def _managed_program(request: HttpRequest, code: str) -> Program:
     """403 for a role that never manages; 404 for a program the manager does not run."""
     require(request.user, "manage")
     return get_object_or_404(programs_for(request.user, "manage").filter(ward_id=_org(request)), code=code)
-
-
-def _org(request: HttpRequest) -> int | None:
-    return getattr(request.user, "organisation_id", None)
 
 
 def _add_errors(form: Any, error: ValidationError) -> None:
