@@ -1,4 +1,8 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
 
 
 class CasesConfig(AppConfig):
@@ -11,3 +15,11 @@ class CasesConfig(AppConfig):
         from madoguchi.core.navigation import register
 
         register(navigation.provider)
+        post_migrate.connect(_repair_sqlite_search, sender=self)
+
+
+def _repair_sqlite_search(using: str = "default", **kwargs: Any) -> None:
+    """A later migration that rebuilds `cases_case` on SQLite drops the search triggers."""
+    from madoguchi.cases import sqlite_search
+
+    sqlite_search.ensure_installed(connections[using])

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.cases.models import (
@@ -28,9 +29,12 @@ from madoguchi.programs.models import Program
 TEXT_LIMIT = 10000
 
 
-def _category_field(program_ids: list[int]) -> forms.ModelChoiceField:
+def _category_field(program_ids: list[int], keep: int | None = None) -> forms.ModelChoiceField:
+    """The program's active categories; `keep` (the record's current one) stays selectable
+    after a ward manager deactivated it, so saving an old case never drops its category."""
+    choosable = Q(is_active=True) | Q(pk=keep) if keep else Q(is_active=True)
     return forms.ModelChoiceField(
-        queryset=Category.objects.filter(program_id__in=program_ids, is_active=True).order_by("order"),
+        queryset=Category.objects.filter(choosable, program_id__in=program_ids).order_by("order", "id"),
         required=False,
         label=_("分類"),
         empty_label=_("（未選択）"),
@@ -117,7 +121,7 @@ class CaseEditForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"] = _category_field([self.instance.program_id])
+        self.fields["category"] = _category_field([self.instance.program_id], keep=self.instance.category_id)
         # Normalised by the service; a raw "０３－…" must pass the form to get there.
         self.fields["contact_phone"] = forms.CharField(
             label=_("連絡先電話番号"), max_length=30, required=False
@@ -202,7 +206,7 @@ class StandardAnswerForm(forms.ModelForm):
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"] = _category_field([program.pk])
+        self.fields["category"] = _category_field([program.pk], keep=self.initial.get("category"))
 
 
 class AnswerSearchForm(forms.Form):
@@ -217,3 +221,14 @@ class CorrectionWindowForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=_("空にすると訂正の許可を取り消します。"),
     )
+    reason = forms.CharField(
+        label=_("理由"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("訂正を許可するときは必須です（監査記録に残ります）。"),
+    )
+
+
+class CategoryNameForm(forms.Form):
+    name = forms.CharField(label=_("分類名"), max_length=100)

@@ -42,6 +42,8 @@ def provider(request: HttpRequest) -> list[NavItem]:
         )
     items.append(NavItem(_("回答例"), reverse("cases:standard_answers"), order=60))
     if can(user, "manage"):
+        # With the other program settings of the ward manager (期間後の訂正, 許可アドレス).
+        items.append(NavItem(_("問い合わせ分類"), reverse("cases:category_index"), order=85))
         managed = programs_for(user, "manage").filter(recording_end__lt=timezone.localdate()).first()
         if managed is not None:
             # Only once the recording period is over is there a correction window to open.

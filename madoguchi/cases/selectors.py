@@ -13,14 +13,17 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db import connection, connections
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from madoguchi.accounts.models import Role
+from madoguchi.cases import sqlite_search
 from madoguchi.cases.business_days import business_days_between
 from madoguchi.cases.models import Case, Category, Notification, StandardAnswer, Status, TimelineEntry
 from madoguchi.cases.services import search_key
+from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import can, restrict
 
 PAGE_SIZE = 50
@@ -102,15 +105,24 @@ def decode_cursor(cursor: str) -> tuple[datetime.datetime, int] | None:
 def text_search(rows: QuerySet[Case], text: str) -> QuerySet[Case]:
     """Receipt number or a substring of the inquiry, the response or any timeline entry.
 
-    PostgreSQL: `search_text ILIKE '%…%'`, answered by the pg_trgm GIN index. SQLite (demo):
-    a LIKE scan over `search_text`, acceptable at demo size. Receipt numbers are matched
-    exactly (after NFKC and upper-casing) so "kj-000123" and "ＫＪ－０００１２３" find it.
+    The substring is looked for in `search_text` through an n-gram index, never by reading
+    the whole table: on PostgreSQL `search_text LIKE '%…%'`, answered by the pg_trgm GIN index
+    (migration 0002); on SQLite the FTS5 bigram index of `sqlite_search` (migration 0004),
+    which returns exactly the cases that LIKE would. Receipt numbers are matched exactly
+    (after NFKC and upper-casing) so "kj-000123" and "ＫＪ－０００１２３" find it.
     """
     key = search_key(text).strip()
     if not key:
         return rows
     receipt = key.upper().replace("ー", "-").replace("−", "-")
-    return rows.filter(Q(receipt_number=receipt) | Q(search_text__contains=key))
+    if connections[rows.db].vendor != "sqlite":
+        return rows.filter(Q(receipt_number=receipt) | Q(search_text__contains=key))
+    # Two id lists, so the planner can keep walking the list's index (the receipt number
+    # through the (program, receipt_number) unique index) and never reads a row to decide.
+    # A constant statement; the query travels as a parameter.
+    text_ids = RawSQL(sqlite_search.matching_ids_sql(), [sqlite_search.match_expression(key)])  # noqa: S611
+    receipt_ids = rows.filter(receipt_number=receipt).values("pk")
+    return rows.filter(Q(pk__in=text_ids) | Q(pk__in=receipt_ids))
 
 
 def apply_filters(rows: QuerySet[Case], filters: CaseFilter, user: Any) -> QuerySet[Case]:
@@ -147,7 +159,9 @@ def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: in
     if position is not None:
         when, pk = position
         rows = rows.filter(Q(received_at__lt=when) | Q(received_at=when, id__lt=pk))
-    cases = list(rows.select_related("category", "assignee").order_by("-received_at", "-id")[: page_size + 1])
+    # search_text holds the whole timeline's text: the list never shows it.
+    listed = rows.select_related("category", "assignee").defer("search_text")
+    cases = list(listed.order_by("-received_at", "-id")[: page_size + 1])
     more = len(cases) > page_size
     cases = cases[:page_size]
     return CasePage(
@@ -241,9 +255,18 @@ def is_overdue(case: Case, today: datetime.date | None = None) -> bool:
 
 
 def categories_for(program_ids: list[int]) -> list[Category]:
+    """The list's category filter: active ones first, then deactivated ones (old cases keep
+    theirs and must stay findable)."""
     return list(
-        Category.objects.filter(program_id__in=program_ids, is_active=True).order_by("program", "order")
+        Category.objects.filter(program_id__in=program_ids).order_by("-is_active", "program", "order", "id")
     )
+
+
+def categories_for_settings(program: Program) -> list[Category]:
+    """The ward manager's category screen: every category in order, and whether cases use it
+    (an index probe per category, not a count of the program's cases)."""
+    in_use = Exists(Case.objects.filter(category_id=OuterRef("pk")))
+    return list(Category.objects.filter(program=program).annotate(in_use=in_use).order_by("order", "id"))
 
 
 def assignees_for(user: Any) -> QuerySet[Any]:

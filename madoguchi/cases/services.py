@@ -249,6 +249,17 @@ def _next_receipt_number(program: Program) -> str:
     return f"{program.receipt_prefix}-{counter.last_number:06d}"
 
 
+def _check_category(program: Program, category: Category | None) -> None:
+    """A case is filed under an active category of its program (an old case keeps the one it
+    has after a ward manager deactivates it: only a change to an inactive one is refused)."""
+    if category is None:
+        return
+    if category.program_id != program.pk:
+        raise ValidationError({"category": _("この事業の分類ではありません。")})
+    if not category.is_active:
+        raise ValidationError({"category": _("この分類は現在使われていません。別の分類を選んでください。")})
+
+
 def _check_household(program: Program, household: Household | None, caller_person: Guardian | None) -> None:
     if household is not None and household.program_id != program.pk:
         raise ValidationError({"household": _("この事業の世帯ではありません。")})
@@ -283,8 +294,7 @@ def create_case(
         if existing is not None:
             return existing
     _require_open(program)
-    if category is not None and category.program_id != program.pk:
-        raise ValidationError({"category": _("この事業の分類ではありません。")})
+    _check_category(program, category)
     _check_household(program, household, caller_person)
     caller = caller or CallerDetails()
     case = Case(
@@ -397,9 +407,8 @@ def update_case(*, case: Case, actor: Any, expected_version: int, changes: dict[
         changes["contact_phone"] = normalise_phone(changes["contact_phone"])
     if "contact_email" in changes:
         changes["contact_email"] = normalise_email(changes["contact_email"])
-    category = changes.get("category", case.category)
-    if category is not None and category.program_id != case.program_id:
-        raise ValidationError({"category": _("この事業の分類ではありません。")})
+    if "category" in changes and changes["category"] != case.category:
+        _check_category(case.program, changes["category"])
     _check_household(case.program, changes.get("household", case.household), changes.get("caller_person"))
     changed = {name: value for name, value in changes.items() if getattr(case, name) != value}
     if not changed:
@@ -552,34 +561,6 @@ def answer(*, case: Case, actor: Any, body: str, expected_version: int) -> Case:
 
     notify.notify(case=case, users=notify.contractor_recipients(case), kind="answered")
     return case
-
-
-# --- the ward manager's correction window -------------------------------------------------------
-
-
-@transaction.atomic
-def allow_correction(*, program: Program, actor: Any, until: datetime.datetime | None) -> Program:
-    """Open (or close, with None) a correction window after the recording period (R-02)."""
-    if (
-        getattr(actor, "role", None) != Role.WARD_MANAGER
-        or not programs_for(actor, "manage").filter(pk=program.pk).exists()
-    ):
-        raise TransitionRefused(_("訂正期間を設定できるのは区管理者だけです。"))
-    before = program.correction_allowed_until
-    program.correction_allowed_until = until
-    program.full_clean()
-    program.save(update_fields=["correction_allowed_until"])
-    record(
-        action=Action.SETTINGS_CHANGE,
-        actor=actor,
-        program_id=program.pk,
-        object_type="program",
-        object_id=program.pk,
-        details={"fields": ["correction_allowed_until"]},
-        before={"correction_allowed_until": before.isoformat() if before else None},
-        after={"correction_allowed_until": until.isoformat() if until else None},
-    )
-    return program
 
 
 # --- standard answers (回答例) -----------------------------------------------------------------

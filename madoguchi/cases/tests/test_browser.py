@@ -1,7 +1,10 @@
+import os
+
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from madoguchi.accounts.testing import browser_login
-from madoguchi.cases.models import Case, Status
+from madoguchi.cases.models import Case, Category, Status
 from madoguchi.cases.testing import make_case, seed_categories
 from madoguchi.identify.indexer import forget
 from madoguchi.identify.tests.helpers import standard_list
@@ -73,3 +76,70 @@ class CallBrowserTests:
         page.wait_for_selector(".status-badge[data-status=closed]")
         case.refresh_from_db()
         assert case.status == Status.CLOSED
+
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def _no_axe_violation(page, step, csp):
+    # axe injects its own inline styles: what it triggers is not the page's doing.
+    before = len(csp)
+    if os.environ.get("MADOGUCHI_SCREENSHOTS"):
+        page.screenshot(path=f"{os.environ['MADOGUCHI_SCREENSHOTS']}/cases-{step}.png", full_page=True)
+    results = Axe().run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, f"{step}: {results.generate_report()}"
+    del csp[before:]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+class CategoryBrowserTests:
+    def test_the_ward_manager_adds_renames_moves_and_deactivates_a_category(self, live_server, page, world):
+        csp: list[str] = []
+        page.on(
+            "console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None
+        )
+        seed_categories(world.program)
+        browser_login(page, live_server.url, world.ward_manager)
+        page.click("nav >> text=問い合わせ分類")
+        page.wait_for_selector("h1:has-text('問い合わせ分類')")
+        _no_axe_violation(page, "categories", csp)
+
+        # A name that is already there is refused next to the field.
+        page.fill("#id_name", "その他")
+        page.click("button:has-text('追加する')")
+        page.wait_for_selector("#id_name_error")
+        assert "同じ名前の分類がすでにあります" in page.text_content("#id_name_error")
+        _no_axe_violation(page, "categories-error", csp)
+
+        page.fill("#id_name", "支給時期")
+        page.click("button:has-text('追加する')")
+        page.wait_for_selector("text=分類「支給時期」を追加しました。")
+        row = page.locator("#category-table tbody tr", has_text="支給時期")
+        row.locator("button:has-text('上へ')").click()
+        page.wait_for_selector("text=表示順を変更しました")
+        names = [name.strip() for name in page.locator("#category-table tbody th").all_text_contents()]
+        assert names[-2:] == ["支給時期", "その他"]
+
+        page.locator("#category-table tbody tr", has_text="支給時期").locator("text=名前を変更").click()
+        page.wait_for_selector("h1:has-text('分類名の変更')")
+        page.fill("#id_name", "")
+        page.click("button:has-text('変更する')")
+        page.wait_for_selector("#id_name_error")
+        _no_axe_violation(page, "category-rename-error", csp)
+        page.fill("#id_name", "支給の時期")
+        page.click("button:has-text('変更する')")
+        page.wait_for_selector("text=分類名を「支給の時期」に変更しました。")
+
+        page.locator("#category-table tbody tr", has_text="支給の時期").locator(
+            "button:has-text('無効にする')"
+        ).click()
+        page.wait_for_selector("text=分類「支給の時期」を無効にしました。")
+        assert "無効" in page.locator("#category-table tbody tr", has_text="支給の時期").text_content()
+        _no_axe_violation(page, "categories-changed", csp)
+        category = Category.objects.get(program=world.program, name="支給の時期")
+        assert not category.is_active
+        assert csp == []

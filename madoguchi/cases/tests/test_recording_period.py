@@ -2,10 +2,8 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from madoguchi.accounts.testing import login
-from madoguchi.audit.models import AuditChange, AuditEvent
 from madoguchi.cases import services
 from madoguchi.cases.models import Case, StandardAnswer, Status, TimelineEntry
 from madoguchi.cases.testing import make_case
@@ -82,31 +80,6 @@ class RecordingPeriodTests:
         assert case.inquiry != "変更" and Case.objects.count() == 1
         page = client.get(reverse("cases:detail", args=[case.public_id])).content.decode()
         assert 'action="' + reverse("cases:edit", args=[case.public_id]) not in page
-
-    def test_a_ward_manager_can_allow_a_correction_which_is_audited(self, client, world):
-        case = make_case(world.program, world.operator)
-        close_period(world.program)
-        login(client, world.operator)
-        assert client.get(reverse("cases:correction_window", args=[world.program.code])).status_code == 403
-        login(client, world.ward_manager)
-        until = timezone.localtime() + datetime.timedelta(days=2)
-        response = client.post(
-            reverse("cases:correction_window", args=[world.program.code]),
-            {"until": until.strftime("%Y-%m-%dT%H:%M")},
-        )
-        assert response.status_code == 302
-        event = AuditEvent.objects.get(object_type="program", action="settings_change")
-        assert AuditChange.objects.get(event=event).after["correction_allowed_until"]
-        world.program.refresh_from_db()
-        services.update_case(
-            case=case, actor=world.operator, expected_version=1, changes={"response": "訂正"}
-        )
-        case.refresh_from_db()
-        assert case.response == "訂正"
-
-    def test_only_a_ward_manager_may_open_the_window(self, world):
-        with pytest.raises(services.TransitionRefused):
-            services.allow_correction(program=world.program, actor=world.ward_staff, until=timezone.now())
 
 
 @pytest.mark.django_db

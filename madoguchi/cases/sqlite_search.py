@@ -1,0 +1,146 @@
+"""Japanese substring search on SQLite: an FTS5 index of overlapping character bigrams.
+
+PostgreSQL answers `search_text LIKE '%…%'` from a pg_trgm GIN index (migration 0002). SQLite
+has no such index, so this module keeps one beside `cases_case`:
+
+- `cases_case_search` is a contentless FTS5 table whose rowid is the case id. Its one column
+  holds the case's `search_text` cut into overlapping two-character pieces ("配送が" → "配送",
+  "送が", plus the last character alone so that a one-character query can find it), each piece
+  written as the hex of its UTF-8 bytes ("E9858DE98081"). Hex tokens are only [0-9A-F], so the
+  tokenizer (`ascii`) keeps every piece as exactly one token, whatever it holds: spaces,
+  punctuation, half-width kana, 𠮷 (four UTF-8 bytes) or a newline. No word segmentation, no
+  case or diacritic folding can make two different pieces equal.
+- A query of n ≥ 2 characters is the FTS5 phrase of its n − 1 bigrams: consecutive tokens in
+  the document are consecutive characters, so a phrase hit is a true substring and there are
+  no false hits. A one-character query is a prefix query on its hex: UTF-8 is prefix-free, so
+  a token starting with the character's bytes is a piece starting with that character.
+- Three triggers keep the index equal to `search_text` on every path: INSERT, DELETE, and an
+  UPDATE of `search_text` (the services append with `Concat(F("search_text"), …)`). A
+  contentless table cannot look up what it indexed, so the UPDATE and DELETE triggers give the
+  old pieces back with FTS5's 'delete' command, computed again from `old.search_text`.
+
+The pieces are computed in SQL (a recursive CTE over `substr`/`hex`) rather than in Python so
+that any writer, including a raw UPDATE, keeps the index right. Django rebuilds a SQLite table
+(new table, copy, drop, rename) for some schema changes, and the drop takes the table's
+triggers with it; `ensure_installed`, run after every `migrate`, puts them back and rebuilds
+the index when they were missing.
+"""
+
+from __future__ import annotations
+
+# Every statement here is built from this module's constants; values go in as parameters.
+# ruff: noqa: S608
+from typing import Any
+
+TABLE = "cases_case_search"
+SOURCE = "cases_case"
+TRIGGERS = ("cases_case_search_insert", "cases_case_search_update", "cases_case_search_delete")
+CHUNK = 64
+
+
+def grams_sql(text: str) -> str:
+    """SQL for the space-separated hex pieces of the SQL expression `text` (see the module
+    docstring); `piece_tokens` is the same thing in Python.
+
+    SQLite's substr() walks a string from its start to find a character, so taking the pieces
+    one by one from the whole text costs n²/2 steps (0.8 s for 10,000 characters). The text is
+    cut into CHUNK-character pieces first (each with the next chunk's first character, for the
+    bigram that straddles them), and the bigrams are taken from each chunk: about n·CHUNK
+    steps, a few milliseconds for 10,000 characters.
+    """
+    c = CHUNK
+    return (
+        f"(WITH RECURSIVE "
+        f"chunk(k, total, piece) AS (SELECT 0, length({text}), substr({text}, 1, {c + 1}) "
+        f"UNION ALL SELECT k + 1, total, substr({text}, (k + 1) * {c} + 1, {c + 1}) FROM chunk "
+        f"WHERE (k + 1) * {c} < total), "
+        f"position(i, last) AS (SELECT 1, min({c}, length({text})) "
+        f"UNION ALL SELECT i + 1, last FROM position WHERE i < last) "
+        f"SELECT coalesce(group_concat(token, ' '), '') FROM ("
+        f"SELECT hex(substr(piece, i, 2)) AS token FROM chunk, position "
+        f"WHERE k * {c} + i <= total ORDER BY k, i))"
+    )
+
+
+def piece_tokens(text: str) -> list[str]:
+    """The tokens `grams_sql` indexes for `text`: every bigram, then the last character alone."""
+    return [text[i : i + 2].encode().hex().upper() for i in range(len(text))]
+
+
+def _statements() -> list[str]:
+    new, old = grams_sql("new.search_text"), grams_sql("old.search_text")
+    return [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(grams, content='', tokenize='ascii')",
+        f"CREATE TRIGGER IF NOT EXISTS {TRIGGERS[0]} AFTER INSERT ON {SOURCE} BEGIN "
+        f"INSERT INTO {TABLE}(rowid, grams) VALUES (new.id, {new}); END",
+        f"CREATE TRIGGER IF NOT EXISTS {TRIGGERS[1]} AFTER UPDATE OF search_text, id ON {SOURCE} "
+        f"WHEN old.search_text IS NOT new.search_text OR old.id IS NOT new.id BEGIN "
+        f"INSERT INTO {TABLE}({TABLE}, rowid, grams) VALUES ('delete', old.id, {old}); "
+        f"INSERT INTO {TABLE}(rowid, grams) VALUES (new.id, {new}); END",
+        f"CREATE TRIGGER IF NOT EXISTS {TRIGGERS[2]} AFTER DELETE ON {SOURCE} BEGIN "
+        f"INSERT INTO {TABLE}({TABLE}, rowid, grams) VALUES ('delete', old.id, {old}); END",
+    ]
+
+
+def rebuild(connection: Any) -> None:
+    """Index every case again from `search_text` (the backfill, and the repair)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('delete-all')")
+        cursor.execute(
+            f"INSERT INTO {TABLE}(rowid, grams) SELECT id, {grams_sql('search_text')} FROM {SOURCE}"
+        )
+
+
+def install(connection: Any) -> None:
+    """Create the index and its triggers and fill it (idempotent). SQLite only."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for statement in _statements():
+            cursor.execute(statement)
+    rebuild(connection)
+
+
+def uninstall(connection: Any) -> None:
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for trigger in TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+
+def _existing(connection: Any) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE name IN (%s, %s, %s, %s)",
+            [TABLE, *TRIGGERS],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def ensure_installed(connection: Any) -> bool:
+    """After `migrate`: put back triggers a table rebuild dropped, and re-index. True if repaired.
+
+    Does nothing where the index was never installed (PostgreSQL, or migrated back before it).
+    """
+    if connection.vendor != "sqlite":
+        return False
+    existing = _existing(connection)
+    if TABLE not in existing or existing.issuperset(TRIGGERS):
+        return False
+    install(connection)
+    return True
+
+
+def match_expression(key: str) -> str:
+    """The FTS5 query for substring `key` (already a search key: NFKC, lower case, non-empty)."""
+    tokens = piece_tokens(key)
+    if len(key) == 1:
+        return f'"{tokens[0]}" *'
+    return '"' + " ".join(tokens[:-1]) + '"'
+
+
+def matching_ids_sql() -> str:
+    """The subquery of case ids whose `search_text` contains the key given as its parameter."""
+    return f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s"
