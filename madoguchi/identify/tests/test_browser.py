@@ -6,7 +6,6 @@ import pytest
 
 from madoguchi.accounts.testing import browser_login
 from madoguchi.audit.models import Action, AuditEvent
-from madoguchi.identify.indexer import forget
 from madoguchi.identify.tests.helpers import standard_list
 
 
@@ -16,7 +15,6 @@ class PanelBrowserTests:
     def test_the_operator_types_sees_candidates_opens_one_and_marks_the_caller_verified(
         self, live_server, page, world
     ):
-        forget()
         households = standard_list(world.program)
         tanaka, tanaka2 = households["tanaka"], households["tanaka2"]
         browser_login(page, live_server.url, world.operator)

@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from madoguchi.accounts.testing import login
 from madoguchi.audit.models import Action, AuditEvent
-from madoguchi.identify.indexer import forget
 from madoguchi.identify.services import create_api_token, revoke_api_token
 from madoguchi.identify.tests.helpers import standard_list
 from madoguchi.identify.verification import verification_status
@@ -24,7 +23,6 @@ SEARCHED_VALUES = ["田中", "花子", "R2.5.3", "2020-05-03", "090-1234-5678", 
 
 @pytest.fixture
 def households(world):
-    forget()
     return standard_list(world.program)
 
 
