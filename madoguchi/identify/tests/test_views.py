@@ -226,9 +226,7 @@ class ScreenPopTests:
         assert response.status_code == 401
 
     def test_another_organisations_token_gets_404(self, client, world, households):
-        _token, secret = create_api_token(
-            organisation=world.other_contractor, name="PBX", created_by=world.outsider
-        )
+        _token, secret = create_api_token(organisation=world.other_contractor, name="PBX", created_by=None)
         response = self.call(client, secret, {"program": world.program.code, "caller_number": "09012345678"})
         assert response.status_code == 404
         assert not AuditEvent.objects.filter(action=Action.IDENTIFY).exists()
