@@ -335,22 +335,27 @@ def update_households(program_id: int, household_ids: Iterable[int], *, source_i
     full rebuild would write. Returns the change in the number of indexed households.
     """
     _lock(program_id)
-    ids = sorted(set(household_ids))
+    # Only the program's own households: their rows are then found by household id alone.
+    ids = list(
+        Household.objects.filter(program_id=program_id, pk__in=set(household_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     keys: Counter[str] = Counter()
     readings: Counter[tuple[str, str]] = Counter()
     indexed = 0
     for chunk in _chunks_of(ids, CHUNK):
-        for (key,) in IdentKey.objects.filter(program_id=program_id, household_id__in=chunk).values_list(
-            "key"
-        ):
+        # By household id only, not with program_id: SQLite would otherwise walk the program's
+        # whole (program, key, household) index instead of the household index.
+        old_keys = IdentKey.objects.filter(household_id__in=chunk)
+        old_profiles = IdentProfile.objects.filter(household_id__in=chunk)
+        for key in old_keys.values_list("key", flat=True):
             keys[key] -= 1
-        for data in IdentProfile.objects.filter(program_id=program_id, household_id__in=chunk).values_list(
-            "data", flat=True
-        ):
+        for data in old_profiles.values_list("data", flat=True):
             indexed -= 1
             readings.subtract(reading_pairs(data))
-        IdentKey.objects.filter(program_id=program_id, household_id__in=chunk).delete()
-        IdentProfile.objects.filter(program_id=program_id, household_id__in=chunk).delete()
+        old_keys.delete()
+        old_profiles.delete()
         for fresh in _profiles(program_id, chunk):
             indexed += len(fresh)
             _insert_households(program_id, fresh)

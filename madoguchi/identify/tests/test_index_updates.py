@@ -13,6 +13,7 @@ from django.core.management import call_command
 from madoguchi.identify import indexer
 from madoguchi.identify.engine import Query, identify
 from madoguchi.identify.models import IdentIndexState, IdentKey, IdentKeyStat, IdentProfile, IdentReading
+from madoguchi.identify.tests.helpers import add_household
 from madoguchi.registry import hooks
 from madoguchi.registry.models import Household
 from madoguchi.registry.services import import_target_list
@@ -255,6 +256,18 @@ class IncrementalUpdateTests:
     def test_a_search_on_a_current_index_reads_its_state_in_one_query(self, built, django_assert_num_queries):
         with django_assert_num_queries(1):
             indexer.ensure_index(built.program.pk)
+
+    def test_an_update_leaves_another_programs_households_alone(self, built, tmp_path):
+        stranger = add_household(
+            built.other_program,
+            "X01",
+            guardian=("別事業　太郎", "ベツジギョウ　タロウ", "1980-01-01"),
+            children=[("別事業　花", "ベツジギョウ　ハナ", "2020-01-01")],
+        )
+        indexer.reindex_program(built.other_program.pk)
+        before = snapshot(built.other_program.pk)
+        indexer.update_households(built.program.pk, [stranger.pk], source_import_id=None)
+        assert snapshot(built.other_program.pk) == before
 
 
 class FailedImportTests:
