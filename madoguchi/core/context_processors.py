@@ -11,7 +11,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    current = request.path
+    path = request.path
+    items = items_for(request)
+    # The entry whose URL is the longest prefix of the path is the current one (only one: the
+    # API tokens under /identify/tokens/ are not also 本人特定 at /identify/).
+    matches = [
+        item.url for item in items if path == item.url or (item.url != "/" and path.startswith(item.url))
+    ]
+    current = max(matches, key=len, default=None)
     return {
         "nav_items": [
             {
@@ -19,9 +26,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 "url": item.url,
                 "badge": item.badge,
                 "shortcut": item.shortcut,
-                "current": current == item.url or (item.url != "/" and current.startswith(item.url)),
+                "current": item.url == current,
             }
-            for item in items_for(request)
+            for item in items
         ],
         "request_id": getattr(request, "request_id", ""),
     }

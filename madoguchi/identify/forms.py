@@ -1,4 +1,5 @@
-"""What the operator types into the identification panel (every field optional)."""
+"""What the operator types into the identification panel (every field optional), and the
+name of a new screen-pop API token."""
 
 from __future__ import annotations
 
@@ -56,3 +57,12 @@ class ConfirmForm(forms.Form):
     program = forms.SlugField()
     household = forms.UUIDField()
     items = forms.MultipleChoiceField(choices=list(ITEMS.items()), required=False)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("名称"),
+        max_length=100,
+        help_text=_("どの電話システムで使うかが分かる名前（例：本社コールセンターのPBX）"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

@@ -1,7 +1,8 @@
 """Identification's own index of the target list, and the API tokens of phone systems.
 
-The index is derived data: `madoguchi.identify.indexer` rebuilds it from the registry's
-households whenever a version of the list is applied (or lazily, when it is found stale).
+The index is derived data: `madoguchi.identify.indexer` updates the rows of the households a
+version of the list touched, in the import's transaction, or rebuilds it whole (after a first
+or a large import, lazily when a search finds it stale, or by `madoguchi identify-reindex`).
 Keys and profiles hold comparison forms of personal items, so they are purged with the list.
 """
 
@@ -61,6 +62,9 @@ class IdentReading(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
     text = models.CharField(max_length=60)
     reading = models.CharField(max_length=60)
+    # How many households give this reading: an incremental update removes the pair only when
+    # the last of them leaves the list (the engine reads text and reading only).
+    households = models.PositiveIntegerField(default=1)
 
     class Meta:
         constraints = [
@@ -84,12 +88,19 @@ class IdentProfile(models.Model):
 
 
 class IdentIndexState(models.Model):
-    """Which version of the list the index was built from, and how many households it holds."""
+    """Which version of the list the index reflects, and how many households it holds.
+
+    Written in the same transaction as the index rows (a rebuild, or an import's incremental
+    update), and read by every search: whatever a process derives from the index must be keyed
+    on `version`, which every change of the index increments.
+    """
 
     program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="+")
     source_import_id = models.BigIntegerField(null=True)
     household_count = models.PositiveIntegerField(default=0)
-    built_at = models.DateTimeField(default=timezone.now)
+    built_at = models.DateTimeField(default=timezone.now)  # the last full rebuild
+    updated_at = models.DateTimeField(default=timezone.now)  # the last change, rebuild or update
+    version = models.PositiveBigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"index of program {self.program_id}"

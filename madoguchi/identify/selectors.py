@@ -1,4 +1,5 @@
-"""What the panel shows of a candidate before it is opened: masked, never the full items."""
+"""What the panel shows of a candidate before it is opened (masked, never the full items), and
+the API tokens a user manages."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.identify.engine import Result
+from madoguchi.identify.models import ApiToken
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import restrict
+from madoguchi.programs.scoping import require, restrict
 from madoguchi.registry.models import Household
 
 FIELD_NAMES: dict[str, Any] = {
@@ -90,3 +93,16 @@ def candidate_views(*, user: Any, program: Program, result: Result) -> list[Cand
             )
         )
     return views
+
+
+def api_tokens_for(user: Any) -> QuerySet[ApiToken]:
+    """The screen-pop tokens `user` manages: their own organisation's, newest first (403 for a
+    role that manages none)."""
+    require(user, "api_tokens")
+    if user.organisation_id is None:
+        return ApiToken.objects.none()
+    return (
+        ApiToken.objects.filter(organisation_id=user.organisation_id)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+    )

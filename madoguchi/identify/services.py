@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from madoguchi.accounts.models import Organisation
 from madoguchi.audit.models import Action
@@ -114,12 +116,27 @@ class TokenError(Exception):
         self.status = status
 
 
+def require_token_manager(user: Any, organisation: Organisation) -> None:
+    """The supervisor of a contractor and the ward manager of a ward manage their own
+    organisation's tokens (docs/permissions.md); 403 for other roles, 404 for another
+    organisation's token (its existence is not revealed)."""
+    require(user, "api_tokens")
+    if user.organisation_id is None or user.organisation_id != organisation.pk:
+        raise Http404
+
+
 @transaction.atomic
 def create_api_token(*, organisation: Organisation, name: str, created_by: Any) -> tuple[ApiToken, str]:
-    """A new token for `organisation`; the secret is returned once and only its hash kept."""
+    """A new token for `organisation`; the secret is returned once and only its hash kept.
+
+    `created_by` is the user at the token screen, or None for `madoguchi identify-token` (the
+    system operator at the server's shell). ValidationError for a blank or too long name.
+    """
+    if created_by is not None:
+        require_token_manager(created_by, organisation)
     secret = ApiToken.new_secret()
     token = ApiToken(
-        organisation=organisation, name=name, token_hash=hash_token(secret), created_by=created_by
+        organisation=organisation, name=name.strip(), token_hash=hash_token(secret), created_by=created_by
     )
     token.full_clean()
     token.save()
@@ -128,22 +145,34 @@ def create_api_token(*, organisation: Organisation, name: str, created_by: Any) 
         actor=created_by,
         object_type="api_token",
         object_id=token.pk,
-        details={"change": "created"},
+        details={"change": "created", "organisation": organisation.pk, "via": _via(created_by)},
     )
     return token, secret
 
 
 @transaction.atomic
-def revoke_api_token(*, token: ApiToken, user: Any) -> None:
-    token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at"])
+def revoke_api_token(*, token: ApiToken, user: Any) -> ApiToken:
+    """Revoke `token` for good (`user` None: the command line). ValidationError when it
+    already was: the row is locked first, so two revocations cannot both be audited."""
+    locked = ApiToken.objects.select_for_update().select_related("organisation").get(pk=token.pk)
+    if user is not None:
+        require_token_manager(user, locked.organisation)
+    if locked.revoked_at is not None:
+        raise ValidationError(_("このトークンはすでに失効しています。"))
+    locked.revoked_at = timezone.now()
+    locked.save(update_fields=["revoked_at"])
     record(
         action=Action.SETTINGS_CHANGE,
         actor=user,
         object_type="api_token",
-        object_id=token.pk,
-        details={"change": "revoked"},
+        object_id=locked.pk,
+        details={"change": "revoked", "organisation": locked.organisation_id, "via": _via(user)},
     )
+    return locked
+
+
+def _via(user: Any) -> str:
+    return "cli" if user is None else "screen"
 
 
 def authenticate_token(header: str) -> ApiToken:
@@ -158,7 +187,9 @@ def authenticate_token(header: str) -> ApiToken:
     )
     if token is None or not token.is_active:
         raise TokenError(401)
-    if not token.organisation.is_active:
+    # A deactivated organisation, or a contractor the ward manager suspended (the kill switch
+    # stops its phone system as it stops its people).
+    if not token.organisation.is_active or token.organisation.access_suspended:
         raise TokenError(403)
     return token
 

@@ -10,4 +10,6 @@ urlpatterns = [
     path("open/", views.open_candidate, name="open"),
     path("confirm/", views.confirm, name="confirm"),
     path("api/screen-pop", views.screen_pop, name="screen_pop"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

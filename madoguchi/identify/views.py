@@ -1,31 +1,40 @@
-"""Identification screens: the operator's panel (htmx), its standalone page, the screen pop."""
+"""Identification screens: the operator's panel (htmx), its standalone page, the screen pop,
+and the screen where a supervisor or ward manager manages their organisation's API tokens."""
 
 from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.accounts import allowlist
+from madoguchi.accounts.views import reauth_required
 from madoguchi.core.navigation import NavItem
 from madoguchi.identify import services
-from madoguchi.identify.forms import ConfirmForm, SearchForm
-from madoguchi.identify.selectors import candidate_views, town_of
+from madoguchi.identify.forms import ApiTokenForm, ConfirmForm, SearchForm
+from madoguchi.identify.models import ApiToken
+from madoguchi.identify.selectors import api_tokens_for, candidate_views, town_of
 from madoguchi.identify.verification import ITEMS, STATUS_LABELS, verification_status
 from madoguchi.programs.scoping import can, programs_for, require
 from madoguchi.registry.models import Household
 
 
 def nav_items(request: HttpRequest) -> list[NavItem]:
-    if not can(request.user, "identify"):
-        return []
-    return [NavItem(label=_("本人特定"), url=reverse("identify:page"), order=20)]
+    items = []
+    if can(request.user, "identify"):
+        items.append(NavItem(label=_("本人特定"), url=reverse("identify:page"), order=20))
+    if can(request.user, "api_tokens"):
+        items.append(NavItem(label=_("APIトークン"), url=reverse("identify:tokens"), order=920))
+    return items
 
 
 @login_required
@@ -159,3 +168,54 @@ def screen_pop(request: HttpRequest) -> JsonResponse:
             }
         )
     return JsonResponse({"candidates": candidates, "abstained": result.abstained})
+
+
+# --- the screen-pop API tokens of the user's organisation ------------------------------------
+
+
+def _token_for(request: HttpRequest, pk: int) -> ApiToken:
+    # Another organisation's token answers 404, like any record outside the user's reach.
+    return get_object_or_404(api_tokens_for(request.user).select_related("organisation"), pk=pk)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+@reauth_required("identify:tokens", action="api_tokens")
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The organisation's tokens, and a new one: its secret is in this one response only."""
+    organisation = getattr(request.user, "organisation", None)
+    if organisation is None:
+        raise PermissionDenied
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, secret = services.create_api_token(
+                organisation=organisation, name=form.cleaned_data["name"], created_by=request.user
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error("name", message)
+        else:
+            # Rendered, not redirected: the secret must never be in a URL, a session or a later page.
+            return render(request, "identify/token_created.html", {"token": token, "secret": secret})
+    context = {"form": form, "tokens": api_tokens_for(request.user), "organisation": organisation}
+    return render(request, "identify/tokens.html", context)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+@reauth_required("identify:tokens", action="api_tokens")
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST revokes."""
+    token = _token_for(request, pk)
+    if request.method == "POST":
+        try:
+            services.revoke_api_token(token=token, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("トークン「%(name)s」を失効させました。") % {"name": token.name})
+        return redirect("identify:tokens")
+    return render(request, "identify/token_revoke.html", {"token": token})

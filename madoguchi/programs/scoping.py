@@ -33,6 +33,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     # Account screens: the ward manager for the ward and its contractors, a supervisor for the
     # unlocking of their own operators (accounts.services narrows it per object).
     "accounts": frozenset({Role.SUPERVISOR, Role.WARD_MANAGER}),
+    # The screen-pop API tokens of the user's own organisation (identify.services narrows it).
+    "api_tokens": frozenset({Role.SUPERVISOR, Role.WARD_MANAGER}),
 }
 
 # Field by field (docs/permissions.md): what a role sees of each personal item of a record it

@@ -15,7 +15,7 @@ from madoguchi.accounts.testing import CANARY, browser_login, find_canary
 from madoguchi.audit.models import AuditEvent
 from madoguchi.cases.models import Case
 from madoguchi.cases.testing import seed_categories
-from madoguchi.identify.indexer import forget, reindex_program
+from madoguchi.identify.indexer import reindex_program
 from madoguchi.identify.tests.helpers import add_household
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,7 +36,6 @@ class CanaryCallTests:
             email=CANARY["email"],
         )
         reindex_program(world.program.pk)
-        forget()
         requested: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
 

@@ -6,7 +6,6 @@ from axe_playwright_python.sync_playwright import Axe
 from madoguchi.accounts.testing import browser_login
 from madoguchi.cases.models import Case, Category, Status
 from madoguchi.cases.testing import make_case, seed_categories
-from madoguchi.identify.indexer import forget
 from madoguchi.identify.tests.helpers import standard_list
 
 
@@ -19,7 +18,6 @@ def log_out(page):
 class CallBrowserTests:
     def test_a_call_is_recorded_escalated_answered_and_closed(self, live_server, page, world):
         seed_categories(world.program)
-        forget()
         household = standard_list(world.program)["tanaka"]
         earlier = make_case(world.program, world.operator, household=household, inquiry="前回の問い合わせ")
 

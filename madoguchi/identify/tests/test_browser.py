@@ -1,13 +1,21 @@
-"""The identification panel in a real browser: type, see candidates, open one, verify."""
+"""The identification panel in a real browser: type, see candidates, open one, verify; and the
+API token screen (create, shown once, revoke), with axe-core and CSP checks."""
 
 from __future__ import annotations
 
+import json
+import os
+from typing import Any
+
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.test import Client
 
 from madoguchi.accounts.testing import browser_login
 from madoguchi.audit.models import Action, AuditEvent
-from madoguchi.identify.indexer import forget
 from madoguchi.identify.tests.helpers import standard_list
+
+SCREEN_POP = "/identify/api/screen-pop"
 
 
 @pytest.mark.browser
@@ -16,7 +24,6 @@ class PanelBrowserTests:
     def test_the_operator_types_sees_candidates_opens_one_and_marks_the_caller_verified(
         self, live_server, page, world
     ):
-        forget()
         households = standard_list(world.program)
         tanaka, tanaka2 = households["tanaka"], households["tanaka2"]
         browser_login(page, live_server.url, world.operator)
@@ -61,3 +68,63 @@ class PanelBrowserTests:
         searches = AuditEvent.objects.filter(action=Action.IDENTIFY, actor_id=world.operator.pk)
         assert searches.exists()
         assert all("たなか" not in str(e.details) for e in searches)
+
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def _no_axe_violation(page: Any, step: str, csp: list[str]) -> None:
+    # axe injects its own inline styles: what it triggers is not the page's doing.
+    before = len(csp)
+    if os.environ.get("MADOGUCHI_SCREENSHOTS"):
+        page.screenshot(path=f"{os.environ['MADOGUCHI_SCREENSHOTS']}/identify-{step}.png", full_page=True)
+    results = Axe().run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, f"{step}: {results.generate_report()}"
+    del csp[before:]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+class TokenScreenBrowserTests:
+    def test_the_supervisor_creates_a_token_sees_it_once_and_revokes_it(self, live_server, page, world):
+        csp: list[str] = []
+        page.on(
+            "console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None
+        )
+        standard_list(world.program)
+        browser_login(page, live_server.url, world.supervisor)
+        page.click("nav >> text=APIトークン")
+        page.wait_for_selector("h1:has-text('APIトークン')")
+        assert "トークンはまだありません" in page.inner_text("main")
+        _no_axe_violation(page, "tokens-empty", csp)
+
+        page.fill("#id_name", "本社コールセンターPBX")
+        page.click("button:has-text('作成する')")
+        page.wait_for_selector("h1:has-text('APIトークンを作成しました')")
+        secret = page.inner_text("#api-token-secret").strip()
+        assert secret.startswith("mdg_")
+        assert secret not in page.url
+        _no_axe_violation(page, "token-created", csp)
+        body = json.dumps({"program": world.program.code, "caller_number": "09012345678"})
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+        assert Client().post(SCREEN_POP, body, content_type="application/json", **headers).status_code == 200
+
+        page.click("text=APIトークン一覧へ")
+        row = page.locator("tr", has_text="本社コールセンターPBX")
+        row.wait_for()
+        assert "有効" in row.inner_text()
+        assert secret not in page.content()
+        _no_axe_violation(page, "tokens-list", csp)
+
+        row.get_by_role("link", name="失効させる").click()
+        page.wait_for_selector("h1:has-text('APIトークンの失効')")
+        _no_axe_violation(page, "token-revoke-confirm", csp)
+        page.click("main form button:has-text('失効させる')")
+        page.wait_for_selector("text=を失効させました")
+        assert "失効" in page.locator("tr", has_text="本社コールセンターPBX").inner_text()
+        _no_axe_violation(page, "tokens-after-revoke", csp)
+        assert Client().post(SCREEN_POP, body, content_type="application/json", **headers).status_code == 401
+        assert csp == []

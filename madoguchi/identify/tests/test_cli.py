@@ -8,13 +8,11 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from madoguchi.identify.indexer import forget
 from madoguchi.identify.tests.helpers import standard_list
 
 
 @pytest.fixture
 def households(world):
-    forget()
     return standard_list(world.program)
 
 
@@ -73,7 +71,6 @@ class ImportThenIdentifyTests:
     def test_a_list_imported_by_the_registry_is_searchable_and_a_new_version_replaces_it(
         self, world, tmp_path
     ):
-        forget()
         columns = "世帯番号 児童氏名 児童氏名カナ 児童生年月日 保護者氏名 保護者氏名カナ 保護者生年月日"
         header = ",".join([*columns.split(), "郵便番号", "住所", "電話番号", "メールアドレス"])
         first = "\n".join(

@@ -7,13 +7,11 @@ from typing import Any
 import pytest
 
 from madoguchi.identify.engine import Query, Result, identify
-from madoguchi.identify.indexer import forget
 from madoguchi.identify.tests.helpers import add_household, standard_list
 
 
 @pytest.fixture
 def households(world: Any) -> dict[str, Any]:
-    forget()
     return standard_list(world.program)
 
 
@@ -94,7 +92,6 @@ class DateNotationTests:
             guardian=("森　直子", "モリ　ナオコ", "1992-06-01"),
             children=[("森　翼", "モリ　ツバサ", "2019-04-02")],
         )
-        forget()
         from madoguchi.identify.indexer import reindex_program
 
         reindex_program(world.program.pk)

@@ -1,4 +1,8 @@
-"""`madoguchi identify-reindex --program CODE`: rebuild identification's index of a list."""
+"""`madoguchi identify-reindex --program CODE`: rebuild identification's index of a list.
+
+Imports keep the index current by themselves (small ones update it in their transaction, large
+ones leave it to a rebuild by the next search); run this right after a large import so that no
+operator's search waits for the rebuild, or to repair an index that was damaged."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from madoguchi.identify.indexer import reindex_program
+from madoguchi.identify.models import IdentIndexState
 from madoguchi.programs.models import Program
 
 
@@ -21,4 +26,5 @@ class Command(BaseCommand):
         if program is None:
             raise CommandError(f"no program with code {options['program']!r}")
         count = reindex_program(program.pk)
-        self.stdout.write(f"{count} households indexed")
+        version = IdentIndexState.objects.get(program=program).version
+        self.stdout.write(f"{count} households indexed (index version {version})")
