@@ -44,6 +44,8 @@ from madoguchi.registry.models import Child, Guardian, Household, TargetListImpo
 
 logger = logging.getLogger(__name__)
 
+INDEX_TABLES = (IdentKey, IdentKeyStat, IdentProfile, IdentReading)
+
 BATCH = 5000
 
 
@@ -299,8 +301,9 @@ def reindex_program(program_id: int, *, only_if_stale: bool = False) -> int:
     if connection.vendor == "postgresql":
         # Fresh statistics, or the planner may scan a freshly filled table instead of its index.
         with connection.cursor() as cursor:
-            for model in (IdentKey, IdentKeyStat, IdentProfile, IdentReading):
+            for model in INDEX_TABLES:
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
+        transaction.on_commit(vacuum_index_tables)
     now = timezone.now()
     state, created = IdentIndexState.objects.get_or_create(
         program_id=program_id,
@@ -316,6 +319,22 @@ def reindex_program(program_id: int, *, only_if_stale: bool = False) -> int:
         )
     logger.info("identify index rebuilt", extra={"program_id": program_id, "households": total})
     return total
+
+
+def vacuum_index_tables() -> None:
+    """VACUUM the index tables after a full rebuild has committed (PostgreSQL only).
+
+    The searches read keys by index-only scans, which skip the table only for pages the
+    visibility map marks all-visible. Freshly written pages are not marked until a VACUUM
+    passes; until autovacuum got round to it, every key row read cost a random table read
+    (at a million households, p95 of a search went from about 15 ms to over 50 ms). VACUUM
+    cannot run inside a transaction, hence after the commit.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for model in INDEX_TABLES:
+            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
 
 
 class IndexInconsistent(Exception):

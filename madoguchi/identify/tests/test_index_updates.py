@@ -336,3 +336,29 @@ class FullRebuildTests:
         call_command("identify_reindex", "--program", built.program.code, stdout=out)
         assert "5 households indexed" in out.getvalue()
         assert IdentIndexState.objects.get(program=built.program).version >= 1
+
+
+@pytest.mark.django_db(transaction=True)
+class RebuildVacuumTests:
+    def test_a_full_rebuild_leaves_the_key_table_readable_from_its_index_alone(self, world):
+        """Index-only scans skip the table only on pages a VACUUM marked all-visible."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("the visibility map is PostgreSQL's")
+        for number in range(30):
+            add_household(
+                world.program,
+                f"V{number:03d}",
+                guardian=(f"試験　花子{number}", "シケン　ハナコ", "1990-01-01"),
+                children=[("試験　太郎", "シケン　タロウ", "2021-04-01")],
+            )
+        indexer.reindex_program(world.program.pk)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relpages, relallvisible FROM pg_class WHERE relname = %s",
+                [IdentKey._meta.db_table],
+            )
+            pages, all_visible = cursor.fetchone()
+        assert pages > 0
+        assert all_visible == pages
