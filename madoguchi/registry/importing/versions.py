@@ -251,6 +251,29 @@ HOUSEHOLD_FIELDS = [
 ]
 
 
+def raw_update(objects: list[Any], fields: list[str]) -> None:
+    """Write `fields` of `objects` (all of one model) by primary key: one UPDATE, many rows.
+
+    Django's bulk_update builds a `CASE WHEN id = … THEN …` per column with a branch per row;
+    compiling those expressions cost about 9 ms of CPU per household, so a version moving
+    10,000 households took minutes. One prepared statement run for every row (psycopg sends
+    them in a pipeline; SQLite's executemany) costs a few microseconds each.
+    """
+    if not objects:
+        return
+    meta = objects[0]._meta
+    quote = connection.ops.quote_name
+    model_fields = [cast("Field[Any, Any]", meta.get_field(name)) for name in fields]
+    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in model_fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    rows = [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in model_fields] + [obj.pk]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 class RawInsert:
     """Multi-row INSERT of plain tuples into one model's table (both SQLite and PostgreSQL)."""
 
@@ -487,8 +510,8 @@ class Writer:
                 children_new.extend(_new_child(household, child_data) for _ in range(count))
             self.touched.append(pk)
             self._change(pk, kind, columns)
-        Household.objects.bulk_update(households, HOUSEHOLD_FIELDS, batch_size=BATCH)
-        Guardian.objects.bulk_update(guardians_old, GUARDIAN_FIELDS, batch_size=BATCH)
+        raw_update(households, HOUSEHOLD_FIELDS)
+        raw_update(guardians_old, GUARDIAN_FIELDS)
         Guardian.objects.bulk_create(guardians_new, batch_size=BATCH)
         if children_gone:
             Child.objects.filter(id__in=children_gone).delete()
