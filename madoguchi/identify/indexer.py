@@ -471,6 +471,23 @@ def ensure_index(program_id: int) -> IdentIndexState:
     return IdentIndexState.objects.get(program_id=program_id)
 
 
+def stale_program_ids() -> list[int]:
+    """Programs with an applied list whose index is missing or older than the list."""
+    latest = TargetListImport.objects.filter(
+        program_id=OuterRef("pk"), status=TargetListImport.Status.APPLIED
+    ).order_by("-id")
+    indexed = IdentIndexState.objects.filter(program_id=OuterRef("pk"))
+    programs = Program.objects.annotate(
+        latest_import_id=Subquery(latest.values("id")[:1]),
+        indexed_import_id=Subquery(indexed.values("source_import_id")[:1]),
+    ).filter(latest_import_id__isnull=False)
+    return [
+        pk
+        for pk, latest_id, indexed_id in programs.values_list("pk", "latest_import_id", "indexed_import_id")
+        if latest_id != indexed_id
+    ]
+
+
 def _previous_import_id(program_id: int, target_import_id: int) -> int | None:
     return (
         TargetListImport.objects.filter(

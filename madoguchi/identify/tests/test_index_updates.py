@@ -334,8 +334,22 @@ class FullRebuildTests:
     def test_the_reindex_command_rebuilds_and_reports_the_version(self, built):
         out = io.StringIO()
         call_command("identify_reindex", "--program", built.program.code, stdout=out)
-        assert "5 households indexed" in out.getvalue()
+        assert "5 世帯を索引しました" in out.getvalue()
         assert IdentIndexState.objects.get(program=built.program).version >= 1
+
+    def test_the_stale_sweep_rebuilds_only_an_index_older_than_its_list(self, built, tmp_path, monkeypatch):
+        out = io.StringIO()
+        call_command("identify_reindex", "--stale", stdout=out)
+        assert "再構築が必要な索引はありません" in out.getvalue()
+        monkeypatch.setattr(indexer, "INCREMENTAL_SHARE", 0.0)
+        monkeypatch.setattr(indexer, "INCREMENTAL_MIN", 0)
+        apply(built, tmp_path, rows_except("H05"), "v2.csv")  # a "large" change: left to a rebuild
+        assert indexer.stale_program_ids() == [built.program.pk]
+        out = io.StringIO()
+        call_command("identify_reindex", "--stale", stdout=out)
+        assert f"{built.program.code}: 4 世帯を索引しました" in out.getvalue()
+        assert indexer.stale_program_ids() == []
+        assert not IdentProfile.objects.filter(household__number="H05").exists()
 
 
 @pytest.mark.django_db(transaction=True)
