@@ -35,10 +35,10 @@ class Command(BaseCommand):
             for program in programs:
                 self._rebuild(program, only_if_stale=True)
             return
-        program = Program.objects.filter(code=options["program"]).first()
-        if program is None:
+        named = Program.objects.filter(code=options["program"]).first()
+        if named is None:
             raise CommandError(f"事業 {options['program']} がありません。")
-        self._rebuild(program, only_if_stale=False)
+        self._rebuild(named, only_if_stale=False)
 
     def _rebuild(self, program: Program, *, only_if_stale: bool) -> None:
         count = reindex_program(program.pk, only_if_stale=only_if_stale)
