@@ -1,9 +1,23 @@
-"""What the public pages read: which programs take inquiries now, and their categories."""
+"""What the public pages read: which programs take inquiries now, and their categories.
+
+The form's steps read the program (with its ward and contractor, named in the purpose of use)
+and its active categories on every request. They change a few times in a program's life, so
+each app process keeps them for `PUBLIC_PROGRAM_CACHE_SECONDS` (default 10): a change made
+through the ORM empties this process's copy at once (signals), the other processes pick it up
+within that time. Whether the form is open is decided per request from today's date, so the
+period opens and closes on the day; the write itself reads the program afresh from the
+database (`fresh_program`), so `create_case` checks the period as the database holds it.
+"""
 
 from __future__ import annotations
 
 import datetime
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -28,3 +42,46 @@ def open_programs() -> list[Program]:
 
 def categories_for(program: Program) -> QuerySet[Category]:
     return Category.objects.filter(program=program, is_active=True).order_by("order", "pk")
+
+
+@dataclass
+class FormProgram:
+    """A program as the form's pages show it, with what was rendered from it (per language)."""
+
+    program: Program
+    categories: tuple[Category, ...]
+    loaded_at: float
+    # The resident-independent HTML of the empty input page, per language (see views).
+    pages: dict[str, str] = field(default_factory=dict)
+
+
+_programs: dict[str, FormProgram] = {}
+_lock = threading.Lock()
+
+
+def form_program(code: str) -> FormProgram | None:
+    """The program with this code and its active categories; None when there is none."""
+    entry = _programs.get(code)
+    now = time.monotonic()
+    if entry is not None and now - entry.loaded_at < settings.PUBLIC_PROGRAM_CACHE_SECONDS:
+        return entry
+    program = Program.objects.select_related("ward", "contractor").filter(code=code).first()
+    if program is None:
+        _programs.pop(code, None)
+        return None
+    entry = FormProgram(program=program, categories=tuple(categories_for(program)), loaded_at=now)
+    if settings.PUBLIC_PROGRAM_CACHE_SECONDS > 0:
+        with _lock:
+            _programs[code] = entry
+    return entry
+
+
+def fresh_program(code: str) -> Program | None:
+    """The program as the database holds it now (for the write: the period is checked on it)."""
+    return Program.objects.filter(code=code).first()
+
+
+def forget_programs(**_kwargs: Any) -> None:
+    """Drop this process's copies (a program, category or organisation was saved or deleted)."""
+    with _lock:
+        _programs.clear()

@@ -14,8 +14,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -29,8 +31,9 @@ from madoguchi.lib.dates import format_date_ja
 from madoguchi.programs.models import Program
 from madoguchi.public import ratelimit
 from madoguchi.public.forms import InquiryForm
-from madoguchi.public.selectors import is_accepting, open_programs
+from madoguchi.public.selectors import FormProgram, form_program, fresh_program, is_accepting, open_programs
 from madoguchi.public.services import send_receipt_mail, submit_inquiry
+from madoguchi.public.sessions import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +46,23 @@ KEEP_RECEIPTS = 5
 View = Callable[..., HttpResponse]
 
 
+def unavailable(request: HttpRequest) -> HttpResponse:
+    """The calm 503 page: rendered without the session, the user or any query."""
+    body = render_to_string(
+        "public/unavailable.html",
+        {"request_id": getattr(request, "request_id", ""), "LANGUAGE_CODE": get_language()},
+    )
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = "120"
+    return response
+
+
 def database_guard(view: View) -> View:
     """A database failure becomes a calm 503 page with the request id, never a half record.
 
     `create_case` runs in one transaction, so a failure leaves nothing behind; the page is
     rendered without the session, the user or any query, because the database is what failed.
+    The residents' session store (Redis) not answering gets the same page.
     """
 
     @functools.wraps(view)
@@ -61,27 +76,19 @@ def database_guard(view: View) -> View:
             logger.error(
                 "public form: database unavailable (%s, SQLSTATE %s)", type(error).__name__, sqlstate
             )
-            body = render_to_string(
-                "public/unavailable.html",
-                {"request_id": getattr(request, "request_id", ""), "LANGUAGE_CODE": get_language()},
-            )
-            response = HttpResponse(body, status=503)
-            response["Retry-After"] = "120"
-            return response
+            return unavailable(request)
+        except StorageUnavailable as error:
+            logger.error("public form: session store unavailable (%s)", type(error.__cause__).__name__)
+            return unavailable(request)
 
     return wrapper
 
 
-def _program(code: str, *, with_organisations: bool = False) -> Program:
-    # Only the input page names the ward and the contractor (the purpose of use); the other
-    # steps skip the join, which costs more to build than to run.
-    queryset = Program.objects.all()
-    if with_organisations:
-        queryset = queryset.select_related("ward", "contractor")
-    try:
-        return queryset.get(code=code)
-    except Program.DoesNotExist:
-        raise Http404 from None
+def _form_program(code: str) -> FormProgram:
+    entry = form_program(code)
+    if entry is None:
+        raise Http404
+    return entry
 
 
 def _closed(request: HttpRequest, program: Program) -> HttpResponse:
@@ -123,10 +130,48 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "public/index.html", {"programs": programs})
 
 
+# Stand-ins for the two per-request values of the empty input page while it is rendered for
+# the cache; replaced by the request's own CSRF token and request id when it is served.
+CSRF_SLOT = "mdgcsrfslot7c1e9a40d2"
+REQUEST_ID_SLOT = "mdgridslot58b3f06e"
+
+
+def _form_page(request: HttpRequest, entry: FormProgram, form: InquiryForm) -> HttpResponse:
+    context = {"program": entry.program, "form": form, "honeypot": HONEYPOT}
+    return render(request, "public/form.html", context)
+
+
+def _empty_form_page(request: HttpRequest, entry: FormProgram) -> HttpResponse:
+    """The input page as every new resident gets it.
+
+    It depends on the program, its categories and the language only, so it is rendered once
+    per language and program version (kept with the program, see selectors.form_program);
+    the CSRF token and the request id, the only values of this request, are put in when it is
+    served. A page with the resident's values (a draft, errors) is always rendered afresh.
+    """
+    language = get_language() or settings.LANGUAGE_CODE
+    page = entry.pages.get(language)
+    if page is None:
+        form = InquiryForm(program=entry.program, categories=entry.categories)
+        context = {
+            "program": entry.program,
+            "form": form,
+            "honeypot": HONEYPOT,
+            "csrf_token": CSRF_SLOT,
+            "request_id": REQUEST_ID_SLOT,
+        }
+        page = render_to_string("public/form.html", context, request=request)
+        entry.pages[language] = page
+    token = get_token(request)
+    request_id = getattr(request, "request_id", "")
+    return HttpResponse(page.replace(CSRF_SLOT, token).replace(REQUEST_ID_SLOT, request_id))
+
+
 @require_http_methods(["GET", "POST"])
 @database_guard
 def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
-    program = _program(code, with_organisations=True)
+    entry = _form_program(code)
+    program = entry.program
     if not is_accepting(program):
         return _closed(request, program)
     if request.method == "POST":
@@ -135,32 +180,35 @@ def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
         if request.POST.get(HONEYPOT):
             # Only a program fills a field nobody can see or reach: answer politely, keep nothing.
             return render(request, "public/neutral.html", {"program": program})
-        form = InquiryForm(request.POST, program=program)
+        form = InquiryForm(request.POST, program=program, categories=entry.categories)
         if form.is_valid():
             fields = [name for name in form.fields if name != "consent"]
             data = {name: request.POST.get(name, "") for name in fields}
             data["consent"] = "on"
             request.session[DRAFT] = {"program": program.code, "data": data, "token": None}
             return redirect("public:confirm", code=program.code)
-    else:
-        draft = _draft(request, program)
-        form = InquiryForm(initial=draft["data"] if draft else None, program=program)
-    return render(request, "public/form.html", {"program": program, "form": form, "honeypot": HONEYPOT})
+        return _form_page(request, entry, form)
+    draft = _draft(request, program)
+    if draft is None and not request.META.get("QUERY_STRING"):
+        return _empty_form_page(request, entry)
+    form = InquiryForm(initial=draft["data"] if draft else None, program=program, categories=entry.categories)
+    return _form_page(request, entry, form)
 
 
 @require_GET
 @database_guard
 def confirm(request: HttpRequest, code: str) -> HttpResponse:
-    program = _program(code)
+    entry = _form_program(code)
+    program = entry.program
     if not is_accepting(program):
         return _closed(request, program)
     draft = _draft(request, program)
     if draft is None:
         return redirect("public:form", code=program.code)
-    form = InquiryForm(draft["data"], program=program)
+    form = InquiryForm(draft["data"], program=program, categories=entry.categories)
     if not form.is_valid():
         # Something changed since (a category withdrawn, a day passed): back to the form.
-        return render(request, "public/form.html", {"program": program, "form": form, "honeypot": HONEYPOT})
+        return _form_page(request, entry, form)
     if not draft.get("token"):
         draft["token"] = secrets.token_urlsafe(32)
         request.session.modified = True
@@ -179,13 +227,18 @@ def confirm(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @database_guard
 def submit(request: HttpRequest, code: str) -> HttpResponse:
-    program = _program(code)
+    entry = _form_program(code)
     token = request.POST.get("token", "")
     done: dict[str, Any] = request.session.get(DONE) or {}
     key = _done_key(token) if token else ""
     if key and key in done:
         # The second request of a double click, or the confirmation page sent again.
-        return redirect("public:done", code=program.code, key=key)
+        return redirect("public:done", code=code, key=key)
+    # The write checks the period on the program as the database holds it now, not on this
+    # process's copy (which may be a few seconds old).
+    program = fresh_program(code)
+    if program is None:
+        raise Http404
     if not is_accepting(program):
         return _closed(request, program)
     draft = _draft(request, program)
@@ -197,9 +250,9 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     limit = ratelimit.submission_limit()
     if not ratelimit.hit(limit, request.client_ip):  # type: ignore[attr-defined]
         return _too_many(request, limit)
-    form = InquiryForm(draft["data"], program=program)
+    form = InquiryForm(draft["data"], program=program, categories=entry.categories)
     if not form.is_valid():
-        return render(request, "public/form.html", {"program": program, "form": form, "honeypot": HONEYPOT})
+        return _form_page(request, entry, form)
     try:
         case = submit_inquiry(program=program, cleaned=form.cleaned_data, idempotency_key=token)
     except RecordingClosed:
@@ -221,7 +274,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 @database_guard
 def done_page(request: HttpRequest, code: str, key: str) -> HttpResponse:
-    program = _program(code)
+    program = _form_program(code).program
     done = (request.session.get(DONE) or {}).get(key)
     if not done or done.get("program") != program.code:
         raise Http404

@@ -15,7 +15,7 @@ from django.test import Client, override_settings
 from madoguchi.cases.models import Case, Channel
 from madoguchi.programs.models import Program
 
-from .conftest import form_data
+from .conftest import form_data, public_session
 
 
 def start(client: Client, program: Program, **changes) -> str:
@@ -94,9 +94,13 @@ class FlowTests:
         # session: both reach create_case with the same idempotency key.
         client = Client()
         token = start(client, world.program)
-        session_before = dict(client.session.items())
+        session_before = dict(public_session(client).items())
+        assert session_before["public_inquiry_draft"]["token"] == token
         first = send(client, world.program, token)
-        stale = client.session
+        stale = public_session(client)
+        assert "public_inquiry_draft" not in stale
+        # The session as the second request read it: the draft, no receipt yet.
+        stale.clear()
         for key, value in session_before.items():
             stale[key] = value
         stale.save()
@@ -190,7 +194,7 @@ class ClosedPeriodTests:
         assert "受付期間外" in page and "<textarea" not in page
         response = client.post(f"/inquiry/{world.program.code}/", form_data())
         assert "受付期間外" in response.content.decode()
-        assert "public_inquiry_draft" not in client.session
+        assert "public_inquiry_draft" not in public_session(client)
 
     def test_a_period_ending_between_confirmation_and_sending_creates_nothing(self, world):
         client = Client()
@@ -340,7 +344,7 @@ class AbuseTests:
         assert response.status_code == 200
         page = response.content.decode()
         assert "ありがとうございました" in page and "KJ-" not in page
-        assert "public_inquiry_draft" not in client.session
+        assert "public_inquiry_draft" not in public_session(client)
         assert not Case.objects.exists()
 
     def test_the_honeypot_is_hidden_from_people_and_screen_readers(self, world):

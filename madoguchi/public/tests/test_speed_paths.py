@@ -1,0 +1,188 @@
+"""What the form does to be fast, and the guarantees it keeps while doing it.
+
+The residents' own session (its cookie, its store), the per-process copy of the program, and
+the input page rendered once per language and program version.
+"""
+
+from __future__ import annotations
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.cache import cache, caches
+from django.test import Client, override_settings
+
+from madoguchi.accounts.testing import login
+from madoguchi.cases.models import Case, Category
+from madoguchi.programs.models import Program
+from madoguchi.public import selectors, views
+from madoguchi.public.forms import InquiryForm
+from madoguchi.public.views import CSRF_SLOT, REQUEST_ID_SLOT
+
+from .conftest import form_data, public_session
+from .test_flow import send, start
+
+
+def csrf_token_of(page: str) -> str:
+    return page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+
+
+@pytest.mark.django_db
+class ResidentSessionTests:
+    def test_the_draft_lives_under_its_own_cookie_scoped_to_the_form(self, world):
+        client = Client()
+        response = client.post(f"/inquiry/{world.program.code}/", form_data())
+        cookie = response.cookies[settings.PUBLIC_SESSION_COOKIE_NAME]
+        assert cookie["path"] == "/inquiry/"
+        assert cookie["httponly"] and cookie["samesite"] == "Lax"
+        assert settings.SESSION_COOKIE_NAME not in response.cookies
+        # Server-side: the cookie holds a key, never the draft.
+        assert "試験" not in cookie.value and len(cookie.value) >= 32
+        assert public_session(client)["public_inquiry_draft"]["data"]["guardian_name"] == "試験 花子"
+
+    def test_a_staff_user_on_the_form_is_an_anonymous_resident_and_keeps_the_staff_session(self, world):
+        client = Client()
+        login(client, world.operator)
+        staff_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+        token = start(client, world.program)
+        assert send(client, world.program, token).status_code == 302
+        assert Case.objects.get().created_by is None
+        # The staff session is neither read as the resident's nor replaced by it.
+        assert client.cookies[settings.SESSION_COOKIE_NAME].value == staff_key
+        assert "public_inquiry_draft" not in client.session and "public_inquiry_done" not in client.session
+        assert client.get("/cases/").status_code == 200
+
+    def test_a_draft_expires_after_the_public_session_age(self, world):
+        client = Client()
+        with override_settings(PUBLIC_SESSION_AGE=60):
+            client.post(f"/inquiry/{world.program.code}/", form_data())
+        session = Session.objects.get(session_key=client.cookies[settings.PUBLIC_SESSION_COOKIE_NAME].value)
+        remaining = session.expire_date - datetime.datetime.now(datetime.UTC)
+        assert datetime.timedelta(seconds=0) < remaining <= datetime.timedelta(seconds=60)
+
+
+@pytest.mark.django_db
+class CacheSessionTests:
+    """The production shape: the draft in the shared cache (Redis), no session row at all."""
+
+    @pytest.fixture(autouse=True)
+    def _cache_sessions(self, settings):
+        settings.PUBLIC_SESSION_BACKEND = "cache"
+
+    def test_the_whole_path_works_without_a_session_row(self, world):
+        client = Client()
+        token = start(client, world.program)
+        response = send(client, world.program, token)
+        assert Case.objects.get().receipt_number in client.get(response["Location"]).content.decode()
+        assert not Session.objects.exists()
+        key = client.cookies[settings.PUBLIC_SESSION_COOKIE_NAME].value
+        assert cache.get(f"mdg:public:session:{key}") is not None
+        # A double click still makes one case.
+        assert send(client, world.program, token)["Location"] == response["Location"]
+        assert Case.objects.count() == 1
+
+    def test_a_cache_that_does_not_answer_gives_the_503_page_and_no_case(self, world):
+        client = Client()
+        token = start(client, world.program)
+        with mock.patch.object(type(caches["default"]), "get", side_effect=ConnectionError("redis down")):
+            response = send(client, world.program, token)
+        assert response.status_code == 503
+        assert "もう一度お試しください" in response.content.decode()
+        assert not Case.objects.exists()
+        # Back up: the draft is still there and sending makes the case.
+        assert send(client, world.program, token).status_code == 302
+        assert Case.objects.count() == 1
+
+    def test_a_draft_that_cannot_be_saved_is_not_confirmed(self, world):
+        client = Client()
+        with mock.patch.object(type(caches["default"]), "add", side_effect=ConnectionError("redis down")):
+            response = client.post(f"/inquiry/{world.program.code}/", form_data())
+        assert response.status_code == 503
+        assert settings.PUBLIC_SESSION_COOKIE_NAME not in response.cookies
+
+
+@pytest.mark.django_db
+class ProgramCopyTests:
+    def test_a_change_made_in_this_process_is_seen_at_once(self, world):
+        client = Client()
+        assert client.get(f"/inquiry/{world.program.code}/").status_code == 200
+        Category.objects.create(program=world.program, name="新しい分類", order=9)
+        assert "新しい分類" in client.get(f"/inquiry/{world.program.code}/").content.decode()
+
+    def test_a_change_made_elsewhere_is_seen_after_the_cache_time(self, world):
+        client = Client()
+        client.get(f"/inquiry/{world.program.code}/")
+        # Another process's change: no signal reaches this one.
+        Program.objects.filter(pk=world.program.pk).update(name="名前を変えた事業")
+        assert "名前を変えた事業" not in client.get(f"/inquiry/{world.program.code}/").content.decode()
+        later = selectors.time.monotonic() + settings.PUBLIC_PROGRAM_CACHE_SECONDS + 1
+        with mock.patch.object(selectors.time, "monotonic", return_value=later):
+            assert "名前を変えた事業" in client.get(f"/inquiry/{world.program.code}/").content.decode()
+
+    def test_the_write_checks_the_period_as_the_database_holds_it(self, world):
+        client = Client()
+        token = start(client, world.program)
+        # Closed by another process a moment ago: this process's copy still says open.
+        yesterday = datetime.date.today() - datetime.timedelta(days=1)
+        Program.objects.filter(pk=world.program.pk).update(
+            recording_start=yesterday - datetime.timedelta(days=30), recording_end=yesterday
+        )
+        response = send(client, world.program, token)
+        assert "受付期間外" in response.content.decode()
+        assert not Case.objects.exists()
+
+
+@pytest.mark.django_db
+class EmptyFormPageTests:
+    def test_each_resident_gets_their_own_csrf_token_and_request_id(self, world):
+        first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+        pages = [c.get(f"/inquiry/{world.program.code}/") for c in (first, second)]
+        tokens = [csrf_token_of(p.content.decode()) for p in pages]
+        assert tokens[0] != tokens[1]
+        for page in pages:
+            text = page.content.decode()
+            assert CSRF_SLOT not in text and REQUEST_ID_SLOT not in text
+            assert page["X-Request-ID"] in text
+            assert text.count(csrf_token_of(text)) == 3  # meta, language switch, the form
+        # Each token works with its own cookie: the cached page is a real form.
+        response = first.post(
+            f"/inquiry/{world.program.code}/", {**form_data(), "csrfmiddlewaretoken": tokens[0]}
+        )
+        assert response.status_code == 302
+
+    def test_the_cached_page_is_the_page_rendered_afresh(self, world):
+        client = Client()
+        client.get(f"/inquiry/{world.program.code}/")
+        cached = client.get(f"/inquiry/{world.program.code}/")
+
+        def render_afresh(request, entry):
+            form = InquiryForm(program=entry.program, categories=entry.categories)
+            return views._form_page(request, entry, form)
+
+        with mock.patch.object(views, "_empty_form_page", side_effect=render_afresh) as afresh:
+            fresh = client.get(f"/inquiry/{world.program.code}/")
+        assert afresh.called
+
+        def normalised(response):
+            text = response.content.decode()
+            return text.replace(response["X-Request-ID"], "RID").replace(csrf_token_of(text), "CSRF")
+
+        assert normalised(cached) == normalised(fresh)
+
+    def test_the_page_is_kept_per_language(self, world):
+        client = Client()
+        assert '<html lang="ja">' in client.get(f"/inquiry/{world.program.code}/").content.decode()
+        client.post("/inquiry/i18n/setlang/", {"language": "en", "next": "/"})
+        page = client.get(f"/inquiry/{world.program.code}/").content.decode()
+        assert '<html lang="en">' in page and "Purpose of use of personal information" in page
+
+    def test_a_resident_with_a_draft_gets_a_page_with_their_values(self, world):
+        client = Client()
+        client.get(f"/inquiry/{world.program.code}/")
+        start(client, world.program, guardian_name="𠮷田 花子")
+        assert 'value="𠮷田 花子"' in client.get(f"/inquiry/{world.program.code}/").content.decode()
+        # … and nobody else does.
+        assert "𠮷田" not in Client().get(f"/inquiry/{world.program.code}/").content.decode()
