@@ -314,6 +314,15 @@ def postgres_pids() -> list[int]:
     return [int(pid) for pid in out.split()]
 
 
+def redis_pid() -> int | None:
+    """The Redis server's process (sessions and rate limits live there during the run)."""
+    out = subprocess.run(
+        ["redis-cli", "-h", HOST, "INFO", "server"], capture_output=True, text=True, check=False
+    ).stdout
+    match = re.search(r"^process_id:(\d+)", out, re.M)
+    return int(match.group(1)) if match else None
+
+
 def children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -349,7 +358,9 @@ def main(argv: list[str]) -> None:
             warmed = warm_errors = 0
         app_pids = [server.pid, *workers]
         pg_pids = postgres_pids()
+        redis_pids = [pid for pid in [redis_pid()] if pid]
         cpu_app_before, cpu_pg_before = cpu_seconds(app_pids), cpu_seconds(pg_pids)
+        cpu_redis_before = cpu_seconds(redis_pids)
         cpu_self_before = time.process_time()
         load_before = os.getloadavg()[0]
         started = time.monotonic()
@@ -360,6 +371,7 @@ def main(argv: list[str]) -> None:
         cpu_app = cpu_used(cpu_app_before, cpu_seconds(app_pids))
         cpu_pg = cpu_used(cpu_pg_before, cpu_seconds(sorted(set(pg_pids) | set(postgres_pids()))))
         cpu_client = time.process_time() - cpu_self_before
+        cpu_redis = cpu_used(cpu_redis_before, cpu_seconds(redis_pids))
         load_after = os.getloadavg()[0]
     finally:
         server.terminate()
@@ -376,7 +388,7 @@ def main(argv: list[str]) -> None:
             low, high = first + index * 10, first + (index + 1) * 10
             slices.append(sum(1 for moment in tally.submissions if low <= moment < high))
     slice_rates = [n / 10 for n in slices[: int(elapsed // 10)]] or [rate]
-    total_cpu = cpu_app + cpu_pg + cpu_client
+    total_cpu = cpu_app + cpu_pg + cpu_redis + cpu_client
     per_submission = total_cpu / tally.acknowledged * 1000 if tally.acknowledged else 0.0
     ok = not tally.errors and not warm_errors and cases == expected and distinct == cases
 
@@ -406,7 +418,7 @@ def main(argv: list[str]) -> None:
         "",
         f"Where the time goes (CPU seconds during the measured run, on {os.cpu_count()} cores shared "
         "by all three; PostgreSQL: the backends of the benchmark database alive at the end): "
-        f"Django/gunicorn {cpu_app:.1f} s, PostgreSQL {cpu_pg:.1f} s, the load "
+        f"Django/gunicorn {cpu_app:.1f} s, PostgreSQL {cpu_pg:.1f} s, Redis {cpu_redis:.1f} s, the load "
         f"generator {cpu_client:.1f} s; {per_submission:.1f} ms of CPU per submission in total "
         f"(a ceiling of {1000 / per_submission * (os.cpu_count() or 1) if per_submission else 0:.0f} "
         "submissions/s if the cores did nothing else).",

@@ -1,9 +1,11 @@
-"""The public inquiry form: input → confirmation → completion (POST/redirect/GET at each step).
+"""The public inquiry form: input → confirmation → receipt.
 
-The session carries the draft (what the resident typed, as typed) between the steps, the
-idempotency token made when the confirmation is shown, and the receipt numbers already
-given. Nothing personal is ever put in a URL: the completion page is addressed by an opaque
-value derived from the token.
+The input is posted, then redirected to the confirmation (POST/redirect/GET: a reload or the
+back button never posts the input again); the confirmation is sent with its idempotency token
+and answered with the receipt itself. The resident's session carries the draft (what was
+typed, as typed) between the steps, the token made when the confirmation is first shown, and
+the receipts already given (by an opaque value derived from the token). Nothing personal is
+ever put in a URL.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from madoguchi.cases.services import RecordingClosed
 from madoguchi.lib.dates import format_date_ja
@@ -224,16 +226,24 @@ def confirm(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @database_guard
 def submit(request: HttpRequest, code: str) -> HttpResponse:
     entry = _form_program(code)
+    if request.method == "GET":
+        # The receipt page's own address (its language switch comes back here, and so does
+        # a reload from the address bar): this session's latest receipt, else the form.
+        latest = [item for item in (request.session.get(DONE) or {}).values() if item.get("program") == code]
+        if not latest:
+            return redirect("public:form", code=code)
+        return _receipt(request, entry.program, latest[-1])
     token = request.POST.get("token", "")
     done: dict[str, Any] = request.session.get(DONE) or {}
     key = _done_key(token) if token else ""
-    if key and key in done:
-        # The second request of a double click, or the confirmation page sent again.
-        return redirect("public:done", code=code, key=key)
+    if key and key in done and done[key].get("program") == code:
+        # The second request of a double click, a reload of the receipt page, or the
+        # confirmation page sent again: the same receipt, nothing new.
+        return _receipt(request, entry.program, done[key])
     # The write checks the period on the program as the database holds it now, not on this
     # process's copy (which may be a few seconds old).
     program = fresh_program(code)
@@ -268,16 +278,13 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         done.pop(next(iter(done)))
     request.session[DONE] = done
     request.session.pop(DRAFT, None)
-    return redirect("public:done", code=program.code, key=key)
+    # The receipt is the answer to this POST (no redirect to a page of its own: one request
+    # less per submission). A reload sends the same token again and gets the same receipt.
+    request.public_case_committed = True  # type: ignore[attr-defined]
+    return _receipt(request, program, done[key])
 
 
-@require_GET
-@database_guard
-def done_page(request: HttpRequest, code: str, key: str) -> HttpResponse:
-    program = _form_program(code).program
-    done = (request.session.get(DONE) or {}).get(key)
-    if not done or done.get("program") != program.code:
-        raise Http404
+def _receipt(request: HttpRequest, program: Program, done: dict[str, Any]) -> HttpResponse:
     return render(
         request,
         "public/done.html",

@@ -7,12 +7,14 @@ the input page rendered once per language and program version.
 from __future__ import annotations
 
 import datetime
+import threading
 from unittest import mock
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache, caches
+from django.db import connection
 from django.test import Client, override_settings
 
 from madoguchi.accounts.testing import login
@@ -20,10 +22,11 @@ from madoguchi.cases.models import Case, Category
 from madoguchi.programs.models import Program
 from madoguchi.public import selectors, views
 from madoguchi.public.forms import InquiryForm
+from madoguchi.public.services import submit_inquiry
 from madoguchi.public.views import CSRF_SLOT, REQUEST_ID_SLOT
 
 from .conftest import form_data, public_session
-from .test_flow import send, start
+from .test_flow import receipt_of, send, start
 
 
 def csrf_token_of(page: str) -> str:
@@ -48,7 +51,7 @@ class ResidentSessionTests:
         login(client, world.operator)
         staff_key = client.cookies[settings.SESSION_COOKIE_NAME].value
         token = start(client, world.program)
-        assert send(client, world.program, token).status_code == 302
+        assert receipt_of(send(client, world.program, token)) == Case.objects.get().receipt_number
         assert Case.objects.get().created_by is None
         # The staff session is neither read as the resident's nor replaced by it.
         assert client.cookies[settings.SESSION_COOKIE_NAME].value == staff_key
@@ -76,12 +79,12 @@ class CacheSessionTests:
         client = Client()
         token = start(client, world.program)
         response = send(client, world.program, token)
-        assert Case.objects.get().receipt_number in client.get(response["Location"]).content.decode()
+        assert receipt_of(response) == Case.objects.get().receipt_number
         assert not Session.objects.exists()
         key = client.cookies[settings.PUBLIC_SESSION_COOKIE_NAME].value
         assert cache.get(f"mdg:public:session:{key}") is not None
         # A double click still makes one case.
-        assert send(client, world.program, token)["Location"] == response["Location"]
+        assert receipt_of(send(client, world.program, token)) == receipt_of(response)
         assert Case.objects.count() == 1
 
     def test_a_cache_that_does_not_answer_gives_the_503_page_and_no_case(self, world):
@@ -93,7 +96,18 @@ class CacheSessionTests:
         assert "もう一度お試しください" in response.content.decode()
         assert not Case.objects.exists()
         # Back up: the draft is still there and sending makes the case.
-        assert send(client, world.program, token).status_code == 302
+        assert receipt_of(send(client, world.program, token)) == Case.objects.get().receipt_number
+
+    def test_a_receipt_whose_session_cannot_be_saved_is_still_shown_and_stays_one_case(self, world):
+        client = Client()
+        token = start(client, world.program)
+        with mock.patch.object(type(caches["default"]), "set", side_effect=ConnectionError("redis down")):
+            response = send(client, world.program, token)
+        # Committed before the session is saved: the number is shown all the same.
+        number = receipt_of(response)
+        assert number == Case.objects.get().receipt_number
+        # The session still holds the draft and token: sending again finds the same case.
+        assert receipt_of(send(client, world.program, token)) == number
         assert Case.objects.count() == 1
 
     def test_a_draft_that_cannot_be_saved_is_not_confirmed(self, world):
@@ -186,3 +200,48 @@ class EmptyFormPageTests:
         assert 'value="𠮷田 花子"' in client.get(f"/inquiry/{world.program.code}/").content.decode()
         # … and nobody else does.
         assert "𠮷田" not in Client().get(f"/inquiry/{world.program.code}/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+class ConcurrentSendTests:
+    def test_the_same_token_sent_at_once_from_many_threads_makes_one_case_and_uses_one_number(self, world):
+        if connection.vendor != "postgresql":
+            pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+        cleaned = {
+            "guardian_name": "試験 花子",
+            "guardian_kana": "シケン ハナコ",
+            "child_name": "試験 太郎",
+            "child_dob": datetime.date(2020, 5, 3),
+            "phone": "090-1234-5678",
+            "email": "",
+            "category": None,
+            "message": "同時に届いた二つの送信",
+        }
+        numbers: list[str] = []
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(6)
+
+        def send_once() -> None:
+            try:
+                barrier.wait()
+                numbers.append(
+                    submit_inquiry(
+                        program=world.program, cleaned=cleaned, idempotency_key="same"
+                    ).receipt_number
+                )
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=send_once) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors
+        assert Case.objects.count() == 1 and set(numbers) == {Case.objects.get().receipt_number}
+        # The losers' transactions were undone whole: the next case takes the next number.
+        following = submit_inquiry(program=world.program, cleaned=cleaned, idempotency_key="next")
+        first = int(numbers[0].rsplit("-", 1)[1])
+        assert following.receipt_number.endswith(f"-{first + 1:06d}")
