@@ -32,10 +32,10 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         self._count_script: Any = None
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
         client = self._clients.get(id(pool))
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
         return client
 
     def count(self, key: str, timeout: int) -> int:
@@ -53,4 +53,5 @@ class RedisCache(django_redis.RedisCache):
     def count(self, key: str, timeout: int, version: int | None = None) -> int:
         """Add one to the counter `key` (created with this lifetime in seconds); the new value."""
         key = self.make_and_validate_key(key, version=version)
-        return self._cache.count(key, timeout)  # type: ignore[no-any-return]
+        client: RedisCacheClient = self._cache  # type: ignore[attr-defined]
+        return client.count(key, timeout)
