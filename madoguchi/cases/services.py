@@ -287,11 +287,12 @@ def create_case(
     priority: str = Priority.NORMAL,
     received_at: datetime.datetime | None = None,
 ) -> Case:
-    """Record a new case. `actor=None` is the public inquiry form."""
-    if idempotency_key:
-        existing = Case.objects.filter(idempotency_key=idempotency_key, program=program).first()
-        if existing is not None:
-            return existing
+    """Record a new case. `actor=None` is the public inquiry form.
+
+    A repeated `idempotency_key` returns the case already made with it: the unique key stops
+    the second INSERT, its whole transaction is undone (its receipt number too) and the first
+    case is returned. No query looks for it beforehand: repeats are rare, every case pays.
+    """
     _require_open(program)
     if category is not None and category.program_id != program.pk:
         raise ValidationError({"category": _("この事業の分類ではありません。")})

@@ -16,16 +16,14 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from madoguchi.cases.services import RecordingClosed
@@ -33,6 +31,7 @@ from madoguchi.lib.dates import format_date_ja
 from madoguchi.programs.models import Program
 from madoguchi.public import ratelimit
 from madoguchi.public.forms import InquiryForm
+from madoguchi.public.pages import render_page
 from madoguchi.public.selectors import FormProgram, form_program, fresh_program, is_accepting, open_programs
 from madoguchi.public.services import send_receipt_mail, submit_inquiry
 from madoguchi.public.sessions import StorageUnavailable
@@ -132,41 +131,18 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "public/index.html", {"programs": programs})
 
 
-# Stand-ins for the two per-request values of the empty input page while it is rendered for
-# the cache; replaced by the request's own CSRF token and request id when it is served.
-CSRF_SLOT = "mdgcsrfslot7c1e9a40d2"
-REQUEST_ID_SLOT = "mdgridslot58b3f06e"
-
-
 def _form_page(request: HttpRequest, entry: FormProgram, form: InquiryForm) -> HttpResponse:
     context = {"program": entry.program, "form": form, "honeypot": HONEYPOT}
     return render(request, "public/form.html", context)
 
 
 def _empty_form_page(request: HttpRequest, entry: FormProgram) -> HttpResponse:
-    """The input page as every new resident gets it.
-
-    It depends on the program, its categories and the language only, so it is rendered once
-    per language and program version (kept with the program, see selectors.form_program);
-    the CSRF token and the request id, the only values of this request, are put in when it is
-    served. A page with the resident's values (a draft, errors) is always rendered afresh.
-    """
-    language = get_language() or settings.LANGUAGE_CODE
-    page = entry.pages.get(language)
-    if page is None:
-        form = InquiryForm(program=entry.program, categories=entry.categories)
-        context = {
-            "program": entry.program,
-            "form": form,
-            "honeypot": HONEYPOT,
-            "csrf_token": CSRF_SLOT,
-            "request_id": REQUEST_ID_SLOT,
-        }
-        page = render_to_string("public/form.html", context, request=request)
-        entry.pages[language] = page
-    token = get_token(request)
-    request_id = getattr(request, "request_id", "")
-    return HttpResponse(page.replace(CSRF_SLOT, token).replace(REQUEST_ID_SLOT, request_id))
+    """The input page as every new resident gets it: the program's, not the resident's (a page
+    with the resident's values, a draft or errors, is always rendered afresh)."""
+    form = InquiryForm(program=entry.program, categories=entry.categories)
+    return render_page(
+        request, entry, "public/form.html", {"program": entry.program, "form": form, "honeypot": HONEYPOT}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -214,15 +190,22 @@ def confirm(request: HttpRequest, code: str) -> HttpResponse:
     if not draft.get("token"):
         draft["token"] = secrets.token_urlsafe(32)
         request.session.modified = True
-    return render(
-        request,
-        "public/confirm.html",
-        {
-            "program": program,
-            "form": form,
-            "token": draft["token"],
-            "dob": _display_date(form.cleaned_data["child_dob"]),
-        },
+    data = form.cleaned_data
+    none = gettext("（入力なし）")
+    shown = {
+        "guardian_name": data["guardian_name"],
+        "guardian_kana": data["guardian_kana"],
+        "child_name": data["child_name"],
+        "dob": _display_date(data["child_dob"]),
+        "phone": data.get("phone") or none,
+        "email": data.get("email") or none,
+        "category": data["category"].name if data.get("category") else gettext("わからない・その他"),
+        "message": data["message"],
+        "token": draft["token"],
+    }
+    labels = {name: field.label for name, field in InquiryForm.base_fields.items()}
+    return render_page(
+        request, entry, "public/confirm.html", {"program": program, "labels": labels}, values=shown
     )
 
 
@@ -236,14 +219,14 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         latest = [item for item in (request.session.get(DONE) or {}).values() if item.get("program") == code]
         if not latest:
             return redirect("public:form", code=code)
-        return _receipt(request, entry.program, latest[-1])
+        return _receipt(request, entry, latest[-1])
     token = request.POST.get("token", "")
     done: dict[str, Any] = request.session.get(DONE) or {}
     key = _done_key(token) if token else ""
     if key and key in done and done[key].get("program") == code:
         # The second request of a double click, a reload of the receipt page, or the
         # confirmation page sent again: the same receipt, nothing new.
-        return _receipt(request, entry.program, done[key])
+        return _receipt(request, entry, done[key])
     # The write checks the period on the program as the database holds it now, not on this
     # process's copy (which may be a few seconds old).
     program = fresh_program(code)
@@ -281,12 +264,16 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     # The receipt is the answer to this POST (no redirect to a page of its own: one request
     # less per submission). A reload sends the same token again and gets the same receipt.
     request.public_case_committed = True  # type: ignore[attr-defined]
-    return _receipt(request, program, done[key])
+    return _receipt(request, entry, done[key])
 
 
-def _receipt(request: HttpRequest, program: Program, done: dict[str, Any]) -> HttpResponse:
-    return render(
+def _receipt(request: HttpRequest, entry: FormProgram, done: dict[str, Any]) -> HttpResponse:
+    mailed = bool(done["mailed"])
+    return render_page(
         request,
+        entry,
         "public/done.html",
-        {"program": program, "receipt_number": done["receipt"], "mailed": done["mailed"]},
+        {"program": entry.program, "mailed": mailed},
+        values={"receipt_number": done["receipt"]},
+        variant=f"mailed={mailed}",
     )

@@ -7,6 +7,7 @@ the input page rendered once per language and program version.
 from __future__ import annotations
 
 import datetime
+import re
 import threading
 from unittest import mock
 
@@ -23,7 +24,6 @@ from madoguchi.programs.models import Program
 from madoguchi.public import selectors, views
 from madoguchi.public.forms import InquiryForm
 from madoguchi.public.services import submit_inquiry
-from madoguchi.public.views import CSRF_SLOT, REQUEST_ID_SLOT
 
 from .conftest import form_data, public_session
 from .test_flow import receipt_of, send, start
@@ -158,7 +158,7 @@ class EmptyFormPageTests:
         assert tokens[0] != tokens[1]
         for page in pages:
             text = page.content.decode()
-            assert CSRF_SLOT not in text and REQUEST_ID_SLOT not in text
+            assert "\x00" not in text and "slot:" not in text
             assert page["X-Request-ID"] in text
             assert text.count(csrf_token_of(text)) == 3  # meta, language switch, the form
         # Each token works with its own cookie: the cached page is a real form.
@@ -245,3 +245,75 @@ class ConcurrentSendTests:
         following = submit_inquiry(program=world.program, cleaned=cleaned, idempotency_key="next")
         first = int(numbers[0].rsplit("-", 1)[1])
         assert following.receipt_number.endswith(f"-{first + 1:06d}")
+
+
+@pytest.mark.django_db
+class CachedPageTests:
+    """Pages rendered once with placeholders, filled in per request (public/pages.py)."""
+
+    TRICKY = {
+        "guardian_name": "<b>𠮷田</b> & 'はな' \"こ\"",
+        "message": "一行目\n<script>alert(1)</script>\nslot:token ＆ \\x00slot:token\\x00",
+    }
+
+    def pages_of(self, world, **values):
+        client = Client()
+        token = start(client, world.program, **values)
+        confirm = client.get(f"/inquiry/{world.program.code}/confirm/")
+        receipt = send(client, world.program, token)
+        return confirm, receipt
+
+    def normalised(self, response) -> str:
+        text = response.content.decode()
+        fields = r'(name="csrfmiddlewaretoken" value=|name="csrf-token" content=|name="token" value=)"[^"]+"'
+        text = re.sub(fields, r"\1TOKEN", text)
+        return text.replace(response["X-Request-ID"], "RID")
+
+    def test_a_filled_in_page_is_the_page_the_template_renders_with_the_same_values(self, world):
+        cached = self.pages_of(world, **self.TRICKY)
+        assert selectors.form_program(world.program.code).pages  # they came from the cache
+        with mock.patch.object(views, "render_page", side_effect=render_afresh) as afresh:
+            fresh = self.pages_of(world, **self.TRICKY)
+        assert afresh.call_count == 3  # the confirmation twice, the receipt
+        for mine, theirs in zip(cached, fresh, strict=True):
+            numbers = [receipt_number(mine), receipt_number(theirs)]
+            assert self.normalised(mine).replace(numbers[0], "N") == self.normalised(theirs).replace(
+                numbers[1], "N"
+            )
+        confirm = cached[0].content.decode()
+        assert "&lt;b&gt;𠮷田&lt;/b&gt; &amp; &#x27;はな&#x27; &quot;こ&quot;" in confirm
+        assert "&lt;script&gt;" in confirm and "<script>alert" not in confirm
+
+    def test_residents_never_see_each_others_values(self, world):
+        first, _ = self.pages_of(world, guardian_name="一人目 花子", message="一人目の問い合わせ")
+        second, _ = self.pages_of(world, guardian_name="二人目 花子", message="二人目の問い合わせ")
+        assert "一人目" in first.content.decode() and "二人目" not in first.content.decode()
+        assert "二人目" in second.content.decode() and "一人目" not in second.content.decode()
+        for page in selectors.form_program(world.program.code).pages.values():
+            assert "花子" not in page and "問い合わせ</dd>" not in page
+
+    def test_the_receipt_says_mail_was_sent_only_when_it_was(self, world):
+        _, mailed = self.pages_of(world)
+        _, not_mailed = self.pages_of(world, email="")
+        assert "受付番号をお送りしました" in mailed.content.decode()
+        assert "受付番号をお送りしました" not in not_mailed.content.decode()
+
+    def test_an_address_with_a_query_string_is_rendered_afresh(self, world):
+        client = Client()
+        page = client.get(f"/inquiry/{world.program.code}/?utm_source=%22%3E%3Cx").content.decode()
+        assert f'name="next" value="/inquiry/{world.program.code}/?utm_source=%22%3E%3Cx"' in page
+        assert not any("utm_source" in p for p in selectors.form_program(world.program.code).pages.values())
+
+
+def receipt_number(response) -> str:
+    text = response.content.decode()
+    return text.split('id="receipt-number">')[1].split("<")[0] if 'id="receipt-number"' in text else "-"
+
+
+def render_afresh(request, entry, template, context, *, values=None, variant="", status=200):
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+
+    return HttpResponse(
+        render_to_string(template, {**context, **(values or {})}, request=request), status=status
+    )
