@@ -19,7 +19,7 @@ cannot hold NUL) nor any template text contains. The templates print these value
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +37,28 @@ CSRF = "csrf_token"
 REQUEST_ID = "request_id"
 
 
+class _Lazy(Mapping[str, Any]):
+    """A context made only when a page is actually rendered (a cached page needs none)."""
+
+    def __init__(self, make: Callable[[], Mapping[str, Any]]) -> None:
+        self._make = make
+        self._made: Mapping[str, Any] | None = None
+
+    def _context(self) -> Mapping[str, Any]:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    def __getitem__(self, key: str) -> Any:
+        return self._context()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._context())
+
+    def __len__(self) -> int:
+        return len(self._context())
+
+
 def slot(name: str) -> str:
     return f"\x00slot:{name}\x00"
 
@@ -45,15 +67,18 @@ def render_page(
     request: HttpRequest,
     entry: FormProgram,
     template: str,
-    context: Mapping[str, Any],
+    context: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
     *,
     values: Mapping[str, Any] | None = None,
     variant: str = "",
     status: int = 200,
 ) -> HttpResponse:
     """`template` with `context` (the same for every resident: part of the cache key through
-    `variant`) and `values` (this resident's: never cached), through the page cache."""
+    `variant`; a function giving it is called only when the page is rendered) and `values`
+    (this resident's: never cached), through the page cache."""
     values = dict(values or {})
+    if callable(context):
+        context = _Lazy(context)
     if request.META.get("QUERY_STRING"):
         # The language switch repeats the full path: only the plain address is cached.
         return HttpResponse(render_to_string(template, {**context, **values}, request=request), status=status)

@@ -18,6 +18,7 @@ staff user who opens the form is an anonymous resident there: no staff session i
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any, Final
 
 from django.conf import settings
@@ -49,6 +50,11 @@ class CacheSessionStore(cache_backend.SessionStore):
 
     def get_session_cookie_age(self) -> int:
         return int(settings.PUBLIC_SESSION_AGE)
+
+    def _get_new_session_key(self) -> str:
+        # 160 random bits. No EXISTS round trip first: `create` stores the new session with
+        # SET NX, which refuses a key already taken (and then draws another).
+        return secrets.token_hex(20)
 
     def load(self) -> dict[str, Any]:
         # Django's cache store treats a cache that does not answer as an empty session; the

@@ -10,11 +10,12 @@ ever put in a URL.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,6 +27,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from madoguchi.cases.models import Category
 from madoguchi.cases.services import RecordingClosed
 from madoguchi.lib.dates import format_date_ja
 from madoguchi.programs.models import Program
@@ -111,6 +113,33 @@ def _draft(request: HttpRequest, program: Program) -> dict[str, Any] | None:
     return draft
 
 
+def _storable(cleaned: dict[str, Any]) -> dict[str, str]:
+    """The checked values as the session can store them (JSON)."""
+    category = cleaned.get("category")
+    return {
+        "guardian_name": cleaned["guardian_name"],
+        "guardian_kana": cleaned["guardian_kana"],
+        "child_name": cleaned["child_name"],
+        "child_dob": cleaned["child_dob"].isoformat(),
+        "phone": cleaned.get("phone") or "",
+        "email": cleaned.get("email") or "",
+        "category": str(category.pk) if category else "",
+        "message": cleaned["message"],
+    }
+
+
+def _category(entry: FormProgram, cleaned: Any) -> Category | Literal[False] | None:
+    """The stored draft's category (None: "not sure"); False when it cannot be shown as is."""
+    if not isinstance(cleaned, dict):
+        return False
+    if not cleaned.get("category"):
+        return None
+    for category in entry.categories:
+        if str(category.pk) == cleaned["category"]:
+            return category
+    return False
+
+
 def _done_key(token: str) -> str:
     # Both requests of a double click derive the same page address from the same token.
     return salted_hmac("madoguchi.public.done", token).hexdigest()[:32]
@@ -139,10 +168,12 @@ def _form_page(request: HttpRequest, entry: FormProgram, form: InquiryForm) -> H
 def _empty_form_page(request: HttpRequest, entry: FormProgram) -> HttpResponse:
     """The input page as every new resident gets it: the program's, not the resident's (a page
     with the resident's values, a draft or errors, is always rendered afresh)."""
-    form = InquiryForm(program=entry.program, categories=entry.categories)
-    return render_page(
-        request, entry, "public/form.html", {"program": entry.program, "form": form, "honeypot": HONEYPOT}
-    )
+
+    def context() -> dict[str, Any]:
+        form = InquiryForm(program=entry.program, categories=entry.categories)
+        return {"program": entry.program, "form": form, "honeypot": HONEYPOT}
+
+    return render_page(request, entry, "public/form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -163,7 +194,12 @@ def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
             fields = [name for name in form.fields if name != "consent"]
             data = {name: request.POST.get(name, "") for name in fields}
             data["consent"] = "on"
-            request.session[DRAFT] = {"program": program.code, "data": data, "token": None}
+            request.session[DRAFT] = {
+                "program": program.code,
+                "data": data,  # as typed, for the form if the resident goes back to it
+                "cleaned": _storable(form.cleaned_data),  # as checked, for the confirmation
+                "token": None,
+            }
             return redirect("public:confirm", code=program.code)
         return _form_page(request, entry, form)
     draft = _draft(request, program)
@@ -183,24 +219,33 @@ def confirm(request: HttpRequest, code: str) -> HttpResponse:
     draft = _draft(request, program)
     if draft is None:
         return redirect("public:form", code=program.code)
-    form = InquiryForm(draft["data"], program=program, categories=entry.categories)
-    if not form.is_valid():
-        # Something changed since (a category withdrawn, a day passed): back to the form.
-        return _form_page(request, entry, form)
+    cleaned = draft.get("cleaned")
+    category = _category(entry, cleaned)
+    if category is False:
+        # The category was withdrawn since (or the draft predates the checked copy): check the
+        # draft again and show the form with what to fix.
+        form = InquiryForm(draft["data"], program=program, categories=entry.categories)
+        if not form.is_valid():
+            return _form_page(request, entry, form)
+        cleaned = draft["cleaned"] = _storable(form.cleaned_data)
+        category = form.cleaned_data.get("category")
+        request.session.modified = True
+    assert isinstance(cleaned, dict)
     if not draft.get("token"):
         draft["token"] = secrets.token_urlsafe(32)
         request.session.modified = True
-    data = form.cleaned_data
+    # The draft was checked when it was posted and is checked again when it is sent; in
+    # between it is only shown.
     none = gettext("（入力なし）")
     shown = {
-        "guardian_name": data["guardian_name"],
-        "guardian_kana": data["guardian_kana"],
-        "child_name": data["child_name"],
-        "dob": _display_date(data["child_dob"]),
-        "phone": data.get("phone") or none,
-        "email": data.get("email") or none,
-        "category": data["category"].name if data.get("category") else gettext("わからない・その他"),
-        "message": data["message"],
+        "guardian_name": cleaned["guardian_name"],
+        "guardian_kana": cleaned["guardian_kana"],
+        "child_name": cleaned["child_name"],
+        "dob": _display_date(datetime.date.fromisoformat(cleaned["child_dob"])),
+        "phone": cleaned["phone"] or none,
+        "email": cleaned["email"] or none,
+        "category": category.name if category else gettext("わからない・その他"),
+        "message": cleaned["message"],
         "token": draft["token"],
     }
     labels = {name: field.label for name, field in InquiryForm.base_fields.items()}

@@ -66,6 +66,17 @@ class FlowTests:
         assert "試験 花子" in page and "2020年5月3日（令和2年）" in page and "090-1234-5678" in page
         assert not Case.objects.exists()
 
+    def test_a_category_withdrawn_before_the_confirmation_sends_the_resident_back_to_choose(
+        self, world, categories
+    ):
+        client = Client()
+        client.post(f"/inquiry/{world.program.code}/", form_data(category=str(categories[0].pk)))
+        categories[0].is_active = False
+        categories[0].save()
+        page = client.get(f"/inquiry/{world.program.code}/confirm/").content.decode()
+        assert "一覧の中から選んでください" in page and 'value="試験 花子"' in page
+        assert 'name="token"' not in page
+
     def test_going_back_to_edit_keeps_everything_as_typed(self, world):
         client = Client()
         start(client, world.program, child_dob="R2.5.3", message="一行目\n二行目")
