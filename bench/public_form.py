@@ -144,10 +144,7 @@ def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
         f"{HOST}:{port}",
         "--workers",
         str(workers),
-        "--threads",
-        str(threads),
-        "--worker-class",
-        "gthread",
+        *(["--worker-class", "sync"] if threads == 0 else ["--worker-class", "gthread", "--threads", str(threads)]),
         "--log-level",
         "warning",
     ]

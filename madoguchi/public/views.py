@@ -3,7 +3,7 @@
 The input is posted, then redirected to the confirmation (POST/redirect/GET: a reload or the
 back button never posts the input again); the confirmation is sent with its idempotency token
 and answered with the receipt itself. The resident's session carries the draft (what was
-typed, as typed) between the steps, the token made when the confirmation is first shown, and
+typed, as typed) between the steps, the idempotency token made with each draft, and
 the receipts already given (by an opaque value derived from the token). Nothing personal is
 ever put in a URL.
 """
@@ -198,7 +198,9 @@ def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
                 "program": program.code,
                 "data": data,  # as typed, for the form if the resident goes back to it
                 "cleaned": _storable(form.cleaned_data),  # as checked, for the confirmation
-                "token": None,
+                # The idempotency token of this draft: each new draft has its own, so a
+                # confirmation tab of an older draft can no longer send.
+                "token": secrets.token_urlsafe(32),
             }
             return redirect("public:confirm", code=program.code)
         return _form_page(request, entry, form)

@@ -58,6 +58,17 @@ class ResidentSessionTests:
         assert "public_inquiry_draft" not in client.session and "public_inquiry_done" not in client.session
         assert client.get("/cases/").status_code == 200
 
+    def test_only_the_input_and_the_send_write_the_session(self, world):
+        client = Client()
+        name = settings.PUBLIC_SESSION_COOKIE_NAME
+        assert name not in client.get(f"/inquiry/{world.program.code}/").cookies
+        assert name in client.post(f"/inquiry/{world.program.code}/", form_data()).cookies
+        confirm = client.get(f"/inquiry/{world.program.code}/confirm/")
+        assert confirm.status_code == 200 and name not in confirm.cookies
+        token = confirm.content.decode().split('name="token" value="')[1].split('"')[0]
+        assert token == public_session(client)["public_inquiry_draft"]["token"]
+        assert name in send(client, world.program, token).cookies
+
     def test_a_draft_expires_after_the_public_session_age(self, world):
         client = Client()
         with override_settings(PUBLIC_SESSION_AGE=60):
