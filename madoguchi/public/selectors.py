@@ -5,8 +5,8 @@ and its active categories on every request. They change a few times in a program
 each app process keeps them for `PUBLIC_PROGRAM_CACHE_SECONDS` (default 10): a change made
 through the ORM empties this process's copy at once (signals), the other processes pick it up
 within that time. Whether the form is open is decided per request from today's date, so the
-period opens and closes on the day; the write itself reads the program afresh from the
-database (`fresh_program`), so `create_case` checks the period as the database holds it.
+period opens and closes on the day; before the write the period is compared with the
+database (`program_for_write`), so `create_case` checks the period as the database holds it.
 """
 
 from __future__ import annotations
@@ -77,14 +77,32 @@ def form_program(code: str) -> FormProgram | None:
     return entry
 
 
-def fresh_program(code: str) -> Program | None:
-    """The program as the database holds it now (for the write: the period is checked on it).
+# What the write depends on (the period, who is eligible, the receipt number's prefix).
+_WRITE_FIELDS = ("recording_start", "recording_end", "child_dob_from", "child_dob_to", "receipt_prefix")
 
-    One plain statement: the ORM would spend more building this query than running it.
+
+def program_for_write(code: str) -> FormProgram | None:
+    """The program for the write, checked against the database now.
+
+    The fields the write depends on are read in one plain statement and compared with this
+    process's copy; if anything changed (another process edited the program a moment ago),
+    the copy is dropped and read again. So `create_case` always checks the period the
+    database holds, without building a model from the database on every submission.
     """
-    table = connection.ops.quote_name(Program._meta.db_table)
-    rows = list(Program.objects.raw(f"SELECT * FROM {table} WHERE code = %s", [code]))  # noqa: S608
-    return rows[0] if rows else None
+    entry = form_program(code)
+    if entry is None:
+        return None
+    program = entry.program
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in _WRITE_FIELDS)  # plain fields: column = name
+    table = quote(Program._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {table} WHERE id = %s", [program.pk])  # noqa: S608
+        row = cursor.fetchone()
+    if row is not None and tuple(row) == tuple(getattr(program, name) for name in _WRITE_FIELDS):
+        return entry
+    forget_programs()
+    return form_program(code)
 
 
 def forget_programs(**_kwargs: Any) -> None:

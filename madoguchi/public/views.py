@@ -34,7 +34,13 @@ from madoguchi.programs.models import Program
 from madoguchi.public import ratelimit
 from madoguchi.public.forms import InquiryForm
 from madoguchi.public.pages import render_page
-from madoguchi.public.selectors import FormProgram, form_program, fresh_program, is_accepting, open_programs
+from madoguchi.public.selectors import (
+    FormProgram,
+    form_program,
+    is_accepting,
+    open_programs,
+    program_for_write,
+)
 from madoguchi.public.services import send_receipt_mail, submit_inquiry
 from madoguchi.public.sessions import StorageUnavailable
 
@@ -276,9 +282,10 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         return _receipt(request, entry, done[key])
     # The write checks the period on the program as the database holds it now, not on this
     # process's copy (which may be a few seconds old).
-    program = fresh_program(code)
-    if program is None:
+    checked = program_for_write(code)
+    if checked is None:
         raise Http404
+    entry, program = checked, checked.program
     if not is_accepting(program):
         return _closed(request, program)
     draft = _draft(request, program)
