@@ -144,7 +144,11 @@ def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
         f"{HOST}:{port}",
         "--workers",
         str(workers),
-        *(["--worker-class", "sync"] if threads == 0 else ["--worker-class", "gthread", "--threads", str(threads)]),
+        *(
+            ["--worker-class", "sync"]
+            if threads == 0
+            else ["--worker-class", "gthread", "--threads", str(threads)]
+        ),
         "--log-level",
         "warning",
     ]
@@ -400,28 +404,66 @@ def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(max(0.0, value - before.get(pid, 0.0)) for pid, value in after.items())
 
 
-def postgres_pids() -> list[int]:
-    """The server processes serving the benchmark database (the app keeps its connections)."""
-    out = subprocess.run(
-        ["psql", "-h", HOST, "-U", "postgres", "-At", "-v", f"db={DB_NAME}"],
-        input="SELECT pid FROM pg_stat_activity WHERE datname = :'db' AND pid <> pg_backend_pid()",
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [int(pid) for pid in out.split()]
+class PostgresSampler(threading.Thread):
+    """CPU of the benchmark database's backends, sampled every half second.
+
+    The app closes and reopens its connections during a run (CONN_MAX_AGE), so a backend may
+    end before the run does: its CPU is what it had used when last seen (at most half a
+    second of one backend is missed). The server's own processes are counted too.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.start_cpu: dict[int, float] = {}
+        self.last_cpu: dict[int, float] = {}
+        self.stopping = threading.Event()
+        self.sample(first=True)
+
+    def sample(self, *, first: bool = False) -> None:
+        for pid, seconds in cpu_seconds(postgres_processes()).items():
+            if first:
+                self.start_cpu[pid] = seconds
+            self.start_cpu.setdefault(pid, 0.0)
+            self.last_cpu[pid] = seconds
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.5):
+            self.sample()
+
+    def used(self) -> float:
+        self.stopping.set()
+        self.join()
+        self.sample()
+        return sum(max(0.0, self.last_cpu[pid] - self.start_cpu[pid]) for pid in self.last_cpu)
 
 
-def postgres_aux_pids() -> list[int]:
-    """PostgreSQL's own processes (WAL writer, checkpointer, …): they work for every commit."""
-    out = subprocess.run(
-        ["psql", "-h", HOST, "-U", "postgres", "-At"],
-        input="SELECT pid FROM pg_stat_activity WHERE backend_type <> 'client backend'",
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [int(pid) for pid in out.split()]
+AUX = (
+    "background writer",
+    "walwriter",
+    "checkpointer",
+    "autovacuum launcher",
+    "logical replication launcher",
+)
+
+
+def postgres_processes() -> list[int]:
+    """The backends serving the benchmark database and PostgreSQL's own processes (WAL writer,
+    checkpointer, …: they work for every commit), found by their process titles in /proc (no
+    connection to the server, which would add work of its own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if not title.startswith("postgres: "):
+            continue
+        role = title.split(":", 2)[-1].strip()
+        if f" {DB_NAME} " in f" {role} " or role.startswith(AUX):
+            found.append(int(entry.name))
+    return found
 
 
 def redis_pid() -> int | None:
@@ -574,11 +616,10 @@ def main(argv: list[str]) -> None:
         else:
             warm_receipts = []
         app_pids = [server.pid, *workers]
-        pg_pids = postgres_pids()
-        pg_aux = postgres_aux_pids()
         redis_pids = [pid for pid in [redis_pid()] if pid]
-        cpu_app_before, cpu_pg_before = cpu_seconds(app_pids), cpu_seconds(pg_pids + pg_aux)
-        cpu_redis_before = cpu_seconds(redis_pids)
+        postgres = PostgresSampler()
+        postgres.start()
+        cpu_app_before, cpu_redis_before = cpu_seconds(app_pids), cpu_seconds(redis_pids)
         cpu_self_before = time.process_time()
         load_before = os.getloadavg()
         started = time.monotonic()
@@ -587,8 +628,7 @@ def main(argv: list[str]) -> None:
         )
         elapsed = time.monotonic() - started
         cpu_app = cpu_used(cpu_app_before, cpu_seconds(app_pids))
-        pg_all = sorted(set(pg_pids) | set(postgres_pids()) | set(pg_aux))
-        cpu_pg = cpu_used(cpu_pg_before, cpu_seconds(pg_all))
+        cpu_pg = postgres.used()
         cpu_redis = cpu_used(cpu_redis_before, cpu_seconds(redis_pids))
         cpu_client = time.process_time() - cpu_self_before
         load_after = os.getloadavg()
@@ -649,7 +689,8 @@ def main(argv: list[str]) -> None:
     lines += [
         "",
         "Where the CPU goes during the measured run (seconds; PostgreSQL: the backends of the benchmark "
-        "database and the server's own processes; Redis: the whole server, which other work on the machine "
+        "database, sampled every half second, and the server's own processes; Redis: the whole server, "
+        "which other work on the machine "
         f"may use too): Django/gunicorn {cpu_app:.1f} s ({cpu_app / n * 1000:.1f} ms per submission), "
         f"PostgreSQL {cpu_pg:.1f} s ({cpu_pg / n * 1000:.1f} ms), Redis {cpu_redis:.1f} s "
         f"({cpu_redis / n * 1000:.1f} ms), the load generator {cpu_client:.1f} s "

@@ -147,7 +147,8 @@ def _category(entry: FormProgram, cleaned: Any) -> Category | Literal[False] | N
 
 
 def _done_key(token: str) -> str:
-    # Both requests of a double click derive the same page address from the same token.
+    # The session remembers a receipt under this key: both requests of a double click, or a
+    # reload of the receipt, find it from the token they send.
     return salted_hmac("madoguchi.public.done", token).hexdigest()[:32]
 
 
