@@ -329,8 +329,9 @@ def create_case(
     case.full_clean(exclude=["receipt_number", "idempotency_key", "program"], validate_unique=False)
     try:
         # One transaction: the number, the case, its first timeline entry and its audit event
-        # are committed together or not at all. The counter row and the audit chain head are
-        # locked from their statement to the COMMIT, so both come last.
+        # are committed together or not at all. The program's counter row is locked from its
+        # UPDATE to the COMMIT (writers of one program queue there: five statements); the
+        # audit chain head, which every writer of every program shares, is taken last.
         with transaction.atomic():
             case.receipt_number = _next_receipt_number(program)
             case.save(force_insert=True)
