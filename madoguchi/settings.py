@@ -61,7 +61,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "madoguchi.core.middleware.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's sessions, with the residents' own store and cookie under /inquiry/.
+    "madoguchi.public.sessions.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -106,7 +107,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's Redis cache with one client object per pool and a one-round-trip counter.
+    CACHES = {"default": {"BACKEND": "madoguchi.core.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -230,6 +232,16 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # the cache (Redis when REDIS_URL is set, so every app process shares the count).
 PUBLIC_FORM_RATE_LIMIT = env_int("PUBLIC_FORM_RATE_LIMIT", 5)
 PUBLIC_FORM_RATE_WINDOW = env_int("PUBLIC_FORM_RATE_WINDOW", 600)
+# The residents' draft between the form's steps (madoguchi/public/sessions.py): server-side,
+# in Redis when REDIS_URL is set ("cache"), else in the database ("db"); its own cookie.
+PUBLIC_SESSION_BACKEND = env_str("PUBLIC_SESSION_BACKEND") or ("cache" if REDIS_URL else "db")
+if PUBLIC_SESSION_BACKEND not in {"cache", "db"}:
+    raise ConfigError("PUBLIC_SESSION_BACKEND must be cache or db")
+PUBLIC_SESSION_CACHE_ALIAS = "default"
+PUBLIC_SESSION_AGE = env_int("PUBLIC_SESSION_AGE", 2 * 60 * 60)
+PUBLIC_SESSION_COOKIE_NAME = "__Secure-mdg_inquiry" if PRODUCTION else "mdg_inquiry"
+# Seconds an app process keeps a program and its categories for the form's pages.
+PUBLIC_PROGRAM_CACHE_SECONDS = env_int("PUBLIC_PROGRAM_CACHE_SECONDS", 10)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "madoguchi@localhost")

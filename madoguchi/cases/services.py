@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
@@ -191,8 +191,9 @@ def _add_entry(
         corrects=corrects,
         **_actor_snapshot(actor),
     )
-    entry.full_clean()
-    entry.save()
+    # `case` is the saved row we were given: no query to check that it exists.
+    entry.full_clean(exclude=["case"])
+    entry.save(force_insert=True)
     if body:
         Case.objects.filter(pk=case.pk).update(
             search_text=Concat(F("search_text"), Value("\n" + search_key(body)))
@@ -242,11 +243,21 @@ def ensure_default_categories(*, program: Program) -> list[Category]:
 
 
 def _next_receipt_number(program: Program) -> str:
-    ReceiptCounter.objects.get_or_create(program=program)
-    counter = ReceiptCounter.objects.select_for_update().get(program=program)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"{program.receipt_prefix}-{counter.last_number:06d}"
+    """The program's next number, gapless: the counter row stays locked until our COMMIT.
+
+    One UPDATE … RETURNING (it takes the row lock and increments in one round trip); a
+    program's first case creates the row first. Call it inside the case's transaction, as
+    late as possible: concurrent writers of the same program queue on that row.
+    """
+    table = connection.ops.quote_name(ReceiptCounter._meta.db_table)
+    sql = f"UPDATE {table} SET last_number = last_number + 1 WHERE program_id = %s RETURNING last_number"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [program.pk])
+        row = cursor.fetchone()
+    if row is None:
+        ReceiptCounter.objects.get_or_create(program=program)
+        return _next_receipt_number(program)
+    return f"{program.receipt_prefix}-{int(row[0]):06d}"
 
 
 def _check_category(program: Program, category: Category | None) -> None:
@@ -267,7 +278,6 @@ def _check_household(program: Program, household: Household | None, caller_perso
         raise ValidationError({"caller_person": _("世帯の保護者ではありません。")})
 
 
-@transaction.atomic
 def create_case(
     *,
     program: Program,
@@ -288,11 +298,12 @@ def create_case(
     priority: str = Priority.NORMAL,
     received_at: datetime.datetime | None = None,
 ) -> Case:
-    """Record a new case. `actor=None` is the public inquiry form."""
-    if idempotency_key:
-        existing = Case.objects.filter(idempotency_key=idempotency_key, program=program).first()
-        if existing is not None:
-            return existing
+    """Record a new case. `actor=None` is the public inquiry form.
+
+    A repeated `idempotency_key` returns the case already made with it: the unique key stops
+    the second INSERT, its whole transaction is undone (its receipt number too) and the first
+    case is returned. No query looks for it beforehand: repeats are rare, every case pays.
+    """
     _require_open(program)
     _check_category(program, category)
     _check_household(program, household, caller_person)
@@ -323,25 +334,32 @@ def create_case(
     )
     if caller_relation:
         case.caller_relation = caller_relation
-    case.full_clean(exclude=["receipt_number", "idempotency_key"])
-    case.receipt_number = _next_receipt_number(program)
+    # The program is the saved row we were given and public_id a fresh UUID: checking them
+    # again costs two queries per case; the database's constraints still hold.
+    case.full_clean(exclude=["receipt_number", "idempotency_key", "program"], validate_unique=False)
     try:
+        # One transaction: the number, the case, its first timeline entry and its audit event
+        # are committed together or not at all. The program's counter row is locked from its
+        # UPDATE to the COMMIT (writers of one program queue there: five statements); the
+        # audit chain head, which every writer of every program shares, is taken last.
         with transaction.atomic():
-            case.save()
+            case.receipt_number = _next_receipt_number(program)
+            case.save(force_insert=True)
+            _add_entry(case, kind=Kind.CREATED, actor=actor, to_status=Status.NEW)
+            _audit(
+                case,
+                actor,
+                Action.CREATE,
+                {"fields": _filled_fields(case), "channel": channel, "public_form": actor is None},
+            )
     except IntegrityError:
-        # The same idempotency key saved concurrently: the first one wins, no duplicate.
+        # The same idempotency key saved concurrently: the first one wins, no duplicate (and,
+        # the whole transaction being undone, no receipt number is used up either).
         if idempotency_key:
             existing = Case.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
                 return existing
         raise
-    _add_entry(case, kind=Kind.CREATED, actor=actor, to_status=Status.NEW)
-    _audit(
-        case,
-        actor,
-        Action.CREATE,
-        {"fields": _filled_fields(case), "channel": channel, "public_form": actor is None},
-    )
     return case
 
 

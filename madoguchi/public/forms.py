@@ -8,7 +8,7 @@ the server limit must not be blocked by the browser.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -173,10 +173,14 @@ class InquiryForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, program: Program, categories: Iterable[Category] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.program = program
-        self.categories: dict[str, Category] = {str(c.pk): c for c in categories_for(program)}
+        if categories is None:
+            categories = categories_for(program)
+        self.categories: dict[str, Category] = {str(c.pk): c for c in categories}
         category = self.fields["category"]
         assert isinstance(category, forms.ChoiceField)
         category.choices = [("", _("わからない・その他"))] + [

@@ -1,6 +1,7 @@
 """A per-address counter shared by every app process through Django's cache (Redis in production).
 
-Fixed windows: one cache key per address and window, incremented atomically (Redis INCR).
+Fixed windows: one cache key per address and window, incremented atomically (Redis INCR, with
+the key's lifetime set in the same round trip: `madoguchi.core.cache.RedisCache.count`).
 A burst at the edge of two windows can reach twice the limit; for a form a resident fills
 in by hand that is acceptable, and it costs one round trip per submission.
 
@@ -58,11 +59,16 @@ def hit(limit: Limit, address: str, *, now: float | None = None) -> bool:
     key = f"mdg:public:rl:{limit.scope}:{address_key(address)}:{bucket}"
     # The key outlives its window by a few seconds, so it cannot expire while it is counted.
     try:
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            # The first request of this address in this window (one more round trip).
-            count = 1 if cache.add(key, 1, timeout=limit.window + 5) else cache.incr(key)
+        counter = getattr(cache, "count", None)
+        if counter is not None:
+            # Redis (madoguchi.core.cache): increment and set the lifetime in one round trip.
+            count = counter(key, limit.window + 5)
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:
+                # The first request of this address in this window (one more round trip).
+                count = 1 if cache.add(key, 1, timeout=limit.window + 5) else cache.incr(key)
     except Exception:
         logger.warning("rate limit cache unavailable; the public form stays open", exc_info=True)
         return True

@@ -9,5 +9,4 @@ urlpatterns = [
     path("<slug:code>/", views.inquiry_form, name="form"),
     path("<slug:code>/confirm/", views.confirm, name="confirm"),
     path("<slug:code>/send/", views.submit, name="submit"),
-    path("<slug:code>/done/<slug:key>/", views.done_page, name="done"),
 ]

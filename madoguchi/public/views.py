@@ -1,18 +1,21 @@
-"""The public inquiry form: input → confirmation → completion (POST/redirect/GET at each step).
+"""The public inquiry form: input → confirmation → receipt.
 
-The session carries the draft (what the resident typed, as typed) between the steps, the
-idempotency token made when the confirmation is shown, and the receipt numbers already
-given. Nothing personal is ever put in a URL: the completion page is addressed by an opaque
-value derived from the token.
+The input is posted, then redirected to the confirmation (POST/redirect/GET: a reload or the
+back button never posts the input again); the confirmation is sent with its idempotency token
+and answered with the receipt itself. The resident's session carries the draft (what was
+typed, as typed) between the steps, the idempotency token made with each draft, and
+the receipts already given (by an opaque value derived from the token). Nothing personal is
+ever put in a URL.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,16 +24,25 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
-from django.utils.translation import get_language
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import get_language, gettext
+from django.views.decorators.http import require_GET, require_http_methods
 
+from madoguchi.cases.models import Category
 from madoguchi.cases.services import RecordingClosed
 from madoguchi.lib.dates import format_date_ja
 from madoguchi.programs.models import Program
 from madoguchi.public import ratelimit
 from madoguchi.public.forms import InquiryForm
-from madoguchi.public.selectors import is_accepting, open_programs
+from madoguchi.public.pages import render_page
+from madoguchi.public.selectors import (
+    FormProgram,
+    form_program,
+    is_accepting,
+    open_programs,
+    program_for_write,
+)
 from madoguchi.public.services import send_receipt_mail, submit_inquiry
+from madoguchi.public.sessions import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +55,23 @@ KEEP_RECEIPTS = 5
 View = Callable[..., HttpResponse]
 
 
+def unavailable(request: HttpRequest) -> HttpResponse:
+    """The calm 503 page: rendered without the session, the user or any query."""
+    body = render_to_string(
+        "public/unavailable.html",
+        {"request_id": getattr(request, "request_id", ""), "LANGUAGE_CODE": get_language()},
+    )
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = "120"
+    return response
+
+
 def database_guard(view: View) -> View:
     """A database failure becomes a calm 503 page with the request id, never a half record.
 
     `create_case` runs in one transaction, so a failure leaves nothing behind; the page is
     rendered without the session, the user or any query, because the database is what failed.
+    The residents' session store (Redis) not answering gets the same page.
     """
 
     @functools.wraps(view)
@@ -61,27 +85,19 @@ def database_guard(view: View) -> View:
             logger.error(
                 "public form: database unavailable (%s, SQLSTATE %s)", type(error).__name__, sqlstate
             )
-            body = render_to_string(
-                "public/unavailable.html",
-                {"request_id": getattr(request, "request_id", ""), "LANGUAGE_CODE": get_language()},
-            )
-            response = HttpResponse(body, status=503)
-            response["Retry-After"] = "120"
-            return response
+            return unavailable(request)
+        except StorageUnavailable as error:
+            logger.error("public form: session store unavailable (%s)", type(error.__cause__).__name__)
+            return unavailable(request)
 
     return wrapper
 
 
-def _program(code: str, *, with_organisations: bool = False) -> Program:
-    # Only the input page names the ward and the contractor (the purpose of use); the other
-    # steps skip the join, which costs more to build than to run.
-    queryset = Program.objects.all()
-    if with_organisations:
-        queryset = queryset.select_related("ward", "contractor")
-    try:
-        return queryset.get(code=code)
-    except Program.DoesNotExist:
-        raise Http404 from None
+def _form_program(code: str) -> FormProgram:
+    entry = form_program(code)
+    if entry is None:
+        raise Http404
+    return entry
 
 
 def _closed(request: HttpRequest, program: Program) -> HttpResponse:
@@ -103,8 +119,36 @@ def _draft(request: HttpRequest, program: Program) -> dict[str, Any] | None:
     return draft
 
 
+def _storable(cleaned: dict[str, Any]) -> dict[str, str]:
+    """The checked values as the session can store them (JSON)."""
+    category = cleaned.get("category")
+    return {
+        "guardian_name": cleaned["guardian_name"],
+        "guardian_kana": cleaned["guardian_kana"],
+        "child_name": cleaned["child_name"],
+        "child_dob": cleaned["child_dob"].isoformat(),
+        "phone": cleaned.get("phone") or "",
+        "email": cleaned.get("email") or "",
+        "category": str(category.pk) if category else "",
+        "message": cleaned["message"],
+    }
+
+
+def _category(entry: FormProgram, cleaned: Any) -> Category | Literal[False] | None:
+    """The stored draft's category (None: "not sure"); False when it cannot be shown as is."""
+    if not isinstance(cleaned, dict):
+        return False
+    if not cleaned.get("category"):
+        return None
+    for category in entry.categories:
+        if str(category.pk) == cleaned["category"]:
+            return category
+    return False
+
+
 def _done_key(token: str) -> str:
-    # Both requests of a double click derive the same page address from the same token.
+    # The session remembers a receipt under this key: both requests of a double click, or a
+    # reload of the receipt, find it from the token they send.
     return salted_hmac("madoguchi.public.done", token).hexdigest()[:32]
 
 
@@ -123,10 +167,27 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "public/index.html", {"programs": programs})
 
 
+def _form_page(request: HttpRequest, entry: FormProgram, form: InquiryForm) -> HttpResponse:
+    context = {"program": entry.program, "form": form, "honeypot": HONEYPOT}
+    return render(request, "public/form.html", context)
+
+
+def _empty_form_page(request: HttpRequest, entry: FormProgram) -> HttpResponse:
+    """The input page as every new resident gets it: the program's, not the resident's (a page
+    with the resident's values, a draft or errors, is always rendered afresh)."""
+
+    def context() -> dict[str, Any]:
+        form = InquiryForm(program=entry.program, categories=entry.categories)
+        return {"program": entry.program, "form": form, "honeypot": HONEYPOT}
+
+    return render_page(request, entry, "public/form.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 @database_guard
 def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
-    program = _program(code, with_organisations=True)
+    entry = _form_program(code)
+    program = entry.program
     if not is_accepting(program):
         return _closed(request, program)
     if request.method == "POST":
@@ -135,57 +196,97 @@ def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
         if request.POST.get(HONEYPOT):
             # Only a program fills a field nobody can see or reach: answer politely, keep nothing.
             return render(request, "public/neutral.html", {"program": program})
-        form = InquiryForm(request.POST, program=program)
+        form = InquiryForm(request.POST, program=program, categories=entry.categories)
         if form.is_valid():
             fields = [name for name in form.fields if name != "consent"]
             data = {name: request.POST.get(name, "") for name in fields}
             data["consent"] = "on"
-            request.session[DRAFT] = {"program": program.code, "data": data, "token": None}
+            request.session[DRAFT] = {
+                "program": program.code,
+                "data": data,  # as typed, for the form if the resident goes back to it
+                "cleaned": _storable(form.cleaned_data),  # as checked, for the confirmation
+                # The idempotency token of this draft: each new draft has its own, so a
+                # confirmation tab of an older draft can no longer send.
+                "token": secrets.token_urlsafe(32),
+            }
             return redirect("public:confirm", code=program.code)
-    else:
-        draft = _draft(request, program)
-        form = InquiryForm(initial=draft["data"] if draft else None, program=program)
-    return render(request, "public/form.html", {"program": program, "form": form, "honeypot": HONEYPOT})
+        return _form_page(request, entry, form)
+    draft = _draft(request, program)
+    if draft is None and not request.META.get("QUERY_STRING"):
+        return _empty_form_page(request, entry)
+    form = InquiryForm(initial=draft["data"] if draft else None, program=program, categories=entry.categories)
+    return _form_page(request, entry, form)
 
 
 @require_GET
 @database_guard
 def confirm(request: HttpRequest, code: str) -> HttpResponse:
-    program = _program(code)
+    entry = _form_program(code)
+    program = entry.program
     if not is_accepting(program):
         return _closed(request, program)
     draft = _draft(request, program)
     if draft is None:
         return redirect("public:form", code=program.code)
-    form = InquiryForm(draft["data"], program=program)
-    if not form.is_valid():
-        # Something changed since (a category withdrawn, a day passed): back to the form.
-        return render(request, "public/form.html", {"program": program, "form": form, "honeypot": HONEYPOT})
+    cleaned = draft.get("cleaned")
+    category = _category(entry, cleaned)
+    if category is False:
+        # The category was withdrawn since (or the draft predates the checked copy): check the
+        # draft again and show the form with what to fix.
+        form = InquiryForm(draft["data"], program=program, categories=entry.categories)
+        if not form.is_valid():
+            return _form_page(request, entry, form)
+        cleaned = draft["cleaned"] = _storable(form.cleaned_data)
+        category = form.cleaned_data.get("category")
+        request.session.modified = True
+    assert isinstance(cleaned, dict)
     if not draft.get("token"):
         draft["token"] = secrets.token_urlsafe(32)
         request.session.modified = True
-    return render(
-        request,
-        "public/confirm.html",
-        {
-            "program": program,
-            "form": form,
-            "token": draft["token"],
-            "dob": _display_date(form.cleaned_data["child_dob"]),
-        },
+    # The draft was checked when it was posted and is checked again when it is sent; in
+    # between it is only shown.
+    none = gettext("（入力なし）")
+    shown = {
+        "guardian_name": cleaned["guardian_name"],
+        "guardian_kana": cleaned["guardian_kana"],
+        "child_name": cleaned["child_name"],
+        "dob": _display_date(datetime.date.fromisoformat(cleaned["child_dob"])),
+        "phone": cleaned["phone"] or none,
+        "email": cleaned["email"] or none,
+        "category": category.name if category else gettext("わからない・その他"),
+        "message": cleaned["message"],
+        "token": draft["token"],
+    }
+    labels = {name: field.label for name, field in InquiryForm.base_fields.items()}
+    return render_page(
+        request, entry, "public/confirm.html", {"program": program, "labels": labels}, values=shown
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @database_guard
 def submit(request: HttpRequest, code: str) -> HttpResponse:
-    program = _program(code)
+    entry = _form_program(code)
+    if request.method == "GET":
+        # The receipt page's own address (its language switch comes back here, and so does
+        # a reload from the address bar): this session's latest receipt, else the form.
+        latest = [item for item in (request.session.get(DONE) or {}).values() if item.get("program") == code]
+        if not latest:
+            return redirect("public:form", code=code)
+        return _receipt(request, entry, latest[-1])
     token = request.POST.get("token", "")
     done: dict[str, Any] = request.session.get(DONE) or {}
     key = _done_key(token) if token else ""
-    if key and key in done:
-        # The second request of a double click, or the confirmation page sent again.
-        return redirect("public:done", code=program.code, key=key)
+    if key and key in done and done[key].get("program") == code:
+        # The second request of a double click, a reload of the receipt page, or the
+        # confirmation page sent again: the same receipt, nothing new.
+        return _receipt(request, entry, done[key])
+    # The write checks the period on the program as the database holds it now, not on this
+    # process's copy (which may be a few seconds old).
+    checked = program_for_write(code)
+    if checked is None:
+        raise Http404
+    entry, program = checked, checked.program
     if not is_accepting(program):
         return _closed(request, program)
     draft = _draft(request, program)
@@ -197,9 +298,9 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     limit = ratelimit.submission_limit()
     if not ratelimit.hit(limit, request.client_ip):  # type: ignore[attr-defined]
         return _too_many(request, limit)
-    form = InquiryForm(draft["data"], program=program)
+    form = InquiryForm(draft["data"], program=program, categories=entry.categories)
     if not form.is_valid():
-        return render(request, "public/form.html", {"program": program, "form": form, "honeypot": HONEYPOT})
+        return _form_page(request, entry, form)
     try:
         case = submit_inquiry(program=program, cleaned=form.cleaned_data, idempotency_key=token)
     except RecordingClosed:
@@ -215,18 +316,19 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         done.pop(next(iter(done)))
     request.session[DONE] = done
     request.session.pop(DRAFT, None)
-    return redirect("public:done", code=program.code, key=key)
+    # The receipt is the answer to this POST (no redirect to a page of its own: one request
+    # less per submission). A reload sends the same token again and gets the same receipt.
+    request.public_case_committed = True  # type: ignore[attr-defined]
+    return _receipt(request, entry, done[key])
 
 
-@require_GET
-@database_guard
-def done_page(request: HttpRequest, code: str, key: str) -> HttpResponse:
-    program = _program(code)
-    done = (request.session.get(DONE) or {}).get(key)
-    if not done or done.get("program") != program.code:
-        raise Http404
-    return render(
+def _receipt(request: HttpRequest, entry: FormProgram, done: dict[str, Any]) -> HttpResponse:
+    mailed = bool(done["mailed"])
+    return render_page(
         request,
+        entry,
         "public/done.html",
-        {"program": program, "receipt_number": done["receipt"], "mailed": done["mailed"]},
+        {"program": entry.program, "mailed": mailed},
+        values={"receipt_number": done["receipt"]},
+        variant=f"mailed={mailed}",
     )

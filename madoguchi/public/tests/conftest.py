@@ -3,9 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
+from django.test import Client
 
 from madoguchi.cases.models import Category
+from madoguchi.public.selectors import forget_programs
+from madoguchi.public.sessions import store_class
 
 VALID: dict[str, str] = {
     "guardian_name": "試験 花子",
@@ -27,10 +32,18 @@ def form_data(**changes: Any) -> dict[str, str]:
     return {key: value for key, value in data.items() if value is not None}
 
 
+def public_session(client: Client) -> SessionBase:
+    """The resident's session of this test client (its own cookie and store, not `client.session`)."""
+    cookie = client.cookies.get(settings.PUBLIC_SESSION_COOKIE_NAME)
+    return store_class()(cookie.value if cookie else None)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> None:
     # The rate limit counts in the cache; each test starts with a clean slate.
     cache.clear()
+    # Programs are kept per process for a few seconds; each test sees its own.
+    forget_programs()
 
 
 @pytest.fixture

@@ -140,16 +140,22 @@ class PublicFormBrowserTests:
 
         tab_to(page, "form.form button[type=submit]")
         page.keyboard.press("Enter")
-        page.wait_for_url("**/done/**")
+        page.wait_for_selector("#receipt-number")
         case = Case.objects.get()
         assert page.text_content("#receipt-number") == case.receipt_number
         assert case.caller_name == "𠮷田 花子"
         assert case.child_dob == datetime.date(2020, 5, 3)
         check_page(page, "4-done", csp)
 
-        # A reload of the completion page shows the same number and creates nothing.
+        # A reload of the receipt (the browser posts the same token again) shows the same
+        # number and creates nothing; so does switching the language on it.
         page.reload()
+        page.wait_for_selector("#receipt-number")
         assert page.text_content("#receipt-number") == case.receipt_number
+        # Back from the receipt: the confirmation is gone (sent), the form is empty again.
+        page.go_back()
+        page.wait_for_selector("#id_guardian_name")
+        assert page.input_value("#id_guardian_name") == ""
         assert Case.objects.count() == 1
         assert csp == []
 
@@ -167,7 +173,7 @@ class PublicFormBrowserTests:
         page.click("form.form button[type=submit]")
         page.wait_for_url("**/confirm/")
         page.dblclick("form.form button[type=submit]")
-        page.wait_for_url("**/done/**")
+        page.wait_for_selector("#receipt-number")
         assert Case.objects.count() == 1
         assert page.text_content("#receipt-number") == Case.objects.get().receipt_number
 

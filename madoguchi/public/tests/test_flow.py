@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import types
 from unittest import mock
 
@@ -15,7 +16,7 @@ from django.test import Client, override_settings
 from madoguchi.cases.models import Case, Channel
 from madoguchi.programs.models import Program
 
-from .conftest import form_data
+from .conftest import form_data, public_session
 
 
 def start(client: Client, program: Program, **changes) -> str:
@@ -32,16 +33,22 @@ def send(client: Client, program: Program, token: str, **extra):
     return client.post(f"/inquiry/{program.code}/send/", {"token": token}, **extra)
 
 
+def receipt_of(response) -> str:
+    """The receipt number on the receipt page (the answer to the send POST)."""
+    assert response.status_code == 200, response.content.decode()[:2000]
+    page = response.content.decode()
+    assert 'id="receipt-number"' in page, page[:2000]
+    return page.split('id="receipt-number">')[1].split("<")[0]
+
+
 @pytest.mark.django_db
 class FlowTests:
     def test_a_resident_sends_an_inquiry_and_sees_the_receipt_number(self, world, categories):
         client = Client()
         token = start(client, world.program, guardian_name="𠮷田 花子", category=str(categories[0].pk))
         response = send(client, world.program, token)
-        assert response.status_code == 302
-        done_url = response["Location"]
-        assert token not in done_url
         case = Case.objects.get()
+        assert receipt_of(response) == case.receipt_number
         assert case.channel == Channel.FORM
         assert case.caller_name == "𠮷田 花子"
         assert case.caller_kana == "シケン ハナコ"
@@ -49,8 +56,7 @@ class FlowTests:
         assert case.contact_phone == "090-1234-5678"
         assert case.category == categories[0]
         assert case.household is None and case.created_by is None
-        page = client.get(done_url).content.decode()
-        assert case.receipt_number in page
+        page = response.content.decode()
         assert "𠮷田" not in page and "090-1234" not in page
 
     def test_the_confirmation_shows_what_will_be_sent_and_nothing_is_sent_yet(self, world):
@@ -59,6 +65,17 @@ class FlowTests:
         page = client.get(f"/inquiry/{world.program.code}/confirm/").content.decode()
         assert "試験 花子" in page and "2020年5月3日（令和2年）" in page and "090-1234-5678" in page
         assert not Case.objects.exists()
+
+    def test_a_category_withdrawn_before_the_confirmation_sends_the_resident_back_to_choose(
+        self, world, categories
+    ):
+        client = Client()
+        client.post(f"/inquiry/{world.program.code}/", form_data(category=str(categories[0].pk)))
+        categories[0].is_active = False
+        categories[0].save()
+        page = client.get(f"/inquiry/{world.program.code}/confirm/").content.decode()
+        assert "一覧の中から選んでください" in page and 'value="試験 花子"' in page
+        assert 'name="token"' not in page
 
     def test_going_back_to_edit_keeps_everything_as_typed(self, world):
         client = Client()
@@ -84,24 +101,28 @@ class FlowTests:
         client = Client()
         token = start(client, world.program)
         first = send(client, world.program, token)
+        # The second click, or a reload of the receipt page (the browser posts the token again).
         second = send(client, world.program, token)
-        assert first["Location"] == second["Location"]
         assert Case.objects.count() == 1
-        assert Case.objects.get().receipt_number in client.get(second["Location"]).content.decode()
+        assert receipt_of(first) == receipt_of(second) == Case.objects.get().receipt_number
 
     def test_two_requests_racing_with_the_same_token_make_one_case(self, world):
         # The second request of a double click arrives before the first has saved the
         # session: both reach create_case with the same idempotency key.
         client = Client()
         token = start(client, world.program)
-        session_before = dict(client.session.items())
+        session_before = dict(public_session(client).items())
+        assert session_before["public_inquiry_draft"]["token"] == token
         first = send(client, world.program, token)
-        stale = client.session
+        stale = public_session(client)
+        assert "public_inquiry_draft" not in stale
+        # The session as the second request read it: the draft, no receipt yet.
+        stale.clear()
         for key, value in session_before.items():
             stale[key] = value
         stale.save()
         second = send(client, world.program, token)
-        assert first["Location"] == second["Location"]
+        assert receipt_of(first) == receipt_of(second)
         assert Case.objects.count() == 1
 
     def test_a_stale_confirmation_tab_goes_back_to_the_current_confirmation(self, world):
@@ -141,12 +162,29 @@ class FlowTests:
         with mock.patch("madoguchi.public.services.send_mail", side_effect=OSError("smtp down")):
             response = send(client, world.program, token)
         case = Case.objects.get()
-        assert case.receipt_number in client.get(response["Location"]).content.decode()
+        assert receipt_of(response) == case.receipt_number
+        assert "メールアドレスに、受付番号をお送りしました" not in response.content.decode()
 
-    def test_the_completion_page_of_another_session_is_not_found(self, world):
+    def test_the_receipt_page_has_an_address_of_its_own_for_its_language_switch(self, world):
         client = Client()
-        response = send(client, world.program, start(client, world.program))
-        assert Client().get(response["Location"]).status_code == 404
+        url = f"/inquiry/{world.program.code}/send/"
+        assert client.get(url)["Location"] == f"/inquiry/{world.program.code}/"
+        number = receipt_of(send(client, world.program, start(client, world.program)))
+        page = client.get(url).content.decode()
+        assert f'name="next" value="{url}"' in page
+        client.post("/inquiry/i18n/setlang/", {"language": "en", "next": url})
+        english = client.get(url)
+        assert receipt_of(english) == number and '<html lang="en">' in english.content.decode()
+        assert Case.objects.count() == 1
+
+    def test_the_receipt_is_not_shown_to_another_session_even_with_the_same_token(self, world):
+        client = Client()
+        token = start(client, world.program)
+        receipt_of(send(client, world.program, token))
+        # Another browser sending that token has no draft and no receipt: nothing shown or made.
+        response = send(Client(), world.program, token)
+        assert response.status_code == 400 and "KJ-" not in response.content.decode()
+        assert Case.objects.count() == 1
 
     def test_the_form_needs_consent_and_says_why(self, world):
         response = Client().post(f"/inquiry/{world.program.code}/", form_data(consent=None))
@@ -190,7 +228,7 @@ class ClosedPeriodTests:
         assert "受付期間外" in page and "<textarea" not in page
         response = client.post(f"/inquiry/{world.program.code}/", form_data())
         assert "受付期間外" in response.content.decode()
-        assert "public_inquiry_draft" not in client.session
+        assert "public_inquiry_draft" not in public_session(client)
 
     def test_a_period_ending_between_confirmation_and_sending_creates_nothing(self, world):
         client = Client()
@@ -244,8 +282,7 @@ class DatabaseFailureTests:
         assert not Case.objects.exists()
         # The draft and token survived: sending again makes exactly one case.
         again = send(client, world.program, token)
-        assert again.status_code == 302
-        assert Case.objects.count() == 1
+        assert receipt_of(again) == Case.objects.get().receipt_number
 
     def test_the_database_failing_in_the_middle_of_the_write_leaves_no_half_record(self, world):
         client = Client()
@@ -268,8 +305,7 @@ class DatabaseFailureTests:
         assert any('INSERT INTO "cases_case"' in sql for sql in seen)
         assert response.status_code == 503
         assert not Case.objects.exists()
-        assert send(client, world.program, token).status_code == 302
-        assert Case.objects.count() == 1
+        assert receipt_of(send(client, world.program, token)) == Case.objects.get().receipt_number
 
     def test_the_log_line_never_quotes_the_failing_row(self, world, caplog):
         client = Client()
@@ -307,7 +343,7 @@ class AbuseTests:
         monkeypatch.setattr("madoguchi.public.ratelimit.time", types.SimpleNamespace(time=lambda: frozen))
         client = Client(REMOTE_ADDR="198.51.100.7")
         for _ in range(2):
-            assert send(client, world.program, start(client, world.program)).status_code == 302
+            receipt_of(send(client, world.program, start(client, world.program)))
         token = start(client, world.program)
         response = send(client, world.program, token)
         assert response.status_code == 429
@@ -316,12 +352,12 @@ class AbuseTests:
         assert Case.objects.count() == 2
         # Another address is not affected.
         other = Client(REMOTE_ADDR="198.51.100.8")
-        assert send(other, world.program, start(other, world.program)).status_code == 302
+        receipt_of(send(other, world.program, start(other, world.program)))
 
     @override_settings(PUBLIC_FORM_RATE_LIMIT=1, PUBLIC_FORM_RATE_WINDOW=600)
     def test_the_rate_limit_counts_an_ipv6_slash_64_as_one_address(self, world):
         first = Client(REMOTE_ADDR="2001:db8:1:2::10")
-        assert send(first, world.program, start(first, world.program)).status_code == 302
+        receipt_of(send(first, world.program, start(first, world.program)))
         second = Client(REMOTE_ADDR="2001:db8:1:2::99")
         assert send(second, world.program, start(second, world.program)).status_code == 429
 
@@ -340,7 +376,7 @@ class AbuseTests:
         assert response.status_code == 200
         page = response.content.decode()
         assert "ありがとうございました" in page and "KJ-" not in page
-        assert "public_inquiry_draft" not in client.session
+        assert "public_inquiry_draft" not in public_session(client)
         assert not Case.objects.exists()
 
     def test_the_honeypot_is_hidden_from_people_and_screen_readers(self, world):
@@ -361,10 +397,16 @@ class AbuseTests:
 
     def test_no_personal_item_ever_appears_in_a_url(self, world):
         client = Client()
-        token = start(client, world.program)
-        response = send(client, world.program, token)
-        for value in ("試験", "090-1234", "hanako", "2020-05", "令和"):
-            assert value not in response["Location"]
+        response = client.post(f"/inquiry/{world.program.code}/", form_data())
+        urls = [response["Location"]]
+        page = client.get(response["Location"]).content.decode()
+        urls += re.findall(r'(?:href|action)="([^"]*)"', page)
+        receipt = send(client, world.program, page.split('name="token" value="')[1].split('"')[0])
+        urls += re.findall(r'(?:href|action)="([^"]*)"', receipt.content.decode())
+        assert len(urls) > 3
+        for url in urls:
+            for value in ("試験", "090-1234", "hanako", "2020-05", "令和"):
+                assert value not in url
 
 
 @pytest.mark.django_db
@@ -375,7 +417,7 @@ class ReachTests:
         client = Client(REMOTE_ADDR="203.0.113.5")
         assert client.get(f"/inquiry/{world.program.code}/").status_code == 200
         token = start(client, world.program)
-        assert send(client, world.program, token).status_code == 302
+        receipt_of(send(client, world.program, token))
 
     def test_the_language_switch_works_from_any_address_and_the_form_turns_english(self, world):
         client = Client(REMOTE_ADDR="203.0.113.5")

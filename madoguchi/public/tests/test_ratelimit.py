@@ -65,7 +65,7 @@ class SharedCounterTests:
         prefix = f"test-{uuid.uuid4().hex}"
         caches = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "madoguchi.core.cache.RedisCache",
                 "LOCATION": location,
                 "KEY_PREFIX": prefix,
             }
