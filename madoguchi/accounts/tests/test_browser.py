@@ -4,40 +4,15 @@ each screen (WCAG 2.1 A/AA); no canary value in any log line (T-SEC-13)."""
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django_otp.oath import totp
 
 from madoguchi.accounts.testing import CANARY, PERSONA_PASSWORD, browser_login, totp_device
 from madoguchi.audit.models import Action, AuditEvent
+from madoguchi.core.browser_testing import assert_accessible, watch_csp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
-
-
-def watch_csp(page: Any) -> list[str]:
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return violations
-
-
-def assert_accessible(page: Any, step: str, csp: list[str]) -> None:
-    before = len(csp)
-    results = Axe().run(page, options=AXE_OPTIONS)
-    page.wait_for_timeout(50)
-    del csp[before:]  # axe applies inline styles itself while it measures contrast
-    assert results.violations_count == 0, f"{step}: {results.generate_report()}"
 
 
 class LoginScreenTests:

@@ -3,38 +3,27 @@ download the CSV; the pages pass axe (WCAG 2.1 AA) and break no CSP rule."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from madoguchi.accounts.testing import browser_login
 from madoguchi.audit.models import Action, AuditEvent
 from madoguchi.audit.services import record
+from madoguchi.core.browser_testing import assert_accessible, watch_csp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 HOUSEHOLD = "3f0c1b4e-0000-4000-8000-00000000abcd"
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
 
 
 def _no_axe_violation(page: Any, step: str) -> None:
-    if os.environ.get("MADOGUCHI_SCREENSHOTS"):
-        page.screenshot(path=f"{os.environ['MADOGUCHI_SCREENSHOTS']}/audit-{step}.png", full_page=True)
-    results = Axe().run(page, options=AXE_OPTIONS)
-    assert results.violations_count == 0, f"{step}: {results.generate_report()}"
+    assert_accessible(page, step, screenshot=f"audit-{step}")
 
 
 class AuditScreenBrowserTests:
     def test_the_auditor_finds_who_saw_a_household_and_downloads_it(self, live_server, page, world):
-        csp: list[str] = []
-        page.on(
-            "console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None
-        )
+        csp = watch_csp(page)
         for user in (world.operator, world.supervisor):
             record(
                 action=Action.VIEW,

@@ -1,11 +1,9 @@
-import os
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from madoguchi.accounts.testing import browser_login
 from madoguchi.cases.models import Case, Category, Status
 from madoguchi.cases.testing import make_case, seed_categories
+from madoguchi.core.browser_testing import assert_accessible, watch_csp
 from madoguchi.identify.tests.helpers import standard_list
 
 
@@ -76,30 +74,15 @@ class CallBrowserTests:
         assert case.status == Status.CLOSED
 
 
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
-
-
 def _no_axe_violation(page, step, csp):
-    # axe injects its own inline styles: what it triggers is not the page's doing.
-    before = len(csp)
-    if os.environ.get("MADOGUCHI_SCREENSHOTS"):
-        page.screenshot(path=f"{os.environ['MADOGUCHI_SCREENSHOTS']}/cases-{step}.png", full_page=True)
-    results = Axe().run(page, options=AXE_OPTIONS)
-    assert results.violations_count == 0, f"{step}: {results.generate_report()}"
-    del csp[before:]
+    assert_accessible(page, step, csp, screenshot=f"cases-{step}")
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 class CategoryBrowserTests:
     def test_the_ward_manager_adds_renames_moves_and_deactivates_a_category(self, live_server, page, world):
-        csp: list[str] = []
-        page.on(
-            "console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None
-        )
+        csp = watch_csp(page)
         seed_categories(world.program)
         browser_login(page, live_server.url, world.ward_manager)
         page.click("nav >> text=問い合わせ分類")

@@ -4,15 +4,14 @@ API token screen (create, shown once, revoke), with axe-core and CSP checks."""
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.test import Client
 
 from madoguchi.accounts.testing import browser_login
 from madoguchi.audit.models import Action, AuditEvent
+from madoguchi.core.browser_testing import assert_accessible, watch_csp
 from madoguchi.identify.tests.helpers import standard_list
 
 SCREEN_POP = "/identify/api/screen-pop"
@@ -70,30 +69,15 @@ class PanelBrowserTests:
         assert all("たなか" not in str(e.details) for e in searches)
 
 
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
-
-
 def _no_axe_violation(page: Any, step: str, csp: list[str]) -> None:
-    # axe injects its own inline styles: what it triggers is not the page's doing.
-    before = len(csp)
-    if os.environ.get("MADOGUCHI_SCREENSHOTS"):
-        page.screenshot(path=f"{os.environ['MADOGUCHI_SCREENSHOTS']}/identify-{step}.png", full_page=True)
-    results = Axe().run(page, options=AXE_OPTIONS)
-    assert results.violations_count == 0, f"{step}: {results.generate_report()}"
-    del csp[before:]
+    assert_accessible(page, step, csp, screenshot=f"identify-{step}")
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 class TokenScreenBrowserTests:
     def test_the_supervisor_creates_a_token_sees_it_once_and_revokes_it(self, live_server, page, world):
-        csp: list[str] = []
-        page.on(
-            "console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None
-        )
+        csp = watch_csp(page)
         standard_list(world.program)
         browser_login(page, live_server.url, world.supervisor)
         page.click("nav >> text=APIトークン")

@@ -15,29 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from madoguchi.cases.models import Case, Category
+from madoguchi.core.browser_testing import assert_accessible, watch_csp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
 SHOTS = os.environ.get("MADOGUCHI_SCREENSHOTS", "")
 
 
 def check_page(page: Any, step: str, csp: list[str] | None = None) -> None:
     """No axe violation, no horizontal scroll at this width and at 200% zoom (half the width)."""
-    before = len(csp) if csp is not None else 0
-    results = Axe().run(page, options=AXE_OPTIONS)
-    if csp is not None:
-        # axe itself applies inline styles while it measures contrast: not the app's doing.
-        del csp[before:]
-    assert results.violations_count == 0, f"{step}: {results.generate_report()}"
+    assert_accessible(page, step, csp)
     size = page.viewport_size
     for width in (size["width"], 640, 320):
         page.set_viewport_size({"width": width, "height": size["height"]})
@@ -70,15 +61,6 @@ def tab_to(page: Any, selector: str, limit: int = 60) -> None:
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"{selector} was never reached with Tab")
-
-
-def watch_csp(page: Any) -> list[str]:
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
-    return problems
 
 
 class PublicFormBrowserTests:

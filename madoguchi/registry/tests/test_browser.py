@@ -5,40 +5,25 @@ The pages pass axe (WCAG 2.1 AA) and break no CSP rule.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from madoguchi.accounts.testing import browser_login
+from madoguchi.core.browser_testing import assert_accessible, watch_csp
 from madoguchi.registry.models import Household, TargetListImport
 from madoguchi.registry.tests.csvdata import HEADER, csv_bytes, row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
-
 
 def _no_axe_violation(page: Any, step: str, csp: list[str]) -> None:
-    # axe injects its own inline styles: what it triggers is not the page's doing.
-    before = len(csp)
-    if os.environ.get("MADOGUCHI_SCREENSHOTS"):
-        page.screenshot(path=f"{os.environ['MADOGUCHI_SCREENSHOTS']}/registry-{step}.png", full_page=True)
-    results = Axe().run(page, options=AXE_OPTIONS)
-    assert results.violations_count == 0, f"{step}: {results.generate_report()}"
-    del csp[before:]
+    assert_accessible(page, step, csp, screenshot=f"registry-{step}")
 
 
 class ImportScreenBrowserTests:
     def test_ward_staff_drop_a_column_preview_and_import_a_list(self, live_server, page, world, tmp_path):
-        csp: list[str] = []
-        page.on(
-            "console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None
-        )
+        csp = watch_csp(page)
         path = tmp_path / "targets.csv"
         path.write_bytes(
             csv_bytes(
