@@ -103,6 +103,9 @@ DATABASES = {
         env_str("DATABASE_URL"), sqlite_default=VAR_DIR / "madoguchi.sqlite3"
     ).as_django()
 }
+if not env_str("DATABASE_URL"):
+    # SQLite creates its file but not the folder: `madoguchi migrate` on a fresh checkout must work.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
