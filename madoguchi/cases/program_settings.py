@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from madoguchi.accounts.models import Role
 from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
 from madoguchi.cases.models import Category
@@ -40,9 +39,10 @@ WINDOW_REFUSED = gettext_lazy("訂正期間を設定できるのは、この事�
 
 
 def is_ward_manager_of(program: Program, actor: Any) -> bool:
+    # `manage` is the ward manager's action (scoping checks the role and membership); the
+    # organisation must be the program's own ward, not a contractor working on it.
     return (
-        getattr(actor, "role", None) == Role.WARD_MANAGER
-        and getattr(actor, "organisation_id", None) == program.ward_id
+        getattr(actor, "organisation_id", None) == program.ward_id
         and programs_for(actor, "manage").filter(pk=program.pk).exists()
     )
 
