@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) browser-deps
 	mkdir -p var/static
 	MADOGUCHI_DEMO=1 $(BIN)/madoguchi migrate --noinput
 	MADOGUCHI_DEMO=1 $(BIN)/madoguchi seed-demo --targets $(DEMO_TARGETS)
@@ -23,14 +23,17 @@ demo: $(STAMP)
 	MADOGUCHI_DEMO=1 $(BIN)/gunicorn madoguchi.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
 		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss' --access-logfile -
 
-# Browser tests need Debian's Chromium. As root we install it; otherwise they are skipped
+# As root we install the system packages; otherwise browser tests are skipped
 # with a notice, except under CI=true, where a missing browser fails the run.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+
+# Browser tests need Debian's Chromium; the PDFs (WeasyPrint) need Pango and the Noto CJK fonts.
 browser-deps:
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@if ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = "0" ]; then \
 			echo "Installing chromium and fonts-noto-cjk with apt..."; \
-			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
-				|| echo "!!! apt-get could not install chromium"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null) \
+				|| echo "!!! apt-get could not install $(SYSTEM_PACKAGES)"; \
 		fi; \
 	fi
 	@if [ ! -x $(CHROMIUM) ]; then \

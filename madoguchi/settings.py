@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "madoguchi.cases",
     "madoguchi.public",
     "madoguchi.identify",
+    "madoguchi.ledger",
+    "madoguchi.lifecycle",
     "madoguchi.demo",
 ]
 

@@ -40,6 +40,8 @@ from madoguchi.lib.email import normalize_email
 from madoguchi.lib.errors import InputError
 from madoguchi.lib.phone import normalize_phone
 from madoguchi.programs.models import Program
+from madoguchi.programs.recording import RecordingClosed as ProgramRecordingClosed
+from madoguchi.programs.recording import require_recording_open
 from madoguchi.programs.scoping import programs_for
 from madoguchi.registry.models import Guardian, Household
 
@@ -59,6 +61,14 @@ class CaseError(Exception):
 class RecordingClosed(CaseError):
     def __init__(self) -> None:
         super().__init__(_("記録期間外のため、問い合わせの登録・変更はできません。"))
+
+
+def _require_open(program: Program) -> None:
+    """The cases' face of `madoguchi.programs.recording.require_recording_open` (one rule)."""
+    try:
+        require_recording_open(program)
+    except ProgramRecordingClosed as refused:
+        raise RecordingClosed from refused
 
 
 class TransitionRefused(CaseError):
@@ -159,11 +169,6 @@ def _actor_snapshot(actor: Any) -> dict[str, Any]:
         "author_name": str(actor),
         "author_organisation": organisation.name if organisation else "",
     }
-
-
-def _require_open(program: Program) -> None:
-    if not program.is_recording_open():
-        raise RecordingClosed
 
 
 def _require_member(case: Case, actor: Any, action: str = "edit") -> None:

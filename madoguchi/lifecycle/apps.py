@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LifecycleConfig(AppConfig):
+    name = "madoguchi.lifecycle"
+    label = "lifecycle"
+    verbose_name = "事業の終了（返還・消去）"
