@@ -56,6 +56,11 @@ INSTALLED_APPS = [
     "madoguchi.identify",
     "madoguchi.ledger",
     "madoguchi.lifecycle",
+    "madoguchi.dashboards",
+    "madoguchi.alerts",
+    "madoguchi.reports",
+    "madoguchi.exports",
+    "madoguchi.compliance",
     "madoguchi.demo",
 ]
 

@@ -11,6 +11,13 @@ urlpatterns = [
     path("inquiry/i18n/", include("django.conf.urls.i18n")),
     path("audit/", include("madoguchi.audit.urls")),
     path("identify/", include("madoguchi.identify.urls")),
+    path("ledger/", include("madoguchi.ledger.urls")),
+    path("lifecycle/", include("madoguchi.lifecycle.urls")),
+    path("dashboards/", include("madoguchi.dashboards.urls")),
+    path("alerts/", include("madoguchi.alerts.urls")),
+    path("reports/", include("madoguchi.reports.urls")),
+    path("exports/", include("madoguchi.exports.urls")),
+    path("compliance/", include("madoguchi.compliance.urls")),
 ]
 
 handler400 = "madoguchi.core.views.bad_request"
