@@ -21,6 +21,7 @@ from madoguchi.audit.services import record
 from madoguchi.identify.engine import Query, Result, identify
 from madoguchi.identify.models import ApiToken, hash_token
 from madoguchi.programs.models import PersonalItem, Program
+from madoguchi.programs.recording import require_recording_open
 from madoguchi.programs.scoping import programs_for, require, restrict
 from madoguchi.registry.models import Child, Guardian, Household
 
@@ -104,6 +105,17 @@ def household_in_scope(*, user: Any, program: Program, public_id: Any) -> Househ
     )
     if household is None:
         raise Http404
+    return household
+
+
+def confirm_household(*, user: Any, program: Program, public_id: Any) -> Household:
+    """The household an operator confirms for the case being recorded (404 outside scope).
+
+    Binding a household to a case adds a personal item to it: refused outside the recording
+    period (RecordingClosed) like every other write.
+    """
+    household = household_in_scope(user=user, program=program, public_id=public_id)
+    require_recording_open(program)
     return household
 
 
@@ -201,6 +213,8 @@ def screen_pop(*, token: ApiToken, program_code: str, caller_number: str) -> Res
     program = Program.objects.filter(code=program_code).first()
     if program is None or organisation.pk not in (program.ward_id, program.contractor_id):
         raise TokenError(404)
+    # The screen pop starts the recording of a call: nothing may be recorded after the period.
+    require_recording_open(program)
     result = identify(program.pk, Query(phone=caller_number))
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     record(

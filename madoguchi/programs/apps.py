@@ -5,3 +5,9 @@ class ProgramsConfig(AppConfig):
     name = "madoguchi.programs"
     label = "programs"
     verbose_name = "Programs"
+
+    def ready(self) -> None:
+        from madoguchi.core import navigation
+        from madoguchi.programs.views import nav_items
+
+        navigation.register(nav_items)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from madoguchi.audit.models import Action, Outcome
 from madoguchi.audit.services import record
 from madoguchi.programs.models import Program
+from madoguchi.programs.recording import RecordingClosed, require_recording_open
 from madoguchi.registry import hooks
 from madoguchi.registry.importing.reader import MAX_PROBLEMS, Problem, Progress, read_file
 from madoguchi.registry.importing.versions import Plan, Writer, latest_version, plan_changes
@@ -181,6 +182,10 @@ def import_target_list(
         if not read.problems and read.staging is not None:
             plan = plan_changes(read.staging, program, read.problems)
             _fill_from_plan(report, plan)
+            if plan.has_changes and not program.is_recording_open():
+                # A new version (households added, changed or removed) is a change of
+                # personal items: refused as a whole outside the recording period.
+                read.problems.add(None, "", RecordingClosed().message)
         report.problems = read.problems.items
         report.problem_count = read.problems.total
         if dry_run:
@@ -217,7 +222,9 @@ def _apply(
     attempt.save()
     try:
         with transaction.atomic():
-            Program.objects.select_for_update().filter(pk=program.pk).first()
+            locked = Program.objects.select_for_update().filter(pk=program.pk).first()
+            # Checked again under the lock: the period may have been ended since the preview.
+            require_recording_open(locked or program)
             if latest_version(program) != plan.base_version:
                 raise StaleListError(
                     _("確認の後に別の版が取り込まれました。もう一度ファイルを確認してください。")
@@ -236,7 +243,7 @@ def _apply(
         attempt.finished_at = timezone.now()
         reason = (
             str(error)
-            if isinstance(error, StaleListError)
+            if isinstance(error, (StaleListError, RecordingClosed))
             else _("取込中にエラーが発生したため、何も反映していません。")
         )
         attempt.problems = [{"row": None, "column": "", "reason": reason}]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from madoguchi.programs import views
+
+app_name = "programs"
+
+urlpatterns = [
+    path("<slug:code>/close/", views.close, name="close"),
+]
