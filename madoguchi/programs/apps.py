@@ -8,6 +8,8 @@ class ProgramsConfig(AppConfig):
 
     def ready(self) -> None:
         from madoguchi.core import navigation
+        from madoguchi.programs import audit_names
         from madoguchi.programs.views import nav_items
 
+        audit_names.register()
         navigation.register(nav_items)
