@@ -74,6 +74,10 @@ DETAIL_LABELS: dict[str, Any] = {
     "removed": gettext_lazy("削除"),
     "unchanged": gettext_lazy("変更なし"),
     "purpose": gettext_lazy("目的"),
+    "public_form": gettext_lazy("問い合わせフォームから"),
+    "kind": gettext_lazy("種類"),
+    "channel": gettext_lazy("受付方法"),
+    "priority": gettext_lazy("優先度"),
 }
 
 # Labels of values, per key (a value of a key not listed here is shown as it is).
