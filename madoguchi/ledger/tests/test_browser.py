@@ -27,5 +27,6 @@ class LedgerBrowserTests:
         assert_accessible(page, "ledger", csp, screenshot="ledger")
         with page.expect_download() as download:
             page.click("text=CSV出力")
-        content = open(download.value.path(), "rb").read()
+        with open(download.value.path(), "rb") as downloaded:
+            content = downloaded.read()
         assert content.startswith("\ufeff".encode()) and "対象者名簿 第1版".encode() in content
