@@ -73,7 +73,9 @@ def open_household(*, user: Any, program: Program, public_id: Any) -> HouseholdD
     require(user, "identify")
     household = (
         restrict(Household.objects.all(), user, "identify")
-        .filter(program=program, public_id=public_id, removed_by_import__isnull=True)
+        .filter(
+            program=program, public_id=public_id, removed_by_import__isnull=True, suspended_at__isnull=True
+        )
         .first()
     )
     if household is None:
@@ -108,6 +110,14 @@ def household_in_scope(*, user: Any, program: Program, public_id: Any) -> Househ
     return household
 
 
+class HouseholdSuspended(Exception):
+    """Refused: the household's use is suspended (APPI). The message is Japanese, shown as is."""
+
+    def __init__(self) -> None:
+        self.message = _("この世帯は利用停止中のため、問い合わせに紐付けできません。")
+        super().__init__(self.message)
+
+
 def confirm_household(*, user: Any, program: Program, public_id: Any) -> Household:
     """The household an operator confirms for the case being recorded (404 outside scope).
 
@@ -116,6 +126,8 @@ def confirm_household(*, user: Any, program: Program, public_id: Any) -> Househo
     """
     household = household_in_scope(user=user, program=program, public_id=public_id)
     require_recording_open(program)
+    if household.is_suspended:
+        raise HouseholdSuspended()
     return household
 
 

@@ -107,7 +107,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
         household: Household = services.confirm_household(
             user=request.user, program=program, public_id=form.cleaned_data["household"]
         )
-    except RecordingClosed as refused:
+    except (RecordingClosed, services.HouseholdSuspended) as refused:
         # 200 so that htmx swaps the message in place of the hidden inputs.
         return render(request, "identify/_refused.html", {"message": refused.message})
     items = [item for item in ITEMS if item in form.cleaned_data["items"]]

@@ -6,24 +6,32 @@ Another role answers 403 (it never reads a register); a program of another ward 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+from uuid import UUID
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from madoguchi.accounts.sessions import recently_authenticated
 from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
 from madoguchi.core.navigation import NavItem
+from madoguchi.ledger import disclosure as disclosure_service
 from madoguchi.ledger.models import LedgerEntry
 from madoguchi.ledger.selectors import ledger_for
 from madoguchi.lib.csvsafe import safe_csv_text
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import can, programs_for, require
+from madoguchi.registry.models import Household
 
 PAGE_SIZE = 100
 
@@ -135,3 +143,48 @@ def program_csv(request: HttpRequest, code: str) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="ledger-{program.code}-{stamp}.csv"'
     return response
+
+
+# --- disclosure (開示) of one household -----------------------------------------------------------
+
+
+def _disclosed_household(request: HttpRequest, public_id: UUID) -> Household:
+    """The ward manager of the program's own ward only: 403 for other roles, 404 otherwise."""
+    require(request.user, "manage")
+    organisation_id = getattr(request.user, "organisation_id", None)
+    programs = programs_for(request.user, "manage").filter(ward_id=organisation_id)
+    return get_object_or_404(
+        Household.objects.select_related("program").filter(program__in=programs), public_id=public_id
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def disclosure(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """GET shows what a disclosure holds; POST (fmt=pdf|csv) makes it, after a fresh code."""
+    household = _disclosed_household(request, public_id)
+    here = reverse("ledger:disclosure", args=[household.public_id])
+    if request.method == "POST":
+        if not recently_authenticated(request):
+            messages.info(request, _("重要な操作のため、確認コードをもう一度入力してください。"))
+            return redirect(f"{reverse('accounts:reauth')}?{urlencode({'next': here})}")
+        fmt = request.POST.get("format", "")
+        if fmt not in disclosure_service.FORMATS:
+            return HttpResponseBadRequest(_("形式を選んでください。"))
+        made = disclosure_service.disclose(household=household, actor=request.user, fmt=fmt)
+        response = HttpResponse(made.content, content_type=made.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{made.file_name}"'
+        return response
+    holding = disclosure_service.collect(household)
+    return render(
+        request,
+        "ledger/disclosure.html",
+        {
+            "household": household,
+            "program": household.program,
+            "case_count": len(holding.cases),
+            "entry_count": sum(len(record_.timeline) for record_ in holding.cases),
+            "event_count": len(holding.events),
+        },
+    )
