@@ -25,7 +25,10 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
     managed = programs_for(user, "manage").filter(ward_id=getattr(user, "organisation_id", None)).first()
     if managed is None:
         return []
-    return [NavItem(_("記録の終了"), reverse("programs:close", args=[managed.code]), order=82)]
+    return [
+        NavItem(_("記録の終了"), reverse("programs:close", args=[managed.code]), order=82),
+        NavItem(_("連絡先の保存日数"), reverse("cases:callback_retention", args=[managed.code]), order=83),
+    ]
 
 
 def _managed_program(request: HttpRequest, code: str) -> Program:
