@@ -5,5 +5,6 @@ from madoguchi.programs import views
 app_name = "programs"
 
 urlpatterns = [
+    path("", views.index, name="index"),
     path("<slug:code>/close/", views.close, name="close"),
 ]

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from madoguchi.core.navigation import NavItem
 from madoguchi.programs.forms import CloseRecordingForm
@@ -18,17 +18,17 @@ from madoguchi.programs.scoping import can, programs_for, require
 from madoguchi.programs.services import ProgramRefused, close_recording
 
 
-def nav_items(request: HttpRequest) -> list[NavItem]:
-    user = getattr(request, "user", None)
+def _managed(user: object) -> list[Program]:
     if not can(user, "manage"):
         return []
-    managed = programs_for(user, "manage").filter(ward_id=getattr(user, "organisation_id", None)).first()
-    if managed is None:
+    organisation_id = getattr(user, "organisation_id", None)
+    return list(programs_for(user, "manage").filter(ward_id=organisation_id).order_by("code"))
+
+
+def nav_items(request: HttpRequest) -> list[NavItem]:
+    if not _managed(getattr(request, "user", None)):
         return []
-    return [
-        NavItem(_("記録の終了"), reverse("programs:close", args=[managed.code]), order=82),
-        NavItem(_("連絡先の保存日数"), reverse("cases:callback_retention", args=[managed.code]), order=83),
-    ]
+    return [NavItem(_("記録の終了・連絡先"), reverse("programs:index"), order=82)]
 
 
 def _managed_program(request: HttpRequest, code: str) -> Program:
@@ -36,6 +36,17 @@ def _managed_program(request: HttpRequest, code: str) -> Program:
     require(request.user, "manage")
     organisation_id = getattr(request.user, "organisation_id", None)
     return get_object_or_404(programs_for(request.user, "manage").filter(ward_id=organisation_id), code=code)
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The ward manager's programs: the recording's state, ending it, the contacts' days."""
+    require(request.user, "manage")
+    programs = _managed(request.user)
+    if len(programs) == 1:
+        return redirect("programs:close", programs[0].code)
+    return render(request, "programs/index.html", {"programs": programs})
 
 
 @login_required

@@ -11,7 +11,7 @@ class CloseRecordingBrowserTests:
     def test_the_ward_manager_ends_recording_and_the_screen_says_so(self, live_server, page, world):
         csp = watch_csp(page)
         browser_login(page, live_server.url, world.ward_manager)
-        page.click("nav >> text=記録の終了")
+        page.click("nav >> text=記録の終了・連絡先")
         page.wait_for_selector("form textarea[name=reason]")
         assert_accessible(page, "close-form", csp, screenshot="lifecycle-close")
         page.click("main form button[type=submit]")  # nothing filled: refused with the reasons

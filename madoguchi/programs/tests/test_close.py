@@ -170,6 +170,23 @@ class CloseScreenTests:
 
     def test_the_nav_offers_it_to_the_ward_manager_only(self, client, world):
         login(client, world.ward_manager)
-        assert self.url(world) in client.get(reverse("cases:list")).content.decode()
+        assert reverse("programs:index") in client.get(reverse("cases:list")).content.decode()
+        assert client.get(reverse("programs:index"))["Location"] == self.url(world)
         login(client, world.operator)
-        assert self.url(world) not in client.get(reverse("cases:list")).content.decode()
+        assert reverse("programs:index") not in client.get(reverse("cases:list")).content.decode()
+        assert client.get(reverse("programs:index")).status_code == 403
+
+    def test_a_manager_of_several_programs_chooses_one(self, client, world):
+        from madoguchi.programs.models import Program as ProgramModel
+
+        second = ProgramModel.objects.create(
+            code="second",
+            name="第二事業",
+            ward=world.ward,
+            recording_start=world.program.recording_start,
+            recording_end=world.program.recording_end,
+        )
+        second.members.add(world.ward_manager)
+        login(client, world.ward_manager)
+        page = client.get(reverse("programs:index")).content.decode()
+        assert self.url(world) in page and reverse("programs:close", args=["second"]) in page
