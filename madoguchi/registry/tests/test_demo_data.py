@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from madoguchi.demo.services import DEMO_PROGRAM_CODE
 from madoguchi.registry import demo_data
 from madoguchi.registry.models import Household, TargetListImport
 
@@ -49,9 +50,11 @@ class SeedDemoTargetsTests:
         out = StringIO()
         call_command("seed_demo", "--targets", "50", stdout=out)
         assert "第1版" in out.getvalue()
-        assert Household.objects.count() == 50
+        # The demo's second, ended program has its own households (demo/ended_program.py).
+        demo = {"program__code": DEMO_PROGRAM_CODE}
+        assert Household.objects.filter(**demo).count() == 50
         again = StringIO()
         call_command("seed_demo", "--targets", "50", stdout=again)
         assert "変更はありません" in again.getvalue()
-        assert Household.objects.count() == 50
-        assert TargetListImport.objects.filter(version__isnull=False).count() == 1
+        assert Household.objects.filter(**demo).count() == 50
+        assert TargetListImport.objects.filter(version__isnull=False, **demo).count() == 1
