@@ -8,7 +8,8 @@ of the whole file. The file is streamed, so its hash is known only once the last
    (columns, names of the filters used, the purpose) before the first byte: if the audit
    cannot be written, nothing is exported (fail closed).
 2. The rows are read with `.iterator(chunk_size=…)` (server-side cursor on PostgreSQL) and
-   written through a hash as they go; memory stays flat whatever the number of rows.
+   written through a hash as they go; memory stays flat whatever the number of rows. An
+   XLSX is first written row by row to a temporary file (`exports.xlsx`), then streamed.
 3. `finish_export` writes the EXPORT event "completed" with the row count, size and SHA-256,
    and the ledger entry pointing at it, in one transaction.
 4. A stream that stops half way (client gone, error) writes an EXPORT event with outcome
@@ -274,30 +275,16 @@ class _Line:
 
 
 def write_xlsx(request: ExportRequest, path: Path) -> int:
-    """openpyxl's write-only mode: rows go to the file as they come. Returns the row count."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """One sheet, written row by row (`exports.xlsx`: constant memory). Returns the row count."""
+    from madoguchi.exports import xlsx
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("問い合わせ"))
-    for index, key in enumerate(request.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = 40 if BY_KEY[key].personal else 18
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    heading = []
-    for title in header(request):
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        heading.append(cell)
-    sheet.append(heading)
-    count = 0
-    for row in rows(request):
-        sheet.append(row)
-        count += 1
-    workbook.save(str(path))
-    return count
+    return xlsx.write(
+        path,
+        sheet_name=_("問い合わせ"),
+        header=header(request),
+        rows=rows(request),
+        widths=[40 if BY_KEY[key].personal else 18 for key in request.columns],
+    )
 
 
 class Tally:

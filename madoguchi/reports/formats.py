@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from madoguchi.lib.csvsafe import spreadsheet_safe, unencodable_in_cp932
 from madoguchi.reports.selectors import Report
-from madoguchi.reports.tables import Cell, Table, report_tables
+from madoguchi.reports.tables import Cell, Table, pdf_tables, report_tables
 
 FORMATS = ("xlsx", "pdf", "csv")
 ENCODINGS = ("utf-8", "cp932")
@@ -169,7 +169,7 @@ def to_xlsx(report: Report) -> bytes:
 def to_pdf(report: Report) -> bytes:
     from weasyprint import HTML
 
-    tables = [table for table in report_tables(report) if table.summary]
+    tables = pdf_tables(report)
     html = render_to_string("reports/report_pdf.html", {"report": report, "tables": tables, "font": PDF_FONT})
     return bytes(HTML(string=html).write_pdf())
 

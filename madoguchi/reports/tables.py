@@ -27,6 +27,11 @@ class Table:
     summary: bool = True
 
     @property
+    def width_percents(self) -> list[float]:
+        total = sum(self.widths) or 1
+        return [round(100 * width / total, 2) for width in self.widths]
+
+    @property
     def display_rows(self) -> list[list[tuple[str, bool]]]:
         """Each cell as (text, is_number), for the screen and the PDF (numbers right-aligned)."""
         return [
@@ -64,7 +69,9 @@ def summary_table(report: Report) -> Table:
     return Table("summary", _("概要"), [_("項目"), _("値")], rows, [40, 40])
 
 
-def daily_table(report: Report) -> Table:
+def daily_table(report: Report, *, with_statuses: bool = True) -> Table:
+    """One row per day; the PDF leaves out the status columns (状態別 has their totals)."""
+    statuses = STATUSES if with_statuses else []
     by_channel = report.by_day_and("channel")
     by_status = report.by_day_and("status")
     esc, cb = report.escalations, report.callbacks
@@ -72,7 +79,7 @@ def daily_table(report: Report) -> Table:
         _("日付"),
         _("受付件数"),
         *[label for _value, label in CHANNELS],
-        *[label for _value, label in STATUSES],
+        *[label for _value, label in statuses],
         _("区確認依頼"),
         _("区回答"),
         _("折り返し依頼"),
@@ -81,13 +88,13 @@ def daily_table(report: Report) -> Table:
     rows: list[list[Cell]] = []
     for day in report.days:
         channels: Counter[str] = by_channel.get(day) or Counter()
-        statuses: Counter[str] = by_status.get(day) or Counter()
+        day_statuses: Counter[str] = by_status.get(day) or Counter()
         rows.append(
             [
                 day_label(day),
                 sum(channels.values()),
                 *[channels[value] for value, _label in CHANNELS],
-                *[statuses[value] for value, _label in STATUSES],
+                *[day_statuses[value] for value, _label in statuses],
                 esc.escalated_by_day.get(day, 0),
                 esc.answered_by_day.get(day, 0),
                 cb.requested_by_day.get(day, 0),
@@ -101,7 +108,7 @@ def daily_table(report: Report) -> Table:
             _("合計"),
             report.total,
             *[channel_totals.get(value, 0) for value, _label in CHANNELS],
-            *[status_totals.get(value, 0) for value, _label in STATUSES],
+            *[status_totals.get(value, 0) for value, _label in statuses],
             esc.escalated,
             esc.answered,
             cb.requested,
@@ -109,6 +116,16 @@ def daily_table(report: Report) -> Table:
         ]
     )
     return Table("daily", _("日別"), headers, rows, [16] + [11] * (len(headers) - 1))
+
+
+def status_table(report: Report) -> Table:
+    counts = report.by("status")
+    total = report.total or 1
+    rows: list[list[Cell]] = [
+        [label, counts.get(value, 0), round(100 * counts.get(value, 0) / total, 1)]
+        for value, label in STATUSES
+    ]
+    return Table("statuses", _("状態別"), [_("状態（現在）"), _("件数"), _("割合（％）")], rows, [16, 10, 10])
 
 
 def category_table(report: Report) -> Table:
@@ -177,9 +194,24 @@ def report_tables(report: Report) -> list[Table]:
     tables = [
         summary_table(report),
         daily_table(report),
+        status_table(report),
         category_table(report),
         answer_time_table(report),
         operator_table(report),
         detail_table(report),
+    ]
+    return [table for table in tables if table is not None]
+
+
+def pdf_tables(report: Report) -> list[Table]:
+    """The PDF's tables: the summary ones, the daily table without its status columns (a page
+    of A4 stays readable, and WeasyPrint's time grows with the number of cells)."""
+    tables = [
+        summary_table(report),
+        daily_table(report, with_statuses=False),
+        status_table(report),
+        category_table(report),
+        answer_time_table(report),
+        operator_table(report),
     ]
     return [table for table in tables if table is not None]
