@@ -81,10 +81,18 @@ def _workbook(sheet_name: str) -> str:
     )
 
 
-def _cell(text: str) -> str:
-    if _ILLEGAL.search(text):
-        text = _ILLEGAL.sub("\ufffd", text)
-    return f'<c t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+_OPEN = '<c t="inlineStr"><is><t xml:space="preserve">'
+_CLOSE = "</t></is></c>"
+
+
+def _row(number: int, values: Sequence[str]) -> str:
+    """A row's cells with a handful of string operations for the whole row, not per cell: the
+    values are joined on NUL (which no value holds once illegal characters are replaced),
+    escaped together, and the NULs become the cell boundaries."""
+    if _ILLEGAL.search("".join(values)):
+        values = [_ILLEGAL.sub("\ufffd", value) for value in values]
+    text = "\x00".join(values).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<row r="{number}">{_OPEN}{text.replace(chr(0), _CLOSE + _OPEN)}{_CLOSE}</row>'
 
 
 def write(
@@ -127,7 +135,7 @@ def write(
             buffer: list[str] = []
             for row in rows:
                 count += 1
-                buffer.append(f'<row r="{count + 1}">{"".join(_cell(value) for value in row)}</row>')
+                buffer.append(_row(count + 1, row))
                 if len(buffer) >= 500:
                     raw.write("".join(buffer).encode())
                     buffer.clear()
