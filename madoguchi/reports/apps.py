@@ -12,9 +12,10 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from madoguchi.core.navigation import register
-        from madoguchi.reports import navigation
+        from madoguchi.reports import audit_names, navigation
 
         register(navigation.provider)
+        audit_names.register()
         post_migrate.connect(_repair_indexes, sender=self)
 
 
