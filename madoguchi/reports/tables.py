@@ -128,17 +128,18 @@ def status_table(report: Report) -> Table:
     return Table("statuses", _("状態別"), [_("状態（現在）"), _("件数"), _("割合（％）")], rows, [16, 10, 10])
 
 
-def category_table(report: Report) -> Table:
+def category_table(report: Report, *, with_statuses: bool = True) -> Table:
+    statuses = STATUSES if with_statuses else []
     by_status: dict[int | None, dict[str, int]] = {}
     for cell in report.cells:
         row = by_status.setdefault(cell.category_id, {})
         row[cell.status] = row.get(cell.status, 0) + cell.count
     rows: list[list[Cell]] = []
     for rank, (pk, name, count, share) in enumerate(report.top_categories(limit=1000), start=1):
-        statuses = by_status.get(pk, {})
-        rows.append([rank, name, count, share, *[statuses.get(value, 0) for value, _label in STATUSES]])
-    headers = [_("順位"), _("分類"), _("件数"), _("割合（％）"), *[label for _v, label in STATUSES]]
-    return Table("categories", _("分類別"), headers, rows, [6, 24, 10, 10] + [11] * len(STATUSES))
+        counts = by_status.get(pk, {})
+        rows.append([rank, name, count, share, *[counts.get(value, 0) for value, _label in statuses]])
+    headers = [_("順位"), _("分類"), _("件数"), _("割合（％）"), *[label for _v, label in statuses]]
+    return Table("categories", _("分類別"), headers, rows, [6, 24, 10, 10] + [11] * len(statuses))
 
 
 def answer_time_table(report: Report) -> Table:
@@ -204,13 +205,14 @@ def report_tables(report: Report) -> list[Table]:
 
 
 def pdf_tables(report: Report) -> list[Table]:
-    """The PDF's tables: the summary ones, the daily table without its status columns (a page
-    of A4 stays readable, and WeasyPrint's time grows with the number of cells)."""
+    """The PDF's tables: the summary ones, the daily and category tables without their status
+    columns (状態別 has the totals): A4 stays readable, and WeasyPrint's time grows with the
+    number of cells."""
     tables = [
         summary_table(report),
         daily_table(report, with_statuses=False),
         status_table(report),
-        category_table(report),
+        category_table(report, with_statuses=False),
         answer_time_table(report),
         operator_table(report),
     ]
