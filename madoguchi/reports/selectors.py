@@ -25,6 +25,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from madoguchi.cases.business_days import business_days_between
 from madoguchi.cases.models import Case, Category, Channel, Status, TimelineEntry
@@ -32,7 +33,7 @@ from madoguchi.programs.models import Program
 
 REPORT_QUERIES = 5
 TOP_CATEGORIES = 10
-NO_CATEGORY = _("（未分類）")
+NO_CATEGORY = gettext_lazy("（未分類）")
 
 KINDS = {"daily": "日報", "weekly": "週報", "monthly": "月報", "range": "期間指定"}
 
@@ -176,7 +177,7 @@ class Report:
 
     @property
     def kind_label(self) -> str:
-        return KINDS[self.kind]
+        return _(KINDS[self.kind])
 
     @property
     def days(self) -> list[datetime.date]:
@@ -187,7 +188,9 @@ class Report:
         return sum(cell.count for cell in self.cells)
 
     def category_name(self, category_id: int | None) -> str:
-        return self.categories.get(category_id, NO_CATEGORY)
+        if category_id in self.categories:
+            return self.categories[category_id]
+        return str(NO_CATEGORY)
 
     def by(self, attribute: str) -> Counter[Any]:
         counts: Counter[Any] = Counter()

@@ -95,3 +95,13 @@ class ReportScreenTests:
         body = response.content.decode()
         assert "CP932" in body and "「分類別」5行目 B列（B5）" in body
         assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
+
+
+@pytest.mark.django_db
+def test_the_report_in_english(client, world, settings):
+    november(world)
+    client_for(client, world.supervisor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("reports:index"), MONTH).content.decode()
+    assert "monthly report" in body and "Business days to the ward&#x27;s answer (median)" in body
+    assert "区回答までの営業日数" not in body
