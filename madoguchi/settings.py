@@ -132,7 +132,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     # Django's Redis cache with one client object per pool and a one-round-trip counter.
-    CACHES = {"default": {"BACKEND": "madoguchi.core.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "madoguchi.core.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that does not answer fails a call within a second, not a TCP timeout:
+            # the callers then degrade (docs/operations.md, "Redis stopped").
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
