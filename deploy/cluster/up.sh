@@ -99,11 +99,17 @@ cluster_running "$REPLICA_NAME" || pg_ctlcluster "$PGVER" "$REPLICA_NAME" start
 [ "$(psql_replica -tAc 'SELECT pg_is_in_recovery()')" = t ] || die "replica がスタンバイになっていません"
 
 # --- Redis (own instance) ---------------------------------------------------------------------
+cat > "$STATE/redis-start.sh" <<CMD
+#!/bin/sh
+# Starts the cluster's Redis (up.sh, and the drills after stopping it).
+exec redis-server --port $REDIS_PORT --bind "${listen//,/ }" --protected-mode no \\
+    --save "" --appendonly no --maxmemory 256mb --maxmemory-policy volatile-ttl \\
+    --daemonize yes --pidfile "$STATE/redis.pid" --logfile "$STATE/log/redis.log" --dir "$STATE"
+CMD
+chmod +x "$STATE/redis-start.sh"
 if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
     say "Redis を起動します（port $REDIS_PORT）"
-    redis-server --port "$REDIS_PORT" --bind "${listen//,/ }" --protected-mode no \
-        --save "" --appendonly no --maxmemory 256mb --maxmemory-policy volatile-ttl \
-        --daemonize yes --pidfile "$STATE/redis.pid" --logfile "$STATE/log/redis.log" --dir "$STATE"
+    "$STATE/redis-start.sh"
 fi
 
 # --- the application: settings, schema, demo data, static files --------------------------------
@@ -122,6 +128,10 @@ CSRF_TRUSTED_ORIGINS=http://127.0.0.1:$HTTP_PORT,https://127.0.0.1:$HTTPS_PORT,h
 SITE_URL=http://127.0.0.1:$HTTP_PORT
 AUDIT_HEADS_DIR=$STATE/var/audit-heads
 LOG_LEVEL=INFO
+# Every resident of the load run and the drills comes from 127.0.0.1: the per-address limit of
+# the form would refuse them after five. MDG_PUBLIC_RATE_LIMIT=5 restores the real setting.
+PUBLIC_FORM_RATE_LIMIT=${MDG_PUBLIC_RATE_LIMIT:-100000000}
+EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend
 ENV
 }
 app_env 127.0.0.1 > "$STATE/host.env"
@@ -139,13 +149,25 @@ on_host "$VENV/bin/madoguchi" collectstatic --noinput >/dev/null
 
 # --- the two app hosts ------------------------------------------------------------------------
 for i in "${APP_HOSTS[@]}"; do
-    pidfile="$STATE/app$i.pid"
-    if pid_alive "$pidfile"; then continue; fi
+    cat > "$STATE/app$i-start.sh" <<CMD
+#!/bin/sh
+# Starts app host $i (up.sh, and the drills after killing it): gunicorn in its namespace.
+exec ip netns exec $(ns_name "$i") env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 \\
+    $(grep -v '^#' "$STATE/app$i.env" | xargs) \\
+    "$VENV/bin/gunicorn" --config "$REPO/deploy/gunicorn.conf.py" --chdir "$REPO" \\
+    --daemon --pid "$STATE/app$i.pid" madoguchi.wsgi
+CMD
+    chmod +x "$STATE/app$i-start.sh"
+    if pid_alive "$STATE/app$i.pid"; then
+        # Running with the same settings: leave it. Changed settings: restart it.
+        cmp -s "$STATE/app$i.env" "$STATE/app$i.env.running" && continue
+        say "app host $i の設定が変わったので再起動します"
+        kill -TERM "$(cat "$STATE/app$i.pid")"
+        for _ in $(seq 1 40); do pid_alive "$STATE/app$i.pid" || break; sleep 0.5; done
+    fi
+    cp "$STATE/app$i.env" "$STATE/app$i.env.running"
     say "app host $i を起動します（$(ns_name "$i") $(ns_addr "$i"):$APP_PORT）"
-    ip netns exec "$(ns_name "$i")" env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 \
-        $(grep -v '^#' "$STATE/app$i.env" | xargs) \
-        "$VENV/bin/gunicorn" --config "$REPO/deploy/gunicorn.conf.py" --chdir "$REPO" \
-        --daemon --pid "$pidfile" madoguchi.wsgi
+    "$STATE/app$i-start.sh"
 done
 
 # --- nginx (own instance, own configuration) -----------------------------------------------------
