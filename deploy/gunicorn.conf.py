@@ -43,6 +43,13 @@ loglevel = "info"
 
 # The app is imported in each worker, after the fork: no database connection is ever shared
 # between processes, and `systemctl reload` (HUP) picks up new code worker by worker.
+# Under systemd stderr is the journal; with a log file (make cluster), the app's own log
+# lines (Django logging to stderr) go into it too.
+capture_output = errorlog != "-"
 preload_app = False
+# gunicorn's control socket (gunicornc) defaults to one path per user: two instances on one
+# file system (make cluster's app hosts) would share it. One per instance, or none.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 # Worker heartbeat files in memory, not on a possibly slow disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
