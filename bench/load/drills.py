@@ -108,7 +108,9 @@ def residents(tally: Tally, stop: threading.Event, count: int, first: int) -> li
     return [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
 
 
-def staff_reader(tally: Tally, stop: threading.Event, session: requests.Session, path: str) -> threading.Thread:
+def staff_reader(
+    tally: Tally, stop: threading.Event, session: requests.Session, path: str
+) -> threading.Thread:
     def run() -> None:
         while not stop.is_set():
             try:
@@ -146,7 +148,7 @@ def run_drill(name: str, fault: Any, lift: Any, *, count: int, seconds: float) -
     time.sleep(1)
     # The database's count of the run's web inquiries against what residents were told.
     rows = primary(
-        "SELECT receipt_number FROM cases_case WHERE channel='form' "
+        "SELECT receipt_number FROM cases_case WHERE channel='form' "  # noqa: S608 (our own values)
         f"AND created_at >= '{started}' AND inquiry LIKE '%負荷試験のお問い合わせ %'"
     ).split()
     acknowledged = set(tally.receipts)
@@ -242,7 +244,13 @@ def replica_drill(count: int, seconds: float) -> dict[str, Any]:
         match = seq.search(page.text)
         return expected, int(match.group(1)) if match else -1
 
+    logged_in = time.time()
+
     def fault() -> str:
+        # The login was a write: this user reads from the primary for REPLICA_PIN_SECONDS (30).
+        expected, shown = newest_shown()
+        notes["just_logged_in"] = {"primary_newest_seq": expected, "page_newest_seq": shown}
+        time.sleep(max(0.0, logged_in + 32 - time.time()))
         replica("SELECT pg_wal_replay_pause()")
         time.sleep(8)  # residents keep writing: the replica falls behind
         lag = replica("SELECT round(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()))")

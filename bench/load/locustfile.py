@@ -28,7 +28,8 @@ from locust import HttpUser, between, constant_pacing, events, task
 
 from bench.load.client import CSRF_INPUT, RECEIPT, TOKEN_INPUT, StepFailed, inquiry_body, staff_login
 
-DATA = json.loads(open(os.environ.get("LOAD_USERS", "var/cluster/load-users.json"), encoding="utf-8").read())
+with open(os.environ.get("LOAD_USERS", "var/cluster/load-users.json"), encoding="utf-8") as _users:
+    DATA = json.load(_users)
 PROGRAM = DATA["program"]
 PASSWORD = DATA["password"]
 WAIT = float(os.environ.get("LOAD_WAIT", "10"))
@@ -72,7 +73,7 @@ class Operator(Staff):
         self.cases: list[str] = []
 
     def _household(self) -> dict[str, str]:
-        return random.choice(DATA["households"])  # noqa: S311
+        return random.choice(DATA["households"])
 
     @task(3)
     def identify(self) -> None:
@@ -80,8 +81,12 @@ class Operator(Staff):
         who = self._household()
         self.client.post(
             "/identify/search/",
-            data={"csrfmiddlewaretoken": csrf(page.text), "program": PROGRAM, "guardian_kana": who["kana"],
-                  "phone": who["phone"]},
+            data={
+                "csrfmiddlewaretoken": csrf(page.text),
+                "program": PROGRAM,
+                "guardian_kana": who["kana"],
+                "phone": who["phone"],
+            },
             headers={"HX-Request": "true"},
             name="identify search",
         )
@@ -94,7 +99,7 @@ class Operator(Staff):
     def save_case(self) -> None:
         form = self.client.get(f"/cases/new/{PROGRAM}/", name="case form")
         key = re.search(r'name="idempotency_key" value="([^"]*)"', form.text)
-        then = "escalate" if random.random() < 0.2 else "in_progress"  # noqa: S311
+        then = "escalate" if random.random() < 0.2 else "in_progress"
         response = self.client.post(
             f"/cases/new/{PROGRAM}/",
             data={
@@ -120,12 +125,15 @@ class Operator(Staff):
     def add_note(self) -> None:
         if not self.cases:
             return
-        public_id = random.choice(self.cases)  # noqa: S311
+        public_id = random.choice(self.cases)
         page = self.client.get(f"/cases/{public_id}/", name="case page")
         self.client.post(
             f"/cases/{public_id}/note/",
-            data={"csrfmiddlewaretoken": csrf(page.text), "body": "折り返しの電話で追加の説明をしました。",
-                  "kind": "call_note"},
+            data={
+                "csrfmiddlewaretoken": csrf(page.text),
+                "body": "折り返しの電話で追加の説明をしました。",
+                "kind": "call_note",
+            },
             allow_redirects=False,
             name="case note",
         )
@@ -145,7 +153,7 @@ class WardStaff(Staff):
         found = CASE_LINK.findall(queue.text)
         if not found:
             return
-        public_id = random.choice(found[:20])  # noqa: S311
+        public_id = random.choice(found[:20])
         page = self.client.get(f"/cases/{public_id}/", name="case page (ward)")
         self.client.post(
             f"/cases/{public_id}/answer/",

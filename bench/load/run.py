@@ -78,9 +78,18 @@ def main(argv: list[str]) -> int:
             key, value = line.split("=", 1)
             env[key] = value
     subprocess.run(
-        [sys.executable, "-m", "bench.load.users", f"--operators={operators}", f"--ward={ward}",
-         f"--supervisors={supervisors}", f"--out={users_file}"],
-        check=True, env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "bench.load.users",
+            f"--operators={operators}",
+            f"--ward={ward}",
+            f"--supervisors={supervisors}",
+            f"--out={users_file}",
+        ],
+        check=True,
+        env=env,
+        cwd=ROOT,
     )
     started = primary("SELECT now()")
     prefix = STATE / "load"
@@ -100,10 +109,27 @@ def main(argv: list[str]) -> int:
     load_before = os.getloadavg()
     t0 = time.time()
     generator = subprocess.Popen(
-        [str(ROOT / ".venv/bin/locust"), "-f", str(ROOT / "bench/load/locustfile.py"), "--headless",
-         "--host", "http://127.0.0.1:8088", "-u", str(total), "-r", spawn, "-t", f"{seconds}s",
-         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"],
-        env=env, cwd=ROOT,
+        [
+            str(ROOT / ".venv/bin/locust"),
+            "-f",
+            str(ROOT / "bench/load/locustfile.py"),
+            "--headless",
+            "--host",
+            "http://127.0.0.1:8088",
+            "-u",
+            str(total),
+            "-r",
+            spawn,
+            "-t",
+            f"{seconds}s",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        env=env,
+        cwd=ROOT,
     )
     peak_rss: dict[int, float] = {}
     while generator.poll() is None:
@@ -115,17 +141,22 @@ def main(argv: list[str]) -> int:
     groups_after = processes()
     after = {name: sum(cpu(p) for p in pids) for name, pids in groups_after.items()}
     generator_cpu = cpu_of_children()
-    rows = list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8")))
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
+        rows = list(csv.DictReader(stats))
     total_row = next(r for r in rows if r["Name"] == "Aggregated")
     requests_done = int(total_row["Request Count"])
-    print(f"\n### Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(t0))}: "
-          f"{operators} operators, {ward} ward staff, {supervisors} supervisors, {residents} residents; "
-          f"{elapsed:.0f} s; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after\n")
+    print(
+        f"\n### Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(t0))}: "
+        f"{operators} operators, {ward} ward staff, {supervisors} supervisors, {residents} residents; "
+        f"{elapsed:.0f} s; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after\n"
+    )
     print("| action | requests | failures | p50 ms | p95 ms | p99 ms | req/s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['Type']} {r['Name']} | {r['Request Count']} | {r['Failure Count']} | {r['50%']} | {r['95%']} | "
-              f"{r['99%']} | {float(r['Requests/s']):.1f} |")
+        print(
+            f"| {r['Type']} {r['Name']} | {r['Request Count']} | {r['Failure Count']} | "
+            f"{r['50%']} | {r['95%']} | {r['99%']} | {float(r['Requests/s']):.1f} |"
+        )
     print()
     for name in before:
         used = after.get(name, 0.0) - before[name]
@@ -133,14 +164,19 @@ def main(argv: list[str]) -> int:
     print(f"- CPU load generator (locust): {generator_cpu:.1f} s")
     workers = [v for v in peak_rss.values() if v > 0]
     if workers:
-        print(f"- gunicorn processes: {len(workers)}, peak RSS per process {min(workers):.0f}–{max(workers):.0f} MB")
+        print(
+            f"- gunicorn processes: {len(workers)}, "
+            f"peak RSS per process {min(workers):.0f}–{max(workers):.0f} MB"
+        )
     acknowledged = [r for r in receipts_file.read_text().split() if r] if receipts_file.exists() else []
     in_db = primary(
-        "SELECT count(*), count(DISTINCT receipt_number) FROM cases_case WHERE channel='form' "
+        "SELECT count(*), count(DISTINCT receipt_number) FROM cases_case WHERE channel='form' "  # noqa: S608
         f"AND created_at >= '{started}'"
     )
-    print(f"- web inquiries acknowledged {len(acknowledged)} ({len(acknowledged) / elapsed:.1f}/s), "
-          f"in the database (count, distinct): {in_db}")
+    print(
+        f"- web inquiries acknowledged {len(acknowledged)} ({len(acknowledged) / elapsed:.1f}/s), "
+        f"in the database (count, distinct): {in_db}"
+    )
     failures = Path(f"{prefix}_failures.csv")
     if failures.exists():
         print("\nFailures:\n" + failures.read_text()[:3000])

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-PASSWORD = "load-test-Passw0rd-madoguchi"  # noqa: S105 (a synthetic load-test account)
+PASSWORD = "load-test-Passw0rd-madoguchi"
 
 
 def main(argv: list[str]) -> int:
@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     for pattern, count, role, organisation in kinds:
         accounts = []
         for number in range(1, count + 1):
-            user, created = User.objects.get_or_create(
+            user, _created = User.objects.get_or_create(
                 username=pattern.format(number),
                 defaults={
                     "role": role,
@@ -66,7 +66,8 @@ def main(argv: list[str]) -> int:
         for kana, phone, public_id in sample.values_list("kana", "phone", "household__public_id")[:2000]
     ]
     Path(opts.get("out", "var/cluster/load-users.json")).write_text(json.dumps(out, ensure_ascii=False))
-    print(f"負荷試験の利用者を用意しました: {', '.join(f'{k}={len(v)}' for k, v in out.items() if isinstance(v, list))}")
+    counts = ", ".join(f"{key}={len(value)}" for key, value in out.items() if isinstance(value, list))
+    print(f"負荷試験の利用者を用意しました: {counts}")
     return 0
 
 
