@@ -12,6 +12,7 @@ status, priority, assignee, author, escalation and answer times), so reports sti
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -142,21 +143,22 @@ def _sessions(program: Program, *, delete: bool) -> int:
     import os
 
     found = 0
-    store = Session.get_session_store_class()()
+    from madoguchi.accounts.sessions import session_store
+
+    store = session_store()()
     for key, encoded in Session.objects.values_list("session_key", "session_data").iterator():
         try:
             data = store.decode(encoded)
-        except Exception:  # noqa: BLE001 - an unreadable session holds nothing we can read either
+        except Exception:
+            logger.info("lifecycle: an unreadable session was left alone")
             continue
         if not isinstance(data, dict) or not _session_mentions(data, program):
             continue
         found += 1
         if delete:
             for path in _upload_paths(data, program):
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(path)
-                except OSError:
-                    pass
             Session.objects.filter(session_key=key).delete()
     return found + _cached_sessions(program, delete=delete)
 

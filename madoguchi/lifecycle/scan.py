@@ -82,6 +82,7 @@ class ScanResult:
     cells: int = 0
     file_bytes: int = 0
     found: list[dict[str, Any]] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -96,6 +97,7 @@ class ScanResult:
             "cells": self.cells,
             "file_bytes": self.file_bytes,
             "found": self.found,
+            "unreadable": sorted(set(self.unreadable)),
             "clean": self.clean,
         }
 
@@ -166,7 +168,8 @@ def scan(values: Values, *, database_file: Path | None = None) -> ScanResult:
             with connection.cursor() as cursor:
                 try:
                     cursor.execute(sql)
-                except Exception:  # noqa: BLE001 - e.g. a virtual table that cannot be read so
+                except Exception:
+                    result.unreadable.append(table)
                     continue
                 while rows := cursor.fetchmany(5000):
                     for (cell,) in rows:

@@ -11,12 +11,15 @@ BEGIN
     IF TG_OP = 'DELETE' AND current_setting('madoguchi.audit_purge', true) = 'on' THEN
         RETURN OLD;
     END IF;
-    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_auditchange'
-        AND current_setting('madoguchi.audit_erasure', true) = 'on'
-        AND NEW.id = OLD.id AND NEW.event_id = OLD.event_id
-        AND NEW.erased_at IS NOT NULL
-        AND NEW.before = '{}'::jsonb AND NEW.after = '{}'::jsonb THEN
-        RETURN NEW;
+    -- Nested: PL/pgSQL does not promise to stop at the first false AND, and NEW.event_id
+    -- exists only on audit_auditchange.
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_auditchange' THEN
+        IF current_setting('madoguchi.audit_erasure', true) = 'on'
+            AND NEW.id = OLD.id AND NEW.event_id = OLD.event_id
+            AND NEW.erased_at IS NOT NULL
+            AND NEW.before = '{}'::jsonb AND NEW.after = '{}'::jsonb THEN
+            RETURN NEW;
+        END IF;
     END IF;
     RAISE EXCEPTION 'audit rows are append-only: % on % refused', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';

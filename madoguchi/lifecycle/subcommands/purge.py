@@ -54,13 +54,12 @@ def run(options: dict[str, Any], out: Any) -> int:
     if physical.get("done"):
         out.write(f"データベースファイルを書き直しました: {physical.get('how')}")
     scan = report.scan
-    out.write(
-        f"検査: {scan.get('values', 0):,} 件の値を {scan.get('tables', 0)} テーブル・{scan.get('columns', 0)} 列"
-        f"{'・データベースファイル' if scan.get('file_bytes') else ''}で探し、見つかりませんでした。"
-    )
+    where = f"{scan.get('tables', 0)} テーブル・{scan.get('columns', 0)} 列"
+    if scan.get("file_bytes"):
+        where += "・データベースファイル"
+    out.write(f"検査: {scan.get('values', 0):,} 件の値を {where}で探し、見つかりませんでした。")
     erasure = report.erasure
     if erasure is not None:
-        out.write(
-            f"消去証明書を発行しました（SHA-256 {erasure.certificate_sha256}、監査ログ #{erasure.certificate_seq}）。"
-        )
+        sha, seq = erasure.certificate_sha256, erasure.certificate_seq
+        out.write(f"消去証明書を発行しました（SHA-256 {sha}、監査ログ #{seq}）。")
     return 0

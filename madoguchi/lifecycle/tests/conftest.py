@@ -27,7 +27,7 @@ TARGETS = (
     ",東京都世田谷区弦巻二丁目19番6号　弦巻ハイツ201号室,03-5555-6666,\r\n"
     "H900002,𠮷田　凛,ヨシダ　リン,2019-11-30,𠮷田　花子,ヨシダ　ハナコ,1990-07-08,"
     ",東京都世田谷区弦巻二丁目19番6号　弦巻ハイツ201号室,03-5555-6666,\r\n"
-    "H900003,=HYPERLINK(\"x\"),,2020-09-09,桐島　透,キリシマ　トオル,1985-03-21,"
+    'H900003,=HYPERLINK("x"),,2020-09-09,桐島　透,キリシマ　トオル,1985-03-21,'
     ",東京都世田谷区池尻二丁目16番19号,080-7777-8888,toru.kirishima@example.jp\r\n"
 )
 
@@ -57,7 +57,9 @@ def write_targets(path: Path) -> Path:
 def live_program(world: World, tmp_path: Path) -> Life:
     program = world.program
     targets = write_targets(tmp_path / "targets-in.csv")
-    report = import_target_list(program=program, path=targets, file_name="targets.csv", user=world.ward_manager)
+    report = import_target_list(
+        program=program, path=targets, file_name="targets.csv", user=world.ward_manager
+    )
     assert report.status == "applied", report.problems
     household = Household.objects.get(program=program, number="H900001")
     guardian = Guardian.objects.get(household=household)
@@ -81,9 +83,19 @@ def live_program(world: World, tmp_path: Path) -> Life:
     )
     cases.add_note(case=phone_case, actor=world.operator, body=NOTE)
     phone_case.refresh_from_db()
-    cases.escalate(case=phone_case, actor=world.operator, question="住所変更の扱いを確認したい", expected_version=phone_case.version)
+    cases.escalate(
+        case=phone_case,
+        actor=world.operator,
+        question="住所変更の扱いを確認したい",
+        expected_version=phone_case.version,
+    )
     phone_case.refresh_from_db()
-    cases.answer(case=phone_case, actor=world.ward_staff, body="新住所へ送付してください", expected_version=phone_case.version)
+    cases.answer(
+        case=phone_case,
+        actor=world.ward_staff,
+        body="新住所へ送付してください",
+        expected_version=phone_case.version,
+    )
     web_case.refresh_from_db()
     cases.update_case(
         case=web_case,
@@ -106,7 +118,10 @@ def approved(life: Life, *, waive_return: bool = False) -> Any:
     from madoguchi.lifecycle import services
 
     services.request_purge(
-        program=life.program, actor=life.world.ward_manager, reason="事業終了のため", waive_return=waive_return
+        program=life.program,
+        actor=life.world.ward_manager,
+        reason="事業終了のため",
+        waive_return=waive_return,
     )
     return services.approve_purge(program=life.program, actor=life.world.auditor)
 

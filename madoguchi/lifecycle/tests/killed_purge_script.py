@@ -24,7 +24,9 @@ def main() -> None:
         world = build_world()
         life = live_program(world, folder)
         end_recording(life.program)
-        services.request_purge(program=life.program, actor=world.ward_manager, reason="終了", waive_return=True)
+        services.request_purge(
+            program=life.program, actor=world.ward_manager, reason="終了", waive_return=True
+        )
         services.approve_purge(program=life.program, actor=world.auditor)
         return
     from madoguchi.accounts.models import User
@@ -43,7 +45,8 @@ def main() -> None:
             return 0
 
         services.STEPS = tuple(
-            dataclasses.replace(step, run=die_half_way) if step.name == "cases" else step for step in services.STEPS
+            dataclasses.replace(step, run=die_half_way) if step.name == "cases" else step
+            for step in services.STEPS
         )
         services.purge(program=program, actor=manager)
     elif action == "kill-after-step":

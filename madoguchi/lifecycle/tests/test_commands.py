@@ -79,9 +79,12 @@ def test_another_ward_manager_may_approve_but_not_another_wards(life: Life) -> N
     second = make_user("manager2", Role.WARD_MANAGER, world.ward, life.program)
     foreign = make_user("manager-b", Role.WARD_MANAGER, world.other_ward, life.program)
     code = life.program.code
-    assert run("request-purge", "--program", code, "--reason", "終了", "--waive-return", "--as", "manager")[0] == 0
+    assert (
+        run("request-purge", "--program", code, "--reason", "終了", "--waive-return", "--as", "manager")[0]
+        == 0
+    )
     status, _, err = run("approve-purge", "--program", code, "--as", foreign.username)
-    assert status == 1
+    assert status == 1 and err
     status, _, _ = run("approve-purge", "--program", code, "--as", second.username)
     assert status == 0
     assert ProgramErasure.objects.get(program=life.program).state == ErasureState.APPROVED

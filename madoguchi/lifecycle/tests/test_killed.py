@@ -42,7 +42,9 @@ def test_a_purge_killed_twice_finishes_on_rerun(tmp_path: Path) -> None:
         assert db.execute("SELECT COUNT(*) FROM registry_guardian").fetchone()[0] == 0
         assert db.execute("SELECT COUNT(*) FROM registry_household").fetchone()[0] > 0
 
-    rerun = run([str(BIN / "madoguchi"), "lifecycle", "purge", "--program", "test-program", "--as", "manager"], env)
+    rerun = run(
+        [str(BIN / "madoguchi"), "lifecycle", "purge", "--program", "test-program", "--as", "manager"], env
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert "消去証明書を発行しました" in rerun.stdout and "データベースファイル" in rerun.stdout
     with sqlite3.connect(database) as db:

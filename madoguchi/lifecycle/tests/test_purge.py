@@ -30,15 +30,28 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def report_columns() -> list[tuple]:
     return sorted(
         Case.objects.values_list(
-            "program_id", "receipt_number", "channel", "received_at", "category_id", "status", "priority",
-            "assignee_id", "created_by_id", "escalated_at", "ward_due_on", "ward_answered_at", "closed_at",
+            "program_id",
+            "receipt_number",
+            "channel",
+            "received_at",
+            "category_id",
+            "status",
+            "priority",
+            "assignee_id",
+            "created_by_id",
+            "escalated_at",
+            "ward_due_on",
+            "ward_answered_at",
+            "closed_at",
         )
     )
 
 
 def timeline_columns() -> list[tuple]:
     return sorted(
-        TimelineEntry.objects.values_list("case_id", "kind", "from_status", "to_status", "author_id", "created_at")
+        TimelineEntry.objects.values_list(
+            "case_id", "kind", "from_status", "to_status", "author_id", "created_at"
+        )
     )
 
 
@@ -72,7 +85,9 @@ def test_the_whole_erasure(life: Life, tmp_path: Path) -> None:
     assert report_columns() == before_reports
     assert timeline_columns() == before_timeline
     for case in Case.objects.filter(program=program):
-        assert (case.inquiry, case.response, case.caller_name, case.contact_phone, case.contact_email) == ("",) * 5
+        assert (case.inquiry, case.response, case.caller_name, case.contact_phone, case.contact_email) == (
+            "",
+        ) * 5
         assert case.household_id is None and case.search_text == ""
     assert not TimelineEntry.objects.filter(case__program=program).exclude(body="").exists()
     changes = AuditChange.objects.filter(event__program_id=program.pk, event__seq__lt=erasure.seal_seq)
@@ -94,9 +109,15 @@ def test_the_whole_erasure(life: Life, tmp_path: Path) -> None:
         for value in (CALLER_NAME, CALLER_PHONE, CALLER_EMAIL, "髙橋　一郎", "090-1111-2222"):
             for model in (Case, TimelineEntry, AuditChange):
                 table = model._meta.db_table
-                cols = [f.column for f in model._meta.concrete_fields if f.get_internal_type() in ("CharField", "TextField", "JSONField", "EmailField")]
+                cols = [
+                    f.column
+                    for f in model._meta.concrete_fields
+                    if f.get_internal_type() in ("CharField", "TextField", "JSONField", "EmailField")
+                ]
                 for column in cols:
-                    cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE CAST({column} AS TEXT) LIKE %s", [f"%{value}%"])
+                    cursor.execute(
+                        f"SELECT COUNT(*) FROM {table} WHERE CAST({column} AS TEXT) LIKE %s"  # noqa: S608, [f"%{value}%"]
+                    )
                     assert cursor.fetchone()[0] == 0, (table, column, value)
 
 
@@ -106,7 +127,9 @@ def test_certificate_pdf_names_what_was_erased(life: Life, tmp_path: Path) -> No
     services.purge(program=life.program, actor=life.world.ward_manager)
     out = tmp_path / "cert.pdf"
     call_command("lifecycle", "certificate", "--program", life.program.code, "--out", str(out))
-    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "消去証明書" in text
     assert life.program.name in text
     assert "registry_household" in text and "audit_auditchange" in text
@@ -121,12 +144,20 @@ def test_audit_verify_still_catches_edits_of_changes(life: Life) -> None:
     services.purge(program=life.program, actor=life.world.ward_manager)
     assert verify_chain().ok
     # An emptied change of another program (no seal vouches for it) is caught.
-    other = AuditChange.objects.filter(erased_at__isnull=True).exclude(event__program_id=life.program.pk).first()
+    other = (
+        AuditChange.objects.filter(erased_at__isnull=True).exclude(event__program_id=life.program.pk).first()
+    )
     if other is None:
         from madoguchi.audit.services import record
 
-        event = record(action="update", program_id=life.world.other_program.pk, object_type="case", object_id="1",
-                       before={"x": "a"}, after={"x": "b"})
+        event = record(
+            action="update",
+            program_id=life.world.other_program.pk,
+            object_type="case",
+            object_id="1",
+            before={"x": "a"},
+            after={"x": "b"},
+        )
         other = AuditChange.objects.get(event=event)
     from django.utils import timezone
 
@@ -186,7 +217,9 @@ def test_a_purge_stopped_between_steps_finishes_on_rerun(life: Life) -> None:
     assert AuditEvent.objects.filter(object_type="program_erasure", program_id=life.program.pk).count() == 1
 
 
-def test_a_purge_killed_inside_a_step_rolls_that_step_back_and_finishes(life: Life, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_purge_killed_inside_a_step_rolls_that_step_back_and_finishes(
+    life: Life, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from madoguchi.lifecycle import erasure as erasure_module
 
     end_recording(life.program)

@@ -53,7 +53,14 @@ def test_the_ward_manager_downloads_the_return_as_a_zip(life: Life) -> None:
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     names = {name.rsplit("/", 1)[-1] for name in archive.namelist()}
-    assert {"targets.csv", "cases.csv", "timeline.csv", "return.xlsx", "manifest.json", "return-inventory.pdf"} <= names
+    assert {
+        "targets.csv",
+        "cases.csv",
+        "timeline.csv",
+        "return.xlsx",
+        "manifest.json",
+        "return-inventory.pdf",
+    } <= names
     manifest = json.loads(archive.read(f"return-{life.program.code}/manifest.json"))
     assert {item["name"] for item in manifest["files"]} >= {"targets.csv"}
     assert AuditEvent.objects.filter(object_type="program_return", details__via="screen").exists()
