@@ -103,20 +103,32 @@ class ScanResult:
 
 
 class Matcher:
-    """Substring search of many values at once: a set lookup per (start, length) of each cell."""
+    """Substring search of many values at once.
+
+    Every value is at least MIN_LENGTH characters long, so each occurrence starts with one of
+    the values' first MIN_LENGTH characters: a cell is walked once, position by position, and
+    only where such a prefix starts are the lengths of the values with that prefix compared.
+    """
 
     def __init__(self, values: set[str]) -> None:
         self.values = values
-        self.lengths = sorted({len(value) for value in values})
+        lengths: dict[str, set[int]] = {}
+        for value in values:
+            lengths.setdefault(value[:MIN_LENGTH], set()).add(len(value))
+        self.by_prefix = {prefix: tuple(sorted(found)) for prefix, found in lengths.items()}
 
     def hits(self, cell: str) -> int:
         size = len(cell)
         count = 0
-        for length in self.lengths:
-            if length > size:
-                break
-            for start in range(size - length + 1):
-                if cell[start : start + length] in self.values:
+        by_prefix, values = self.by_prefix, self.values
+        for start in range(size - MIN_LENGTH + 1):
+            lengths = by_prefix.get(cell[start : start + MIN_LENGTH])
+            if lengths is None:
+                continue
+            for length in lengths:
+                if start + length > size:
+                    break
+                if cell[start : start + length] in values:
                     count += 1
         return count
 

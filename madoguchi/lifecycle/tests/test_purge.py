@@ -115,9 +115,8 @@ def test_the_whole_erasure(life: Life, tmp_path: Path) -> None:
                     if f.get_internal_type() in ("CharField", "TextField", "JSONField", "EmailField")
                 ]
                 for column in cols:
-                    cursor.execute(
-                        f"SELECT COUNT(*) FROM {table} WHERE CAST({column} AS TEXT) LIKE %s"  # noqa: S608, [f"%{value}%"]
-                    )
+                    sql = f"SELECT COUNT(*) FROM {table} WHERE CAST({column} AS TEXT) LIKE %s"  # noqa: S608
+                    cursor.execute(sql, [f"%{value}%"])
                     assert cursor.fetchone()[0] == 0, (table, column, value)
 
 
@@ -244,3 +243,12 @@ def test_a_purge_killed_inside_a_step_rolls_that_step_back_and_finishes(
     services.purge(program=life.program, actor=life.world.ward_manager)
     assert not Case.objects.filter(program=life.program).exclude(inquiry="").exists()
     assert ProgramErasure.objects.get(program=life.program).state == ErasureState.ERASED
+
+
+def test_the_matcher_finds_values_inside_text() -> None:
+    from madoguchi.lifecycle.scan import Matcher
+
+    matcher = Matcher({"髙橋　一郎", "090-1111-2222", "abc"})
+    assert matcher.hits("電話 090-1111-2222 髙橋　一郎様") == 2
+    assert matcher.hits("髙橋 一郎 09011112222 ab") == 0
+    assert matcher.hits("abc") == 1 and matcher.hits("") == 0
