@@ -16,7 +16,7 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
     from weasyprint import HTML
 
     # WeasyPrint and fontTools report every font subset at INFO/WARNING: not our log's business.
-    for name in ("weasyprint", "fontTools"):
+    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)
     html = render_to_string(template, context)
     pdf = HTML(string=html).write_pdf()
