@@ -223,7 +223,7 @@ def _count_audit(program: Program) -> int:
 def _run_audit(program: Program) -> int:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            # The append-only trigger lets this one UPDATE through (audit migration 0004).
+            # The append-only trigger lets this one UPDATE through (audit migration 0005).
             cursor.execute("SET LOCAL madoguchi.audit_erasure = 'on'")
     # Not .update(before={}): Django would bind the dict as a JSON string on SQLite; the
     # database's own empty object keeps `before = '{}'` true on both.

@@ -53,7 +53,7 @@ def refuse_erasure(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("audit", "0003_append_only_trigger"),
+        ("audit", "0004_map_household_keys_to_public_ids"),
     ]
 
     operations = [
