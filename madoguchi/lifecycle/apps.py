@@ -8,6 +8,7 @@ class LifecycleConfig(AppConfig):
 
     def ready(self) -> None:
         from madoguchi.core.navigation import register
-        from madoguchi.lifecycle import navigation
+        from madoguchi.lifecycle import audit_names, navigation
 
         register(navigation.provider)
+        audit_names.register()

@@ -297,7 +297,16 @@ def return_export(*, program: Program, actor: Any, out_dir: Path, via: str = "co
             program_id=program.pk,
             object_type="program_return",
             object_id=program.code,
-            details={"via": via, "rows": rows, "manifest_sha256": manifest_sha256},
+            details={
+                "via": via,
+                "rows": {
+                    "target_list": rows["targets.csv"],
+                    "case_list": rows["cases.csv"],
+                    "timeline_list": rows["timeline.csv"],
+                },
+                "files": len(files),
+                "manifest_sha256": manifest_sha256,
+            },
         )
         export = ReturnExport(
             program=program,

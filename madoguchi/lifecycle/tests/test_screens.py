@@ -96,3 +96,35 @@ def test_request_approve_purge_and_certificate_on_screens(life: Life) -> None:
         response = client.get(url(life, "certificate"))
         assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert client_for(life.world.operator).get(url(life, "certificate")).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_audit_screen_names_the_life_cycle_in_japanese(life: Life, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from madoguchi.lifecycle import services
+    from madoguchi.lifecycle.returning import return_export
+
+    world = life.world
+    return_export(program=life.program, actor=world.ward_manager, out_dir=tmp_path / "r")
+    end_recording(life.program)
+    services.request_purge(program=life.program, actor=world.ward_manager, reason="終了")
+    services.approve_purge(program=life.program, actor=world.auditor)
+    services.purge(program=life.program, actor=world.ward_manager)
+    page = client_for(world.ward_manager).get("/audit/events").content.decode()
+    for words in (
+        "区への返還",
+        "消去の依頼",
+        "事業データの消去（封印）",
+        "消去証明書",
+        "消去の手順",
+        "対象者一覧",
+    ):
+        assert words in page, words
+    for code in (
+        ">program_erasure<",
+        "saved_searches",
+        "その他（waive",
+        "その他（steps",
+        "その他（scan",
+        "その他（files",
+    ):
+        assert code not in page, code
