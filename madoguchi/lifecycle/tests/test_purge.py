@@ -252,3 +252,29 @@ def test_the_matcher_finds_values_inside_text() -> None:
     assert matcher.hits("電話 090-1111-2222 髙橋　一郎様") == 2
     assert matcher.hits("髙橋 一郎 09011112222 ab") == 0
     assert matcher.hits("abc") == 1 and matcher.hits("") == 0
+
+
+def test_on_postgresql_a_bulk_step_rebuilds_every_index(life: Life, monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import connection
+
+    from madoguchi.lifecycle import erasure as erasure_module
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the index rebuild is PostgreSQL's path")
+
+    def indexes() -> list[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename IN ('cases_case', 'cases_timelineentry') ORDER BY indexname"
+            )
+            return list(cursor.fetchall())
+
+    before = indexes()
+    monkeypatch.setattr(erasure_module, "BULK_ROWS", 1)
+    end_recording(life.program)
+    approved(life, waive_return=True)
+    services.purge(program=life.program, actor=life.world.ward_manager)
+    assert indexes() == before
+    assert not Case.objects.filter(program=life.program).exclude(inquiry="").exists()
+    assert not TimelineEntry.objects.filter(case__program=life.program).exclude(body="").exists()
