@@ -126,11 +126,25 @@ class Matcher:
             if lengths is None:
                 continue
             for length in lengths:
-                if start + length > size:
+                end = start + length
+                if end > size:
                     break
-                if cell[start : start + length] in values:
+                if cell[start:end] in values and _standalone(cell, start, end):
                     count += 1
         return count
+
+
+def _alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _standalone(cell: str, start: int, end: int) -> bool:
+    """A value that begins or ends in an ASCII letter or digit must not run on into more of
+    them: "09012345678" inside a hex digest, or "H900001" inside "H9000012", is not that value.
+    In Japanese text ("髙橋一郎様 090-1111-2222。") it stands alone and is found."""
+    if start > 0 and _alnum(cell[start]) and _alnum(cell[start - 1]):
+        return False
+    return not (end < len(cell) and _alnum(cell[end - 1]) and _alnum(cell[end]))
 
 
 def _text_columns() -> Iterator[tuple[str, list[str]]]:
@@ -199,6 +213,12 @@ def scan(values: Values, *, database_file: Path | None = None) -> ScanResult:
     return result
 
 
+def _standalone_in_bytes(value: bytes, data: bytes) -> bool:
+    pattern = re.compile(rb"(?<![0-9A-Za-z])" + re.escape(value) + rb"(?![0-9A-Za-z])")
+    # Only where the value starts or ends in a letter or digit does the boundary matter.
+    return pattern.search(data) is not None
+
+
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -212,6 +232,6 @@ def _scan_file(values: Values, database_file: Path, result: ScanResult) -> None:
             continue
         data = path.read_bytes()
         result.file_bytes += len(data)
-        hits = sum(1 for value in encoded if value in data)
+        hits = sum(1 for value in encoded if value in data and _standalone_in_bytes(value, data))
         if hits:
             result.found.append({"table": f"file:{path.name}", "column": "", "count": hits})

@@ -252,6 +252,10 @@ def test_the_matcher_finds_values_inside_text() -> None:
     assert matcher.hits("電話 090-1111-2222 髙橋　一郎様") == 2
     assert matcher.hits("髙橋 一郎 09011112222 ab") == 0
     assert matcher.hits("abc") == 1 and matcher.hits("") == 0
+    # Inside a longer run of letters and digits (a hex digest) it is not the value.
+    assert matcher.hits("8409090111122224730e1") == 0
+    assert Matcher({"09011112222"}).hits("a909011112222f") == 0
+    assert Matcher({"09011112222"}).hits("電話09011112222です") == 1
 
 
 def test_on_postgresql_a_bulk_step_rebuilds_every_index(life: Life, monkeypatch: pytest.MonkeyPatch) -> None:
