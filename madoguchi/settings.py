@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "madoguchi.core.context_processors.navigation",
+                "madoguchi.lifecycle.context_processors.erasure_banner",
             ],
         },
     }
@@ -310,6 +311,8 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "madoguchi.core.logging.RedactingExceptionRe
 # an hour and access outside business hours; per-program overrides as JSON, keyed by program
 # code: {"code": {"households_per_hour": 80, "hours": "07:00-22:00", "weekdays_only": false}}.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400)
+# How long a database backup lives: the 消去証明書 states until when erased data may remain in one.
+BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30)
 AUDIT_HEADS_DIR = Path(env_str("AUDIT_HEADS_DIR") or VAR_DIR / "audit-heads")
 AUDIT_REVIEW_HOUSEHOLDS_PER_HOUR = env_int("AUDIT_REVIEW_HOUSEHOLDS_PER_HOUR", 60)
 AUDIT_REVIEW_HOURS = env_str("AUDIT_REVIEW_HOURS", "08:00-20:00") or "08:00-20:00"

@@ -109,6 +109,10 @@ class AuditChange(models.Model):
     event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="change")
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
+    # Set by the end-of-program erasure (`madoguchi.lifecycle`), which empties before/after:
+    # `verify` then accepts the change without its digest, but only when an erasure seal of
+    # the event's program (action purge, object type `program_erasure`) follows the event.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"change of event {self.event_id}"

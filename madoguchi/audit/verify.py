@@ -2,7 +2,8 @@
 
 `verify_chain()` walks every event in seq order, streaming, and stops at the first problem:
 - altered: an event's hash is not the hash of its fields (or its AuditChange does not match
-  the digest the event carries);
+  the digest the event carries, unless it was emptied by its program's erasure and a later
+  erasure seal of that program vouches for it);
 - removed: a seq is missing (or the chain starts after 1 with no purge seal vouching for it);
 - inserted: an event sits between two that chain to each other, a seq repeats, or events
   lie beyond the chain head.
@@ -61,18 +62,43 @@ def _seal_for(first: Any) -> AuditEvent | None:
     )
 
 
-def _check_change(event: Any) -> bool:
+# The seal of a program's erasure (`madoguchi.lifecycle.purge`): an event that says the
+# before/after values of that program's earlier events were emptied.
+ERASURE_SEAL_TYPE = "program_erasure"
+
+
+def erasure_seals() -> dict[int, int]:
+    """The last erasure seal's seq for each program that has one."""
+    seals: dict[int, int] = {}
+    rows = AuditEvent.objects.filter(action=Action.PURGE, object_type=ERASURE_SEAL_TYPE).values_list(
+        "program_id", "seq"
+    )
+    for program_id, seq in rows:
+        if program_id is not None:
+            seals[program_id] = max(seq, seals.get(program_id, 0))
+    return seals
+
+
+def _check_change(event: Any, seals: dict[int, int]) -> bool:
     try:
         change = event.change
     except AuditChange.DoesNotExist:
         change = None
     if not event.change_digest:
         return change is None
-    return change is not None and change_digest(change.before, change.after) == event.change_digest
+    if change is None:
+        return False
+    if change.erased_at is not None:
+        # Erased with its program: the values are gone, so the digest cannot be checked; it
+        # is accepted only emptied, and only before a seal of its own program's erasure.
+        sealed_at = seals.get(event.program_id) if event.program_id is not None else None
+        return change.before == {} and change.after == {} and sealed_at is not None and sealed_at > event.seq
+    return change_digest(change.before, change.after) == event.change_digest
 
 
 def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
     report = ChainReport()
+    seals = erasure_seals()
     events = AuditEvent.objects.select_related("change").order_by("seq").iterator(chunk_size=chunk_size)
     before_previous: Any = None
     previous: Any = None
@@ -119,7 +145,7 @@ def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
         if event_hash(event) != event.hash:
             report.problem = Problem("altered", event.seq, f"event {event.seq} was altered")
             return report
-        if not _check_change(event):
+        if not _check_change(event, seals):
             report.problem = Problem(
                 "altered", event.seq, f"the before/after record of event {event.seq} was altered or removed"
             )

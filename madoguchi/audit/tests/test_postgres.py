@@ -93,3 +93,44 @@ class ConcurrentWritersTests:
         assert report.ok, report.problem
         prevs = list(AuditEvent.objects.values_list("prev_hash", flat=True))
         assert len(set(prevs)) == len(prevs)  # no two events claim the same predecessor: no fork
+
+
+@pytest.mark.django_db
+class ErasureSwitchTests:
+    """The end-of-program erasure may empty a change (and only that), inside its own transaction."""
+
+    def _change(self, world):  # type: ignore[no-untyped-def]
+        event = record(
+            action=Action.UPDATE,
+            actor=world.operator,
+            program_id=world.program.pk,
+            before={"a": "x"},
+            after={"a": "y"},
+        )
+        return AuditChange.objects.get(event=event)
+
+    def test_without_the_switch_an_emptying_is_refused(self, world):
+        from django.utils import timezone
+
+        change = self._change(world)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AuditChange.objects.filter(pk=change.pk).update(before={}, after={}, erased_at=timezone.now())
+
+    def test_with_the_switch_only_an_emptying_gets_through(self, world):
+        from django.utils import timezone
+
+        change = self._change(world)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL madoguchi.audit_erasure = 'on'")
+            AuditChange.objects.filter(pk=change.pk).update(before={"a": "forged"}, erased_at=timezone.now())
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL madoguchi.audit_erasure = 'on'")
+            AuditEvent.objects.filter(pk=change.event_id).update(object_id="2")
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL madoguchi.audit_erasure = 'on'")
+            AuditChange.objects.filter(pk=change.pk).update(before={}, after={}, erased_at=timezone.now())
+        change.refresh_from_db()
+        assert change.before == {} and change.erased_at is not None

@@ -1,0 +1,41 @@
+"""The 消去証明書: a PDF stored with the erasure, its SHA-256 sealed in the audit chain and the ledger."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Any
+
+from django.utils import timezone
+
+from madoguchi.lifecycle.erasure import STEPS
+from madoguchi.lifecycle.models import ProgramErasure
+from madoguchi.lifecycle.pdf import render_pdf
+
+
+def certificate_pdf(erasure: ProgramErasure, finished_at: datetime.datetime) -> bytes:
+    from madoguchi.lifecycle.services import backup_retention_days
+
+    rows = [
+        {"table": step.table, "label": step.label, "count": int(erasure.counts.get(step.name, 0))}
+        for step in STEPS
+    ]
+    days = backup_retention_days()
+    context = {
+        "program": erasure.program,
+        "erasure": erasure,
+        "rows": rows,
+        "physical": erasure.physical,
+        "scan": erasure.scan,
+        "backup_days": days,
+        "backups_until": timezone.localdate(finished_at) + datetime.timedelta(days=days),
+        "finished_at": finished_at,
+    }
+    return render_pdf("lifecycle/certificate_pdf.html", context)
+
+
+def issue_certificate(*, erasure: ProgramErasure, actor: Any) -> ProgramErasure:
+    from madoguchi.lifecycle.services import finish
+
+    pdf = certificate_pdf(erasure, timezone.now())
+    return finish(erasure, actor, pdf, hashlib.sha256(pdf).hexdigest())

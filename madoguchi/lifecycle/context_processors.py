@@ -1,0 +1,25 @@
+"""The banner every staff page shows while a program of the user is being, or has been, erased."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from madoguchi.lifecycle.models import ErasureState, ProgramErasure
+from madoguchi.programs.scoping import programs_for
+
+
+def erasure_banner(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or request.path.startswith("/inquiry/"):
+        return {}
+    erasures = ProgramErasure.objects.filter(
+        program__in=programs_for(user, "view"), state__in=(ErasureState.ERASING, ErasureState.ERASED)
+    ).select_related("program")
+    return {
+        "erasure_notices": [
+            {"program": erasure.program.name, "erasing": erasure.state == ErasureState.ERASING}
+            for erasure in erasures
+        ]
+    }
