@@ -210,7 +210,7 @@ class HomeTests:
 
     def test_the_dashboards_url_shows_the_same_dashboard(self, world):
         response = client_for(world.ward_staff).get("/dashboards/")
-        assert [panel.key for panel in response.context["panels"]][0] == "ward_waiting"
+        assert response.context["panels"][0].key == "ward_waiting"
 
     def test_an_anonymous_visitor_is_sent_to_the_login(self, world, client):
         assert client.get("/").status_code == 302
