@@ -11,3 +11,9 @@ class AlertsConfig(AppConfig):
         from madoguchi.core.navigation import register
 
         register(navigation.provider)
+
+        from django.utils.translation import gettext_lazy
+
+        from madoguchi.audit.describe import register_object_type
+
+        register_object_type("alert_settings", gettext_lazy("アラート設定"))

@@ -11,3 +11,9 @@ class DashboardsConfig(AppConfig):
         from madoguchi.dashboards.views import dashboard
 
         register(dashboard)
+
+        from django.utils.translation import gettext_lazy
+
+        from madoguchi.audit.describe import register_object_type
+
+        register_object_type("dashboard", gettext_lazy("ダッシュボード"))

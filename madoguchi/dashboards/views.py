@@ -23,6 +23,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             action=Action.VIEW,
             actor=request.user,
             object_type="dashboard",
-            details={"figures": len(board.figures), "waiting_rows": len(board.ward_waiting)},
+            details={"count": len(board.ward_waiting)},
         )
     return render(request, "dashboards/home.html", {"board": board, "panels": panels_for(board)})
