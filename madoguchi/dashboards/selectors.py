@@ -17,17 +17,21 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Coalesce, ExtractHour, TruncDate
+from django.contrib.auth import get_user_model
+from django.db.models import Case as DjangoCase
+from django.db.models import Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractHour
 from django.utils import timezone
 
 from madoguchi.accounts.models import Role
 from madoguchi.cases.business_days import business_days_between
 from madoguchi.cases.models import Case, Category, Channel, Status
+from madoguchi.dashboards.models import CaseCount
 from madoguchi.programs.scoping import can, programs_for
 
 JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 WAITING_LIMIT = 20
+NO_DAY = datetime.date(1970, 1, 1)
 OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.ESCALATED, Status.WARD_ANSWERED, Status.CALLBACK)
 
 
@@ -135,7 +139,12 @@ class Dashboard:
 
 
 def dashboard_for(user: Any, *, today: datetime.date | None = None) -> Dashboard:
-    """Everything the user's dashboard shows, in a fixed number of queries."""
+    """Everything the user's dashboard shows, in a fixed number of queries.
+
+    The counts come from `CaseCount` (kept by triggers, see models.py): a few hundred rows
+    whatever the number of cases. Only today's intake and the ward's oldest waiting cases
+    read `cases_case`, each an index range of today's or the waiting cases.
+    """
     today = today or timezone.localdate()
     figures = figures_for(user)
     board = Dashboard(role=str(getattr(user, "role", "")), figures=figures, today=today)
@@ -146,35 +155,88 @@ def dashboard_for(user: Any, *, today: datetime.date | None = None) -> Dashboard
     if not programs:
         return board
     rows = Case.objects.filter(program_id__in=board.program_ids)
-    if "my_open" in figures:
-        _operator(board, rows.filter(assignee_id=user.pk), today)
+    counts = CaseCount.objects.filter(program_id__in=board.program_ids)
+    _states(board, counts, figures, user)
     if "intake_today" in figures:
         _intake(board, rows, today)
-    if "backlog" in figures or "load" in figures:
-        _backlog_and_load(board, rows, figures)
-    if "past_deadline" in figures or "web_waiting" in figures:
-        _deadlines(board, rows, today)
     if "ward_waiting" in figures:
-        _ward(board, rows, today, start=min(start for _, start in programs))
+        _ward(board, rows, counts, today, start=min(start for _, start in programs))
     return board
 
 
-def _operator(board: Dashboard, mine: QuerySet[Case], today: datetime.date) -> None:
-    open_rows = mine.filter(status__in=OPEN_STATUSES).values("status").annotate(n=Count("id")).order_by()
-    board.my_open = {row["status"]: row["n"] for row in open_rows}
-    due_today, overdue = callback_deadline_filters(today)
-    totals = (
-        with_callback_since(mine.filter(status=Status.CALLBACK))
-        .order_by()
-        .aggregate(
-            today=Count("id", filter=due_today),
-            overdue=Count("id", filter=overdue),
-            answers=Count("id", filter=Q(escalated_at__isnull=False)),
-        )
+STATE_FIGURES = frozenset(
+    {
+        "my_open",
+        "my_callbacks",
+        "my_answers",
+        "backlog",
+        "load",
+        "past_deadline",
+        "web_waiting",
+        "ward_waiting",
+    }
+)
+
+
+def _states(board: Dashboard, counts: QuerySet[CaseCount], figures: tuple[str, ...], user: Any) -> None:
+    """One grouped query over the open cases' state rows; every state figure is a sum of them."""
+    if not STATE_FIGURES.intersection(figures):
+        return
+    today = board.today
+    states = counts.filter(kind=CaseCount.Kind.STATE, status__in=OPEN_STATUSES)
+    operator_only = "my_open" in figures and "backlog" not in figures
+    if operator_only:
+        states = states.filter(assignee_key=user.pk)
+    when = DjangoCase(
+        When(day=NO_DAY, then=Value("none")),
+        When(day__lt=today, then=Value("past")),
+        When(day=today, then=Value("today")),
+        default=Value("future"),
     )
-    board.my_callbacks_today = totals["today"] or 0
-    board.my_callbacks_overdue = totals["overdue"] or 0
-    board.my_answers = totals["answers"] or 0
+    grouped = (
+        states.annotate(when=when)
+        .values("status", "channel", "assignee_key", "answered", "when")
+        .annotate(total=Sum("n"))
+        .order_by()
+    )
+    load: dict[int, int] = {}
+    for row in grouped:
+        status, n, when_ = row["status"], row["total"] or 0, row["when"]
+        if not n:
+            continue
+        if row["assignee_key"] == user.pk:
+            board.my_open[status] = board.my_open.get(status, 0) + n
+            if status == Status.CALLBACK:
+                if when_ == "today":
+                    board.my_callbacks_today += n
+                elif when_ == "past":
+                    board.my_callbacks_overdue += n
+                if row["answered"]:
+                    board.my_answers += n
+        if operator_only:
+            continue
+        board.backlog[status] = board.backlog.get(status, 0) + n
+        if row["assignee_key"]:
+            load[row["assignee_key"]] = load.get(row["assignee_key"], 0) + n
+        if status == Status.ESCALATED:
+            board.ward_waiting_count += n
+            if when_ == "past":
+                board.ward_overdue += n
+        elif status == Status.CALLBACK and when_ == "past":
+            board.callbacks_overdue += n
+        elif status == Status.NEW and row["channel"] == Channel.FORM:
+            board.web_waiting += n
+    if "load" in figures and load:
+        names = {
+            pk: display or username
+            for pk, display, username in get_user_model()
+            .objects.filter(pk__in=list(load))
+            .values_list("pk", "display_name", "username")
+        }
+        board.load = sorted(
+            ((pk, names.get(pk, str(pk)), n) for pk, n in load.items() if n),
+            key=lambda item: (-item[2], item[1]),
+        )
 
 
 def _intake(board: Dashboard, rows: QuerySet[Case], today: datetime.date) -> None:
@@ -189,50 +251,17 @@ def _intake(board: Dashboard, rows: QuerySet[Case], today: datetime.date) -> Non
     board.intake_by_hour = {(row["hour"], row["channel"]): row["n"] for row in intake}
 
 
-def _backlog_and_load(board: Dashboard, rows: QuerySet[Case], figures: tuple[str, ...]) -> None:
-    open_rows = rows.filter(status__in=OPEN_STATUSES)
-    if "backlog" in figures:
-        backlog = open_rows.values("status").annotate(n=Count("id")).order_by()
-        board.backlog = {row["status"]: row["n"] for row in backlog}
-    if "load" in figures:
-        load = (
-            open_rows.filter(assignee__isnull=False)
-            .values("assignee_id", "assignee__display_name", "assignee__username")
-            .annotate(n=Count("id"))
-            .order_by("-n", "assignee__username")
-        )
-        board.load = [
-            (row["assignee_id"], row["assignee__display_name"] or row["assignee__username"], row["n"])
-            for row in load
-        ]
-
-
-def _deadlines(board: Dashboard, rows: QuerySet[Case], today: datetime.date) -> None:
-    _, callback_overdue = callback_deadline_filters(today)
-    totals = (
-        with_callback_since(
-            rows.filter(
-                Q(status=Status.ESCALATED, ward_due_on__lt=today)
-                | Q(status=Status.CALLBACK)
-                | Q(status=Status.NEW, channel=Channel.FORM)
-            )
-        )
-        .order_by()
-        .aggregate(
-            ward=Count("id", filter=Q(status=Status.ESCALATED)),
-            callbacks=Count("id", filter=callback_overdue),
-            web=Count("id", filter=Q(status=Status.NEW, channel=Channel.FORM)),
-        )
-    )
-    board.ward_overdue = totals["ward"] or 0
-    board.callbacks_overdue = totals["callbacks"] or 0
-    board.web_waiting = totals["web"] or 0
-
-
-def _ward(board: Dashboard, rows: QuerySet[Case], today: datetime.date, *, start: datetime.date) -> None:
-    waiting = rows.filter(status=Status.ESCALATED)
+def _ward(
+    board: Dashboard,
+    rows: QuerySet[Case],
+    counts: QuerySet[CaseCount],
+    today: datetime.date,
+    *,
+    start: datetime.date,
+) -> None:
     oldest = (
-        waiting.select_related("category")
+        rows.filter(status=Status.ESCALATED)
+        .select_related("category")
         .only("public_id", "receipt_number", "category__name", "escalated_at", "ward_due_on")
         .order_by("escalated_at", "id")[:WAITING_LIMIT]
     )
@@ -252,40 +281,31 @@ def _ward(board: Dashboard, rows: QuerySet[Case], today: datetime.date, *, start
         )
         for case in oldest
     ]
-    totals = waiting.order_by().aggregate(n=Count("id"), overdue=Count("id", filter=Q(ward_due_on__lt=today)))
-    board.ward_waiting_count = totals["n"] or 0
-    board.ward_overdue = totals["overdue"] or 0
-    board.answered_week = rows.filter(ward_answered_at__gte=day_start(week_start(today))).order_by().count()
-    # One pass over the program's cases gives the trend, the categories and the channels:
-    # counts per (day, channel, category), a few thousand groups at most.
+    answered = counts.filter(kind=CaseCount.Kind.ANSWERED, day__gte=week_start(today), day__lte=today)
+    board.answered_week = answered.aggregate(total=Sum("n"))["total"] or 0
     board.trend_start = start
-    grouped = (
-        rows.filter(
-            received_at__gte=day_start(start), received_at__lt=day_start(today + datetime.timedelta(1))
-        )
-        .annotate(day=TruncDate("received_at", tzinfo=JST))
-        .values("day", "channel", "category_id")
-        .annotate(n=Count("id"))
-        .order_by()
+    received = counts.filter(kind=CaseCount.Kind.RECEIVED, day__gte=start, day__lte=today)
+    per_day = dict(received.values("day").annotate(total=Sum("n")).order_by().values_list("day", "total"))
+    per_channel = dict(
+        received.values("channel").annotate(total=Sum("n")).order_by().values_list("channel", "total")
     )
-    per_day: dict[datetime.date, int] = {}
-    per_category: dict[int | None, int] = {}
-    per_channel: dict[str, int] = {}
-    for row in grouped:
-        per_day[row["day"]] = per_day.get(row["day"], 0) + row["n"]
-        per_category[row["category_id"]] = per_category.get(row["category_id"], 0) + row["n"]
-        per_channel[row["channel"]] = per_channel.get(row["channel"], 0) + row["n"]
+    per_category = dict(
+        received.values("category_key")
+        .annotate(total=Sum("n"))
+        .order_by()
+        .values_list("category_key", "total")
+    )
     names = dict(
         Category.objects.filter(program_id__in=board.program_ids)
         .order_by("order", "id")
         .values_list("id", "name")
     )
-    board.by_category = [(pk, name, per_category.get(pk, 0)) for pk, name in names.items()]
-    if per_category.get(None):
-        board.by_category.append((None, "", per_category[None]))
-    board.by_channel = {channel: per_channel.get(channel, 0) for channel in Channel.values}
+    board.by_category = [(pk, name, per_category.get(pk, 0) or 0) for pk, name in names.items()]
+    if per_category.get(0):
+        board.by_category.append((None, "", per_category[0]))
+    board.by_channel = {channel: per_channel.get(channel, 0) or 0 for channel in Channel.values}
     days = (today - start).days + 1
     board.trend = [
-        (start + datetime.timedelta(days=i), per_day.get(start + datetime.timedelta(days=i), 0))
+        (start + datetime.timedelta(days=i), per_day.get(start + datetime.timedelta(days=i), 0) or 0)
         for i in range(max(days, 0))
     ]
