@@ -125,7 +125,12 @@ def _my_answers(board: Dashboard) -> Panel:
         title=_("区から回答が戻った問い合わせ"),
         lead=_("自分の担当で、区の回答を受けて折り返しを待っているもの。"),
         number_labels=[_("回答あり")],
-        numbers=[num(board.my_answers, case_list(mine=True, status=Status.CALLBACK, escalated=True))],
+        numbers=[
+            num(
+                board.my_answers,
+                case_list(mine=True, status=Status.CALLBACK, answered_from=board.trend_start),
+            )
+        ],
     )
 
 

@@ -154,6 +154,7 @@ def dashboard_for(user: Any, *, today: datetime.date | None = None) -> Dashboard
     board.program_ids = [pk for pk, _ in programs]
     if not programs:
         return board
+    board.trend_start = min(start for _, start in programs)
     rows = Case.objects.filter(program_id__in=board.program_ids)
     counts = CaseCount.objects.filter(program_id__in=board.program_ids)
     _states(board, counts, figures, user)

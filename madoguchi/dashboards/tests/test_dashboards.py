@@ -165,6 +165,7 @@ class WardDashboardTests:
         overdue = panels["ward_waiting"].numbers[1]
         trend_today = panels["trend"].rows[0][1]
         for cell, expected in ((waiting, 1), (overdue, 1), (trend_today, 2)):
+            assert cell.url.startswith("/cases/?")
             listed = client.get(cell.url)
             assert listed.status_code == 200
             assert len(listed.context["page"].cases) == expected == int(cell.text)
@@ -220,3 +221,24 @@ class HomeTests:
 
     def test_an_anonymous_visitor_is_sent_to_the_login(self, world, client):
         assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+class OperatorLinkTests:
+    def test_the_operators_figures_open_the_lists_they_count(self, world):
+        cases = [make_case(world.program, world.operator) for _ in range(3)]
+        for case in cases:
+            services.assign(case=case, actor=world.operator, assignee=world.operator, expected_version=1)
+        case = cases[0]
+        case.refresh_from_db()
+        escalate(case, world)
+        answer(case, world)
+        client = client_for(world.operator)
+        panels = {panel.key: panel for panel in client.get("/").context["panels"]}
+        for cell in [
+            *panels["my_open"].numbers,
+            *panels["my_answers"].numbers,
+            *panels["my_callbacks"].numbers[:1],
+        ]:
+            listed = client.get(cell.url)
+            assert len(listed.context["page"].cases) == int(cell.text), cell
