@@ -192,6 +192,11 @@ class FilterForm(forms.Form):
     escalated = forms.BooleanField(label=_("区確認あり"), required=False)
     overdue = forms.BooleanField(label=_("区回答期限超過"), required=False)
     mine = forms.BooleanField(label=_("自分の担当"), required=False)
+    # The dashboards' links: the open cases, and the ward's answers from a day on.
+    open = forms.BooleanField(label=_("未完了のみ"), required=False)
+    answered_from = forms.DateField(
+        label=_("区回答日（から）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class SearchForm(FilterForm):

@@ -78,6 +78,8 @@ class CaseFilter:
     overdue: bool = False
     text: str = ""
     mine: bool = False
+    open: bool = False
+    answered_from: datetime.date | None = None
 
 
 @dataclass
@@ -144,6 +146,10 @@ def apply_filters(rows: QuerySet[Case], filters: CaseFilter, user: Any) -> Query
         rows = rows.filter(escalated_at__isnull=False)
     if filters.overdue:
         rows = rows.filter(status=Status.ESCALATED, ward_due_on__lt=timezone.localdate())
+    if filters.open:
+        rows = rows.exclude(status=Status.CLOSED)
+    if filters.answered_from:
+        rows = rows.filter(ward_answered_at__gte=_day_start(filters.answered_from))
     if filters.text:
         rows = text_search(rows, filters.text)
     return rows

@@ -479,6 +479,8 @@ def _filters_from(data: dict[str, Any]) -> selectors.CaseFilter:
         escalated=bool(data.get("escalated")),
         overdue=bool(data.get("overdue")),
         mine=bool(data.get("mine")),
+        open=bool(data.get("open")),
+        answered_from=data.get("answered_from"),
         text=data.get("text") or "",
     )
 

@@ -26,6 +26,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The user's dashboard (madoguchi.dashboards) when an app provides one; else the links."""
+    from madoguchi.core.home import registered
+
+    view = registered()
+    if view is not None:
+        return view(request)
     return render(request, "core/home.html")
 
 

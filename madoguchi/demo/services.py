@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from madoguchi.accounts.models import AllowedNetwork, Organisation, Role, User
 from madoguchi.cases.demo import seed_standard_answers
 from madoguchi.cases.services import ensure_default_categories
+from madoguchi.demo.history import seed_history
 from madoguchi.programs.models import Program
 from madoguchi.registry.demo_data import Window, write_csv
 from madoguchi.registry.services import ImportReport, import_target_list
@@ -129,6 +130,7 @@ def seed_demo(*, shift_to_today: bool = True) -> DemoResult:
         secret = base64.b32encode(device.bin_key).decode("ascii")
         logins.append(DemoLogin(username, password, str(role.label), organisations[org_code].name, secret))
     seed_standard_answers(program=program, actor=User.objects.filter(username="ward").first())
+    seed_history(program=program)
     return DemoResult(program=program, logins=logins, shifted=shifted)
 
 

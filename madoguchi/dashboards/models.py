@@ -1,0 +1,57 @@
+"""Counts of cases kept by the database in the same transaction as every case write.
+
+A million cases cannot be counted per page view within the dashboards' budget, so triggers
+on `cases_case` (`dashboards.counting`) keep `CaseCount` rows up to date: each case adds 1 to
+three rows, one per kind, and a change moves it from its old rows to its new ones:
+- RECEIVED: the day it was received (JST), its channel and category;
+- ANSWERED: the day the ward answered it (JST), its channel and category (only if answered);
+- STATE: its status, channel and assignee, whether the ward answered it, and the day its
+  deadline falls on (the ward's answer for 区確認中, the callback's for 折り返し待ち).
+The dashboards sum a few hundred of these rows instead of a million cases. Triggers, not
+service code, so that no write path (services, bulk loads, a manual UPDATE) can forget them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from madoguchi.programs.models import Program
+
+
+class CaseCount(models.Model):
+    class Kind(models.TextChoices):
+        RECEIVED = "received", "received"
+        ANSWERED = "answered", "answered"
+        STATE = "state", "state"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # 1970-01-01 when the kind has no day (a state without a deadline).
+    day = models.DateField()
+    status = models.CharField(max_length=15, blank=True, default="")
+    channel = models.CharField(max_length=10)
+    # 0 for none (NULL would defeat the unique key the triggers upsert on).
+    category_key = models.BigIntegerField(default=0)
+    assignee_key = models.BigIntegerField(default=0)
+    answered = models.BooleanField(default=False)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "program",
+                    "kind",
+                    "day",
+                    "status",
+                    "channel",
+                    "category_key",
+                    "assignee_key",
+                    "answered",
+                ],
+                name="dashboards_casecount_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_id} {self.kind} {self.day} {self.n}"

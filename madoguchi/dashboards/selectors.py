@@ -1,0 +1,312 @@
+"""The dashboards' figures: a fixed number of counting queries per dashboard, whatever the data size.
+
+Every query is scoped to the programs the user may view (`programs.scoping`), and groups on
+the database (COUNT ... GROUP BY) so no case row travels to Python except the short list of
+the ward's oldest waiting cases. Which figure a role gets is decided here (`figures_for`),
+not in the template: a role that may not see a figure does not get its numbers computed.
+
+Callbacks are counted by `callback_deadline_filters`, the one place that knows what "a
+callback due today" means; it reads the status (折り返し待ち) and when the case went there
+until the case model carries a callback due time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Case as DjangoCase
+from django.db.models import Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractHour
+from django.utils import timezone
+
+from madoguchi.accounts.models import Role
+from madoguchi.cases.business_days import business_days_between
+from madoguchi.cases.models import Case, Category, Channel, Status
+from madoguchi.dashboards.models import CaseCount
+from madoguchi.programs.scoping import can, programs_for
+
+JST = zoneinfo.ZoneInfo("Asia/Tokyo")
+WAITING_LIMIT = 20
+NO_DAY = datetime.date(1970, 1, 1)
+OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.ESCALATED, Status.WARD_ANSWERED, Status.CALLBACK)
+
+
+# --- what each role sees ---------------------------------------------------------------------------
+
+OPERATOR_FIGURES = ("my_open", "my_callbacks", "my_answers")
+SUPERVISOR_FIGURES = ("intake_today", "backlog", "past_deadline", "load", "web_waiting")
+WARD_FIGURES = ("ward_waiting", "answered_week", "by_category", "by_channel", "trend")
+MANAGER_EXTRA = ("load", "past_deadline")
+
+
+def figures_for(user: Any) -> tuple[str, ...]:
+    """The figures of the user's dashboard. Per-operator load is for the supervisor and the
+    ward manager only (it names staff and measures their work)."""
+    if not can(user, "view"):
+        return ()
+    role = user.role
+    if role == Role.OPERATOR:
+        return OPERATOR_FIGURES
+    if role == Role.SUPERVISOR:
+        return SUPERVISOR_FIGURES
+    if role == Role.WARD_STAFF:
+        return WARD_FIGURES
+    if role == Role.WARD_MANAGER:
+        return WARD_FIGURES + MANAGER_EXTRA
+    return ()
+
+
+# --- time helpers ----------------------------------------------------------------------------------
+
+
+def day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=JST)
+
+
+def week_start(today: datetime.date) -> datetime.date:
+    return today - datetime.timedelta(days=today.weekday())
+
+
+def callback_deadline_filters(today: datetime.date) -> tuple[Q, Q]:
+    """(due today, overdue) among the cases waiting for a callback.
+
+    Until cases carry a callback due time, a callback is due on the day the case was put in
+    折り返し待ち (the ward's answer, else the last change): due today when that is today,
+    overdue when it is an earlier day. Point this function at the due time when it exists.
+    """
+    waiting = Q(status=Status.CALLBACK)
+    start = day_start(today)
+    return waiting & Q(callback_since__gte=start), waiting & Q(callback_since__lt=start)
+
+
+def with_callback_since(rows: QuerySet[Case]) -> QuerySet[Case]:
+    return rows.annotate(callback_since=Coalesce(F("ward_answered_at"), F("updated_at")))
+
+
+# --- figures -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Count1:
+    """One number with the list it counts."""
+
+    label: str
+    value: int
+    url: str = ""
+
+
+@dataclass
+class WaitingRow:
+    public_id: Any
+    receipt_number: str
+    category: str
+    escalated_at: datetime.datetime | None
+    ward_due_on: datetime.date | None
+    waited_business_days: int
+    overdue: bool
+
+
+@dataclass
+class Dashboard:
+    role: str
+    figures: tuple[str, ...]
+    today: datetime.date
+    program_ids: list[int] = field(default_factory=list)
+    # operator
+    my_open: dict[str, int] = field(default_factory=dict)
+    my_callbacks_today: int = 0
+    my_callbacks_overdue: int = 0
+    my_answers: int = 0
+    # supervisor
+    intake_by_hour: dict[tuple[int, str], int] = field(default_factory=dict)
+    backlog: dict[str, int] = field(default_factory=dict)
+    ward_overdue: int = 0
+    callbacks_overdue: int = 0
+    load: list[tuple[int, str, int]] = field(default_factory=list)
+    web_waiting: int = 0
+    # ward
+    ward_waiting: list[WaitingRow] = field(default_factory=list)
+    ward_waiting_count: int = 0
+    answered_week: int = 0
+    by_category: list[tuple[int | None, str, int]] = field(default_factory=list)
+    by_channel: dict[str, int] = field(default_factory=dict)
+    trend: list[tuple[datetime.date, int]] = field(default_factory=list)
+    trend_start: datetime.date | None = None
+
+
+def dashboard_for(user: Any, *, today: datetime.date | None = None) -> Dashboard:
+    """Everything the user's dashboard shows, in a fixed number of queries.
+
+    The counts come from `CaseCount` (kept by triggers, see models.py): a few hundred rows
+    whatever the number of cases. Only today's intake and the ward's oldest waiting cases
+    read `cases_case`, each an index range of today's or the waiting cases.
+    """
+    today = today or timezone.localdate()
+    figures = figures_for(user)
+    board = Dashboard(role=str(getattr(user, "role", "")), figures=figures, today=today)
+    if not figures:
+        return board
+    programs = list(programs_for(user, "view").values_list("id", "recording_start"))
+    board.program_ids = [pk for pk, _ in programs]
+    if not programs:
+        return board
+    board.trend_start = min(start for _, start in programs)
+    rows = Case.objects.filter(program_id__in=board.program_ids)
+    counts = CaseCount.objects.filter(program_id__in=board.program_ids)
+    _states(board, counts, figures, user)
+    if "intake_today" in figures:
+        _intake(board, rows, today)
+    if "ward_waiting" in figures:
+        _ward(board, rows, counts, today, start=min(start for _, start in programs))
+    return board
+
+
+STATE_FIGURES = frozenset(
+    {
+        "my_open",
+        "my_callbacks",
+        "my_answers",
+        "backlog",
+        "load",
+        "past_deadline",
+        "web_waiting",
+        "ward_waiting",
+    }
+)
+
+
+def _states(board: Dashboard, counts: QuerySet[CaseCount], figures: tuple[str, ...], user: Any) -> None:
+    """One grouped query over the open cases' state rows; every state figure is a sum of them."""
+    if not STATE_FIGURES.intersection(figures):
+        return
+    today = board.today
+    states = counts.filter(kind=CaseCount.Kind.STATE, status__in=OPEN_STATUSES)
+    operator_only = "my_open" in figures and "backlog" not in figures
+    if operator_only:
+        states = states.filter(assignee_key=user.pk)
+    when = DjangoCase(
+        When(day=NO_DAY, then=Value("none")),
+        When(day__lt=today, then=Value("past")),
+        When(day=today, then=Value("today")),
+        default=Value("future"),
+    )
+    grouped = (
+        states.annotate(when=when)
+        .values("status", "channel", "assignee_key", "answered", "when")
+        .annotate(total=Sum("n"))
+        .order_by()
+    )
+    load: dict[int, int] = {}
+    for row in grouped:
+        status, n, when_ = row["status"], row["total"] or 0, row["when"]
+        if not n:
+            continue
+        if row["assignee_key"] == user.pk:
+            board.my_open[status] = board.my_open.get(status, 0) + n
+            if status == Status.CALLBACK:
+                if when_ == "today":
+                    board.my_callbacks_today += n
+                elif when_ == "past":
+                    board.my_callbacks_overdue += n
+                if row["answered"]:
+                    board.my_answers += n
+        if operator_only:
+            continue
+        board.backlog[status] = board.backlog.get(status, 0) + n
+        if row["assignee_key"]:
+            load[row["assignee_key"]] = load.get(row["assignee_key"], 0) + n
+        if status == Status.ESCALATED:
+            board.ward_waiting_count += n
+            if when_ == "past":
+                board.ward_overdue += n
+        elif status == Status.CALLBACK and when_ == "past":
+            board.callbacks_overdue += n
+        elif status == Status.NEW and row["channel"] == Channel.FORM:
+            board.web_waiting += n
+    if "load" in figures and load:
+        names = {
+            pk: display or username
+            for pk, display, username in get_user_model()
+            .objects.filter(pk__in=list(load))
+            .values_list("pk", "display_name", "username")
+        }
+        board.load = sorted(
+            ((pk, names.get(pk, str(pk)), n) for pk, n in load.items() if n),
+            key=lambda item: (-item[2], item[1]),
+        )
+
+
+def _intake(board: Dashboard, rows: QuerySet[Case], today: datetime.date) -> None:
+    start = day_start(today)
+    intake = (
+        rows.filter(received_at__gte=start, received_at__lt=start + datetime.timedelta(days=1))
+        .annotate(hour=ExtractHour("received_at", tzinfo=JST))
+        .values("hour", "channel")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    board.intake_by_hour = {(row["hour"], row["channel"]): row["n"] for row in intake}
+
+
+def _ward(
+    board: Dashboard,
+    rows: QuerySet[Case],
+    counts: QuerySet[CaseCount],
+    today: datetime.date,
+    *,
+    start: datetime.date,
+) -> None:
+    oldest = (
+        rows.filter(status=Status.ESCALATED)
+        .select_related("category")
+        .only("public_id", "receipt_number", "category__name", "escalated_at", "ward_due_on")
+        .order_by("escalated_at", "id")[:WAITING_LIMIT]
+    )
+    board.ward_waiting = [
+        WaitingRow(
+            public_id=case.public_id,
+            receipt_number=case.receipt_number,
+            category=case.category.name if case.category else "",
+            escalated_at=case.escalated_at,
+            ward_due_on=case.ward_due_on,
+            waited_business_days=(
+                business_days_between(timezone.localtime(case.escalated_at).date(), today)
+                if case.escalated_at
+                else 0
+            ),
+            overdue=bool(case.ward_due_on and case.ward_due_on < today),
+        )
+        for case in oldest
+    ]
+    answered = counts.filter(kind=CaseCount.Kind.ANSWERED, day__gte=week_start(today), day__lte=today)
+    board.answered_week = answered.aggregate(total=Sum("n"))["total"] or 0
+    board.trend_start = start
+    received = counts.filter(kind=CaseCount.Kind.RECEIVED, day__gte=start, day__lte=today)
+    per_day = dict(received.values("day").annotate(total=Sum("n")).order_by().values_list("day", "total"))
+    per_channel = dict(
+        received.values("channel").annotate(total=Sum("n")).order_by().values_list("channel", "total")
+    )
+    per_category = dict(
+        received.values("category_key")
+        .annotate(total=Sum("n"))
+        .order_by()
+        .values_list("category_key", "total")
+    )
+    names = dict(
+        Category.objects.filter(program_id__in=board.program_ids)
+        .order_by("order", "id")
+        .values_list("id", "name")
+    )
+    board.by_category = [(pk, name, per_category.get(pk, 0) or 0) for pk, name in names.items()]
+    if per_category.get(0):
+        board.by_category.append((None, "", per_category[0]))
+    board.by_channel = {channel: per_channel.get(channel, 0) or 0 for channel in Channel.values}
+    days = (today - start).days + 1
+    board.trend = [
+        (start + datetime.timedelta(days=i), per_day.get(start + datetime.timedelta(days=i), 0) or 0)
+        for i in range(max(days, 0))
+    ]

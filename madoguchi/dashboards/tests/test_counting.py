@@ -1,0 +1,63 @@
+import datetime
+
+import pytest
+from django.db import connection
+
+from madoguchi.cases import services
+from madoguchi.cases.models import Case, Channel, Status, TimelineEntry
+from madoguchi.cases.testing import make_case, seed_categories
+from madoguchi.dashboards import counting
+from madoguchi.dashboards.models import CaseCount
+
+
+def snapshot():
+    return sorted(
+        CaseCount.objects.exclude(n=0).values_list(
+            "program_id", "kind", "day", "status", "channel", "category_key", "assignee_key", "answered", "n"
+        )
+    )
+
+
+@pytest.mark.django_db
+class CountingTests:
+    def test_the_triggers_keep_the_counts_equal_to_a_recount(self, world):
+        categories = list(seed_categories(world.program).values())
+        cases = [
+            make_case(world.program, world.operator, channel=channel, category=categories[i % 3])
+            for i, channel in enumerate([Channel.PHONE, Channel.FORM, Channel.EMAIL, Channel.PHONE])
+        ]
+        services.assign(case=cases[0], actor=world.supervisor, assignee=world.operator, expected_version=1)
+        cases[0].refresh_from_db()
+        first = cases[0]
+        services.escalate(case=first, actor=world.operator, question="確認", expected_version=first.version)
+        cases[0].refresh_from_db()
+        services.answer(case=first, actor=world.ward_staff, body="回答", expected_version=first.version)
+        services.transition(case=cases[1], to=Status.CLOSED, actor=world.operator, expected_version=1)
+        Case.objects.filter(pk=cases[2].pk).update(
+            category=categories[5], received_at=cases[2].received_at - datetime.timedelta(days=3)
+        )
+        TimelineEntry.objects.filter(case=cases[3]).delete()
+        Case.objects.filter(pk=cases[3].pk).delete()
+        live = snapshot()
+        assert sum(n for *_key, n in live if _key[1] == "received") == 3
+        counting.rebuild(connection)
+        assert snapshot() == live
+
+    def test_an_unrelated_change_does_not_touch_the_counts(self, world):
+        case = make_case(world.program, world.operator)
+        before = list(CaseCount.objects.values_list("pk", "n"))
+        Case.objects.filter(pk=case.pk).update(response="追記")
+        assert list(CaseCount.objects.values_list("pk", "n")) == before
+
+    def test_the_triggers_come_back_after_they_were_dropped(self, world):
+        make_case(world.program, world.operator)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("DROP TRIGGER dashboards_casecount_insdel ON cases_case")
+            else:
+                cursor.execute("DROP TRIGGER dashboards_casecount_insert")
+        assert not counting.is_installed(connection)
+        make_case(world.program, world.operator)  # not counted: the trigger is gone
+        counting.ensure_installed(connection)
+        assert counting.is_installed(connection)
+        assert CaseCount.objects.filter(kind="received").get().n == 2
