@@ -23,42 +23,17 @@ from madoguchi.cases.forms import (
 from madoguchi.cases.models import (
     Case,
     Status,
-    Verification,
 )
 from madoguchi.cases.views._common import (
     _identify_panel_available,
     _program_for_new,
 )
+from madoguchi.cases.views._identification import Identified, kept_context, read_identification
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import programs_for, require, restrict
 from madoguchi.registry.models import Household
 
 # --- the call screen ----------------------------------------------------------------------------
-
-
-def _identified(request: HttpRequest, program: Program) -> tuple[Household | None, str, list[str], str]:
-    """Read the identify panel's hidden inputs and check them again on the server."""
-    household = None
-    error = ""
-    public_id = (request.POST.get("household") or "").strip()
-    if public_id:
-        try:
-            household = (
-                restrict(Household.objects.all(), request.user, "identify")
-                .filter(program=program, public_id=UUID(public_id))
-                .first()
-            )
-        except ValueError:
-            household = None
-        if household is None:
-            error = _("特定した世帯がこの事業に見つかりません。もう一度特定してください。")
-    verification = request.POST.get("verification") or Verification.NOT_VERIFIED
-    if verification not in Verification.values:
-        verification = Verification.NOT_VERIFIED
-    items: list[str] = []
-    for value in request.POST.getlist("verified_items"):
-        items.extend(part.strip() for part in value.split(",") if part.strip())
-    return household, verification, items[:20], error
 
 
 @login_required
@@ -71,14 +46,13 @@ def new(request: HttpRequest, code: str | None = None) -> HttpResponse:
             return render(request, "cases/choose_program.html", {"programs": programs})
     program = _program_for_new(request, code)
     form = CaseCreateForm(request.POST or None, program=program)
-    household_error = ""
-    household = None
+    found = Identified()
     if request.method == "POST":
-        household, verification, verified_items, household_error = _identified(request, program)
-        if form.is_valid() and not household_error:
+        found = read_identification(request, program)
+        if form.is_valid() and not found.errors:
             data = form.cleaned_data
             try:
-                case = _create_from_form(request, program, data, household, verification, verified_items)
+                case = _create_from_form(request, program, data, found)
             except services.CaseError as error:
                 form.add_error(None, error.message)
             except ValidationError as error:
@@ -96,8 +70,9 @@ def new(request: HttpRequest, code: str | None = None) -> HttpResponse:
             "form": form,
             "program": program,
             "identify_panel": _identify_panel_available(),
-            "household_error": household_error,
-            "earlier": selectors.earlier_cases(household, request.user) if household else [],
+            "household_errors": found.errors,
+            "kept": kept_context(found, program),
+            "earlier": selectors.earlier_cases(found.household, request.user) if found.household else [],
             "recording_open": program.is_recording_open(),
         },
         status=400 if request.method == "POST" else 200,
@@ -109,9 +84,7 @@ def _create_from_form(
     request: HttpRequest,
     program: Program,
     data: dict[str, Any],
-    household: Household | None,
-    verification: str,
-    verified_items: list[str],
+    found: Identified,
 ) -> Case:
     case = services.create_case(
         program=program,
@@ -119,7 +92,7 @@ def _create_from_form(
         actor=request.user,
         inquiry=data["inquiry"],
         category=data["category"],
-        household=household,
+        household=found.household,
         caller=services.CallerDetails(
             name=data["caller_name"],
             kana=data["caller_kana"],
@@ -129,8 +102,7 @@ def _create_from_form(
         contact_phone=data["contact_phone"],
         contact_email=data["contact_email"],
         response=data["response"],
-        verification=verification,
-        verified_items=verified_items,
+        verified_items=found.decision.items,
         idempotency_key=data["idempotency_key"] or None,
         caller_relation=data["caller_relation"],
         priority=data["priority"],
