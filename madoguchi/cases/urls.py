@@ -1,6 +1,14 @@
 from django.urls import path
 
-from madoguchi.cases.views import answers, call_screen, case_page, categories, lists, notifications
+from madoguchi.cases.views import (
+    answers,
+    call_screen,
+    case_actions,
+    case_page,
+    categories,
+    lists,
+    notifications,
+)
 
 app_name = "cases"
 
@@ -8,6 +16,7 @@ urlpatterns = [
     path("", lists.case_list, name="list"),
     path("new/", call_screen.new, name="new"),
     path("new/<slug:code>/", call_screen.new, name="new_for"),
+    path("queue/web/", lists.web_queue, name="web_queue"),
     path("queue/<slug:status>/", lists.case_queue, name="queue"),
     path("notifications/", notifications.notifications, name="notifications"),
     path("households/<uuid:household_id>/cases/", call_screen.household_cases, name="household_cases"),
@@ -29,4 +38,11 @@ urlpatterns = [
     path("<uuid:public_id>/escalate/", case_page.escalate, name="escalate"),
     path("<uuid:public_id>/answer/", case_page.answer, name="answer"),
     path("<uuid:public_id>/assign/", case_page.assign, name="assign"),
+    path("<uuid:public_id>/identify/", case_actions.identify, name="identify"),
+    path("<uuid:public_id>/unlink/", case_actions.unlink, name="unlink"),
+    path("<uuid:public_id>/verification/", case_actions.verify, name="verify"),
+    path("<uuid:public_id>/callback/", case_actions.schedule_callback, name="schedule_callback"),
+    path("<uuid:public_id>/callback/attempt/", case_actions.callback_attempt, name="callback_attempt"),
+    path("<uuid:public_id>/link/<uuid:other_id>/", case_actions.link, name="link"),
+    path("<uuid:public_id>/merge/", case_actions.merge, name="merge"),
 ]

@@ -25,22 +25,28 @@ from madoguchi.cases import selectors, services
 from madoguchi.cases.forms import (
     AnswerForm,
     AssignForm,
+    AttemptForm,
+    CallbackForm,
     CaseEditForm,
     CorrectionForm,
     EscalateForm,
+    MergeForm,
     NoteForm,
     TransitionForm,
+    UnlinkForm,
+    VerificationForm,
 )
+from madoguchi.cases.identification import can_unlink
 from madoguchi.cases.models import (
     Case,
     Notification,
     Status,
     TimelineEntry,
 )
+from madoguchi.cases.verification import item_label, program_items
 from madoguchi.cases.views._common import (
     _audit_view,
     _expected_version,
-    _refusal,
     _uid,
 )
 from madoguchi.programs.scoping import can, require
@@ -48,28 +54,106 @@ from madoguchi.programs.scoping import can, require
 # --- the case page ------------------------------------------------------------------------------
 
 
+def _prefill(case: Case) -> dict[str, str]:
+    """What the caller or the web form gave, as the identify panel's search inputs."""
+    return {
+        "guardian_name": case.caller_name,
+        "guardian_kana": case.caller_kana,
+        "child_name": case.child_name,
+        "child_dob": case.child_dob.strftime("%Y/%m/%d") if case.child_dob else "",
+        "phone": case.contact_phone,
+        "email": case.contact_email,
+    }
+
+
 def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
     entries = selectors.timeline(case)
     corrected = {entry.corrects_id for entry in entries if entry.corrects_id}
     user: Any = request.user
+    editable = can(user, "edit") and not case.is_closed
+    recording_open = case.program.is_recording_open()
+    rule = case.program.verification_rule
+    choices = [(code, item_label(code)) for code in program_items(rule)]
+    related = selectors.related_cases(case, user)
+    linked_ids = {row.pk for row in related.linked}
     return {
         "case": case,
         "entries": entries,
         "corrected_ids": corrected,
         "earlier": selectors.earlier_cases(case, user, exclude=case) if case.household_id else [],
         "edit_form": extra.pop("edit_form", None) or CaseEditForm(instance=case),
-        "note_form": NoteForm(),
-        "escalate_form": EscalateForm(),
-        "answer_form": AnswerForm(),
+        "note_form": extra.pop("note_form", None) or NoteForm(),
+        "escalate_form": extra.pop("escalate_form", None) or EscalateForm(),
+        "answer_form": extra.pop("answer_form", None) or AnswerForm(),
         "targets": [(to, Status(to).label) for to in services.allowed_targets(case, user)],
-        "can_edit": can(user, "edit") and not case.is_closed,
+        "can_edit": editable,
         "can_escalate": services.can_transition(case, Status.ESCALATED, user),
         "can_answer": services.can_transition(case, Status.WARD_ANSWERED, user),
         "overdue": selectors.is_overdue(case),
         "assignees": list(selectors.assignees_for(user)) if can(user, "edit") else [],
-        "recording_open": case.program.is_recording_open(),
+        "recording_open": recording_open,
+        "person_label": _("問い合わせ者") if case.is_web else _("架電者"),
+        # identify later
+        "identify_panel": editable and can(user, "identify") and case.household_id is None,
+        "prefill": _prefill(case),
+        "kept": extra.pop("kept", None),
+        "identify_errors": extra.pop("identify_errors", []),
+        "verification_form": extra.pop("verification_form", None)
+        or VerificationForm(initial={"items": case.verified_items}, choices=choices),
+        "unlink_form": extra.pop("unlink_form", None) or UnlinkForm(),
+        "can_unlink": editable and can_unlink(user) and case.household_id is not None,
+        # callbacks
+        "callback_form": extra.pop("callback_form", None)
+        or CallbackForm(
+            initial={
+                "due_on": case.callback_due_on,
+                "start": case.callback_from,
+                "until": case.callback_until,
+            }
+        ),
+        "attempt_form": extra.pop("attempt_form", None) or AttemptForm(),
+        "attempts": list(case.callback_attempts.all()),
+        "can_schedule": editable
+        and (case.status == Status.CALLBACK or services.can_transition(case, Status.CALLBACK, user)),
+        "callback_overdue": selectors.callback_overdue(case),
+        # related cases
+        "linked": related.linked,
+        "merged_cases": related.merged,
+        "household_others": [row for row in related.household if row.pk not in linked_ids],
+        "merge_form": extra.pop("merge_form", None) or MergeForm(),
+        "can_merge": editable and case.is_web and case.merged_into_id is None,
         **extra,
     }
+
+
+def render_detail(request: HttpRequest, case: Case, *, status: int = 400, **forms: Any) -> HttpResponse:
+    """The case page again, with what was typed still in its forms (any error, any form)."""
+    return render(request, "cases/detail.html", _detail_context(request, case, **forms), status=status)
+
+
+def refuse(
+    request: HttpRequest,
+    case: Case,
+    error: services.CaseError | ValidationError,
+    form: Any = None,
+    **forms: Any,
+) -> HttpResponse:
+    """A refused change: the message, and the page with every typed value kept (never a
+    redirect that would drop them). A version conflict shows the current record."""
+    status = 400
+    if isinstance(error, services.VersionConflict):
+        case = selectors.get_case(request.user, case.public_id)
+        status = 409
+    if isinstance(error, services.CaseError):
+        messages.error(request, error.message)
+    else:
+        for field, problems in error.message_dict.items():
+            for problem in problems:
+                if form is not None and field in form.fields:
+                    form.add_error(field, problem)
+                else:
+                    messages.error(request, problem)
+    return render_detail(request, case, status=status, **forms)
 
 
 @login_required
@@ -104,7 +188,7 @@ def edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
             request, "cases/detail.html", _detail_context(request, case, edit_form=form), status=400
         )
     except services.CaseError as error:
-        return _refusal(request, case, error)
+        return refuse(request, case, error, form, edit_form=form)
     messages.success(request, _("保存しました。"))
     return redirect("cases:detail", case.public_id)
 
@@ -150,14 +234,13 @@ def note(request: HttpRequest, public_id: UUID) -> HttpResponse:
     case = selectors.get_case(request.user, public_id, "edit")
     form = NoteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("記録の内容を入力してください。"))
-        return redirect("cases:detail", case.public_id)
+        return render_detail(request, case, note_form=form)
     try:
         services.add_note(
             case=case, actor=request.user, body=form.cleaned_data["body"], kind=form.cleaned_data["kind"]
         )
     except (services.CaseError, ValidationError) as error:
-        return _refusal(request, case, error)
+        return refuse(request, case, error, form, note_form=form)
     return redirect("cases:detail", case.public_id)
 
 
@@ -167,13 +250,14 @@ def correct(request: HttpRequest, public_id: UUID, entry_id: int) -> HttpRespons
     case = selectors.get_case(request.user, public_id, "edit")
     entry = get_object_or_404(TimelineEntry, case=case, pk=entry_id)
     form = CorrectionForm(request.POST)
+    kept: dict[str, Any] = {"correcting_id": entry.pk, "correcting_body": request.POST.get("body", "")}
     if not form.is_valid():
         messages.error(request, _("訂正内容を入力してください。"))
-        return redirect("cases:detail", case.public_id)
+        return render_detail(request, case, **kept)
     try:
         services.correct_entry(entry=entry, actor=request.user, body=form.cleaned_data["body"])
     except (services.CaseError, ValidationError) as error:
-        return _refusal(request, case, error)
+        return refuse(request, case, error, **kept)
     return redirect("cases:detail", case.public_id)
 
 
@@ -193,7 +277,7 @@ def transition(request: HttpRequest, public_id: UUID) -> HttpResponse:
             expected_version=_expected_version(request),
         )
     except (services.CaseError, ValidationError) as error:
-        return _refusal(request, case, error)
+        return refuse(request, case, error)
     messages.success(request, _("状態を「%(status)s」にしました。") % {"status": case.get_status_display()})
     return redirect("cases:detail", case.public_id)
 
@@ -205,8 +289,7 @@ def escalate(request: HttpRequest, public_id: UUID) -> HttpResponse:
     case = selectors.get_case(request.user, public_id, "escalate")
     form = EscalateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("区への確認内容を入力してください。"))
-        return redirect("cases:detail", case.public_id)
+        return render_detail(request, case, escalate_form=form)
     try:
         services.escalate(
             case=case,
@@ -215,7 +298,7 @@ def escalate(request: HttpRequest, public_id: UUID) -> HttpResponse:
             expected_version=_expected_version(request),
         )
     except (services.CaseError, ValidationError) as error:
-        return _refusal(request, case, error)
+        return refuse(request, case, error, form, escalate_form=form)
     messages.success(request, _("区へ確認を依頼しました。"))
     return redirect("cases:detail", case.public_id)
 
@@ -227,8 +310,7 @@ def answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
     case = selectors.get_case(request.user, public_id, "answer")
     form = AnswerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("回答を入力してください。"))
-        return redirect("cases:detail", case.public_id)
+        return render_detail(request, case, answer_form=form)
     try:
         services.answer(
             case=case,
@@ -237,7 +319,7 @@ def answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
             expected_version=_expected_version(request),
         )
     except (services.CaseError, ValidationError) as error:
-        return _refusal(request, case, error)
+        return refuse(request, case, error, form, answer_form=form)
     messages.success(request, _("回答しました。委託先に折り返しを依頼しました。"))
     return redirect("cases:queue", "escalated")
 
@@ -257,5 +339,5 @@ def assign(request: HttpRequest, public_id: UUID) -> HttpResponse:
             case=case, actor=request.user, assignee=assignee, expected_version=_expected_version(request)
         )
     except (services.CaseError, ValidationError) as error:
-        return _refusal(request, case, error)
+        return refuse(request, case, error)
     return redirect("cases:detail", case.public_id)

@@ -137,3 +137,18 @@ def case_queue(request: HttpRequest, status: str) -> HttpResponse:
             "counts": {name: counts.label(name) for name in ("escalated", "overdue", "callback", "new")},
         },
     )
+
+
+@login_required
+@require_GET
+def web_queue(request: HttpRequest) -> HttpResponse:
+    """未対応のフォーム受付: web inquiries nobody has started on, oldest first."""
+    require(request.user, "edit")
+    rows = selectors.web_queue(request.user)
+    record(
+        action=Action.VIEW,
+        actor=request.user,
+        object_type="case_queue",
+        details={"status": "web", "count": len(rows)},
+    )
+    return render(request, "cases/web_queue.html", {"rows": rows})
