@@ -130,6 +130,11 @@ class CaseEditForm(forms.ModelForm):
         self.fields["contact_email"] = forms.CharField(
             label=_("連絡先メールアドレス"), max_length=254, required=False
         )
+        if self.instance.channel == Channel.FORM:
+            # A web inquiry has no caller: the person is the 問い合わせ者.
+            self.fields["caller_relation"].label = _("問い合わせ者の続柄")
+            self.fields["caller_name"].label = _("問い合わせ者氏名")
+            self.fields["caller_kana"].label = _("問い合わせ者氏名カナ")
 
     def _post_clean(self) -> None:
         # Validation of the whole model happens in services.update_case (one place).
