@@ -23,9 +23,14 @@ def _identify_tanaka(page, items):
     page.fill("#identify-phone", "090-1234-5678")
     page.click("#identify-results .candidate >> nth=0 >> text=この世帯を開く")
     page.wait_for_selector("#identify-verify-form")
+    if not items:
+        page.click("#identify-verify-form button[type=submit]")
+        page.wait_for_selector("#identify-hidden [data-verification='not_verified']")
+        return
+    # Each tick posts the checklist (htmx, on change); wait until the last answer is shown.
     for item in items:
         page.check(f"#identify-item-{item}")
-    page.click("#identify-verify-form button[type=submit]")
+    page.wait_for_selector("#identify-hidden [data-verification='verified']")
 
 
 @pytest.mark.browser
@@ -110,7 +115,7 @@ class OperatorDayBrowserTests:
         page.wait_for_selector("#identify-verify-form")
         for item in ("name", "dob", "phone"):
             page.check(f"#identify-item-{item}")
-        page.click("#identify-verify-form button[type=submit]")
+        page.wait_for_selector("#identify-hidden [data-verification='verified']")
         page.wait_for_selector(
             f"#identify-hidden input[name=household][value='{household.public_id}']", state="attached"
         )
