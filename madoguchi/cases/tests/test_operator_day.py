@@ -490,3 +490,38 @@ class WebInquiryQueueTests:
     def test_a_user_who_cannot_edit_has_no_web_queue(self, client, world):
         login(client, world.auditor)
         assert client.get(reverse("cases:web_queue")).status_code == 403
+
+
+@pytest.mark.django_db
+class EnglishTests:
+    def test_the_new_parts_of_the_case_page_and_the_queues_are_in_english(self, client, world, household):
+        from django.conf import settings
+
+        from madoguchi.core.tests.test_english_screens import _data_text, untranslated
+
+        web = make_case(world.program, None, channel=Channel.FORM)
+        one = make_case(world.program, world.operator, household=household, verified_items=["name", "dob"])
+        make_case(world.program, world.operator, household=household)
+        callbacks.schedule_callback(
+            case=one,
+            actor=world.operator,
+            due_on=timezone.localdate(),
+            start=datetime.time(14),
+            until=datetime.time(17),
+            expected_version=one.version,
+        )
+        one.refresh_from_db()
+        callbacks.record_attempt(
+            case=one, actor=world.operator, outcome="no_answer", expected_version=one.version
+        )
+        login(client, world.supervisor)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        data = _data_text()
+        for url in (
+            reverse("cases:detail", args=[web.public_id]),
+            reverse("cases:detail", args=[one.public_id]),
+            reverse("cases:queue", args=["callback"]),
+            reverse("cases:web_queue"),
+        ):
+            html = client.get(url).content.decode()
+            assert untranslated(html, data) == set(), url
