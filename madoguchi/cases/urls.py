@@ -1,5 +1,6 @@
 from django.urls import path
 
+from madoguchi.cases import retention_views
 from madoguchi.cases.views import (
     answers,
     call_screen,
@@ -25,6 +26,11 @@ urlpatterns = [
     path("answers/<slug:code>/new/", answers.standard_answer_edit, name="standard_answer_new"),
     path("answers/<slug:code>/<uuid:key>/", answers.standard_answer_edit, name="standard_answer_edit"),
     path("programs/<slug:code>/correction/", categories.correction_window, name="correction_window"),
+    path(
+        "programs/<slug:code>/callback-retention/",
+        retention_views.callback_retention,
+        name="callback_retention",
+    ),
     path("categories/", categories.category_index, name="category_index"),
     path("categories/<slug:code>/", categories.categories, name="categories"),
     path("categories/<slug:code>/<int:pk>/", categories.category_edit, name="category_edit"),
