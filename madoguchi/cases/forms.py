@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.cases.models import (
+    CallbackOutcome,
     CallerRelation,
     Case,
     Category,
@@ -129,6 +130,11 @@ class CaseEditForm(forms.ModelForm):
         self.fields["contact_email"] = forms.CharField(
             label=_("連絡先メールアドレス"), max_length=254, required=False
         )
+        if self.instance.channel == Channel.FORM:
+            # A web inquiry has no caller: the person is the 問い合わせ者.
+            self.fields["caller_relation"].label = _("問い合わせ者の続柄")
+            self.fields["caller_name"].label = _("問い合わせ者氏名")
+            self.fields["caller_kana"].label = _("問い合わせ者氏名カナ")
 
     def _post_clean(self) -> None:
         # Validation of the whole model happens in services.update_case (one place).
@@ -237,3 +243,58 @@ class CorrectionWindowForm(forms.Form):
 
 class CategoryNameForm(forms.Form):
     name = forms.CharField(label=_("分類名"), max_length=100)
+
+
+# --- identify later, callbacks, related cases ------------------------------------------------
+
+
+class UnlinkForm(forms.Form):
+    reason = forms.CharField(
+        label=_("紐付けを解除する理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class VerificationForm(forms.Form):
+    """The items the caller answered correctly; the choices are the program's items only."""
+
+    items = forms.MultipleChoiceField(
+        label=_("本人確認：正しく答えた項目"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["items"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = choices
+        field.error_messages["invalid_choice"] = _("本人確認の項目にこの事業で使わない項目が含まれています。")
+
+
+def _time_field(label: Any) -> forms.TimeField:
+    return forms.TimeField(label=label, required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+
+
+class CallbackForm(forms.Form):
+    due_on = forms.DateField(label=_("折り返し予定日"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = _time_field(_("時間帯（から）"))
+    until = _time_field(_("時間帯（まで）"))
+    note = forms.CharField(label=_("メモ"), max_length=500, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("until") and data["start"] >= data["until"]:
+            self.add_error("until", _("時間帯の終わりは始まりより後にしてください。"))
+        return data
+
+
+class AttemptForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("結果"), choices=CallbackOutcome.choices, widget=forms.RadioSelect)
+    note = forms.CharField(label=_("メモ"), max_length=500, required=False)
+    next_due_on = forms.DateField(
+        label=_("次の折り返し予定日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    next_from = _time_field(_("次の時間帯（から）"))
+    next_until = _time_field(_("次の時間帯（まで）"))
+
+
+class MergeForm(forms.Form):
+    receipt_number = forms.CharField(label=_("統合先の受付番号"), max_length=20)

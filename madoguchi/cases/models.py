@@ -8,10 +8,12 @@ timeline, kept by the services; PostgreSQL indexes it with pg_trgm (migration 00
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.programs.models import Program
@@ -54,6 +56,13 @@ class Priority(models.TextChoices):
     NORMAL = "normal", _("通常")
     HIGH = "high", _("高")
     URGENT = "urgent", _("緊急")
+
+
+class CallbackOutcome(models.TextChoices):
+    REACHED = "reached", _("通話済")
+    NO_ANSWER = "no_answer", _("不在")
+    VOICEMAIL = "voicemail", _("留守電")
+    WRONG_NUMBER = "wrong_number", _("番号違い")
 
 
 class CallerRelation(models.TextChoices):
@@ -167,17 +176,26 @@ class Case(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The callback the caller asked for ("平日14時以降"): a day and an optional time window.
+    # Its own deadline, not the ward's: the callback queue is ordered and flagged by it.
+    callback_due_on = models.DateField(_("折り返し予定日"), null=True, blank=True)
+    callback_from = models.TimeField(_("折り返し時間帯（から）"), null=True, blank=True)
+    callback_until = models.TimeField(_("折り返し時間帯（まで）"), null=True, blank=True)
+    # A duplicate web inquiry merged into another case: closed, pointing at the one kept.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
+        null=True,
+        blank=True,
+        verbose_name=_("統合先"),
+    )
     # Derived search key (NFKC + lower case) of inquiry, response and timeline bodies.
     search_text = models.TextField(blank=True, editable=False)
 
     class Meta:
         verbose_name = _("問い合わせ")
         verbose_name_plural = _("問い合わせ")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["program", "receipt_number"], name="case_receipt_number_unique_per_program"
-            ),
-        ]
         indexes = [
             # the case list: newest first, keyset-paginated on (received_at, id)
             models.Index(fields=["program", "-received_at", "-id"], name="case_program_received"),
@@ -190,6 +208,23 @@ class Case(models.Model):
             models.Index(fields=["household", "-received_at"], name="case_household_received"),
             # "my cases"
             models.Index(fields=["assignee", "status"], name="case_assignee_status"),
+            # the callback queue: soonest callback first
+            models.Index(
+                fields=["program", "status", "callback_due_on", "id"], name="case_program_callback_due"
+            ),
+            # the web inquiry queue and its badge: 未対応のフォーム受付, oldest first
+            models.Index(fields=["program", "channel", "status", "received_at"], name="case_program_channel"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "receipt_number"], name="case_receipt_number_unique_per_program"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(callback_from__isnull=True)
+                | models.Q(callback_until__isnull=True)
+                | models.Q(callback_from__lt=models.F("callback_until")),
+                name="case_callback_window_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -200,9 +235,31 @@ class Case(models.Model):
         return self.status == Status.CLOSED
 
     @property
+    def is_web(self) -> bool:
+        """A web inquiry: the person is the 問い合わせ者, not a caller."""
+        return self.channel == Channel.FORM
+
+    @property
     def verified_item_labels(self) -> list[str]:
-        """The 本人確認 items in Japanese (the case stores their codes)."""
-        return [str(VERIFICATION_ITEM_LABELS.get(item, item)) for item in self.verified_items or []]
+        """The confirmed items in Japanese (never the internal codes)."""
+        from madoguchi.cases.verification import item_label
+
+        return [item_label(code) for code in self.verified_items or []]
+
+    def callback_due_at(self) -> datetime.datetime | None:
+        """When the callback is late: the end of its window, else the end of its day."""
+        if self.callback_due_on is None:
+            return None
+        return callback_deadline(self.callback_due_on, self.callback_until)
+
+
+def callback_deadline(day: datetime.date, until: datetime.time | None) -> datetime.datetime:
+    """The callback queue's overdue rule: past the window's end (or the day's end)."""
+    if until is None:
+        return timezone.make_aware(
+            datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
+        )
+    return timezone.make_aware(datetime.datetime.combine(day, until))
 
 
 class TimelineEntry(models.Model):
@@ -217,6 +274,13 @@ class TimelineEntry(models.Model):
         STATUS_CHANGE = "status_change", _("状態変更")
         CORRECTION = "correction", _("訂正")
         ASSIGNMENT = "assignment", _("担当変更")
+        IDENTIFIED = "identified", _("世帯の特定")
+        UNLINKED = "unlinked", _("世帯の紐付け解除")
+        VERIFICATION = "verification", _("本人確認の訂正")
+        CALLBACK_DUE = "callback_due", _("折り返し予定")
+        CALLBACK_CALL = "callback_call", _("折り返し")
+        LINKED = "linked", _("関連付け")
+        MERGED = "merged", _("統合")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=15, choices=Kind.choices)
@@ -254,7 +318,55 @@ class TimelineEntry(models.Model):
             self.Kind.STATUS_CHANGE: "status",
             self.Kind.ASSIGNMENT: "status",
             self.Kind.CREATED: "status",
+            self.Kind.IDENTIFIED: "status",
+            self.Kind.UNLINKED: "status",
+            self.Kind.VERIFICATION: "status",
+            self.Kind.LINKED: "status",
+            self.Kind.MERGED: "status",
         }.get(self.Kind(self.kind), "note")
+
+
+class CallbackAttempt(models.Model):
+    """One attempt to call back (history as rows: the count is the number of rows)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="callback_attempts")
+    outcome = models.CharField(_("結果"), max_length=15, choices=CallbackOutcome.choices)
+    note = models.CharField(_("メモ"), max_length=500, blank=True)
+    attempted_at = models.DateTimeField(_("架電日時"), default=timezone.now)
+    attempted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    attempted_by_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["attempted_at", "id"]
+        indexes = [
+            # the case page: a case's attempts in order
+            models.Index(fields=["case", "attempted_at"], name="callback_attempt_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.outcome}"
+
+
+class CaseLink(models.Model):
+    """Two cases marked as the same matter. Written both ways: one row per direction."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
+    related = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "related"], name="case_link_unique"),
+            models.CheckConstraint(condition=~models.Q(case=models.F("related")), name="case_link_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ~ {self.related_id}"
 
 
 class StandardAnswer(models.Model):

@@ -18,7 +18,7 @@ def provider(request: HttpRequest) -> list[NavItem]:
         return []
     contractor = bool(getattr(user, "is_contractor", False))
     counts = selectors.waiting_counts(
-        user, only=("callback",) if contractor else ("escalated",) if can(user, "answer") else ()
+        user, only=("callback", "web") if contractor else ("escalated",) if can(user, "answer") else ()
     )
     items = [NavItem(_("問い合わせ一覧"), reverse("cases:list"), order=20, shortcut="Alt+L")]
     if can(user, "edit") and contractor:
@@ -29,6 +29,14 @@ def provider(request: HttpRequest) -> list[NavItem]:
                 reverse("cases:queue", args=["callback"]),
                 order=30,
                 badge=counts.label("callback"),
+            )
+        )
+        items.append(
+            NavItem(
+                _("フォーム受付"),
+                reverse("cases:web_queue"),
+                order=31,
+                badge=counts.label("web"),
             )
         )
     if can(user, "answer"):

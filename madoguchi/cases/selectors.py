@@ -21,7 +21,17 @@ from django.utils import timezone
 from madoguchi.accounts.models import Role
 from madoguchi.cases import sqlite_search
 from madoguchi.cases.business_days import business_days_between
-from madoguchi.cases.models import Case, Category, Notification, StandardAnswer, Status, TimelineEntry
+from madoguchi.cases.models import (
+    Case,
+    CaseLink,
+    Category,
+    Channel,
+    Notification,
+    StandardAnswer,
+    Status,
+    TimelineEntry,
+    callback_deadline,
+)
 from madoguchi.cases.services import search_key
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import can, restrict
@@ -40,7 +50,7 @@ def get_case(user: Any, public_id: Any, action: str = "view") -> Case:
 
     return get_object_or_404(
         cases_for(user, action).select_related(
-            "program", "category", "assignee", "household", "caller_person", "created_by"
+            "program", "category", "assignee", "household", "caller_person", "created_by", "merged_into"
         ),
         public_id=public_id,
     )
@@ -61,6 +71,29 @@ def earlier_cases(
     if exclude is not None:
         rows = rows.exclude(pk=exclude.pk)
     return list(rows.order_by("-received_at", "-id")[:limit])
+
+
+@dataclass
+class RelatedCases:
+    linked: list[Case]
+    merged: list[Case]
+    household: list[Case]
+
+
+def related_cases(case: Case, user: Any) -> RelatedCases:
+    """The case page's related cases: the ones marked as the same matter, the duplicates merged
+    into it, and the household's other cases (each scoped to the user's programs)."""
+    rows = cases_for(user).select_related("category").defer("search_text")
+    linked_ids = CaseLink.objects.filter(case=case).values("related_id")
+    linked = list(rows.filter(pk__in=linked_ids).order_by("-received_at", "-id")[:20])
+    merged = list(rows.filter(merged_into=case).order_by("-received_at", "-id")[:20])
+    household = earlier_cases(case, user, exclude=case) if case.household_id else []
+    return RelatedCases(linked=linked, merged=merged, household=household)
+
+
+def find_case_by_receipt(user: Any, program_id: int, receipt_number: str) -> Case | None:
+    receipt = search_key(receipt_number).strip().upper().replace("ー", "-").replace("−", "-")
+    return cases_for(user, "edit").filter(program_id=program_id, receipt_number=receipt).first()
 
 
 # --- lists and search ---------------------------------------------------------------------------
@@ -205,6 +238,7 @@ class WaitingCounts:
     overdue: int = 0
     callback: int = 0
     new: int = 0
+    web: int = 0
     notifications: int = 0
 
     def label(self, name: str) -> int | str:
@@ -228,6 +262,7 @@ def waiting_counts(
         "overdue": Q(status=Status.ESCALATED, ward_due_on__lt=today),
         "callback": Q(status=Status.CALLBACK),
         "new": Q(status=Status.NEW),
+        "web": Q(status=Status.NEW, channel=Channel.FORM),
     }
     counts = {name: capped_count(rows.filter(filters[name])) for name in only}
     unread = capped_count(Notification.objects.filter(user_id=user.pk, read_at__isnull=True))
@@ -239,11 +274,15 @@ class QueueRow:
     case: Case
     waited_business_days: int
     overdue: bool
+    attempts: int = 0
 
 
 def queue(user: Any, status: str, *, limit: int = 50) -> list[QueueRow]:
-    """The oldest first: the ward's 区確認待ち and the contractor's 折り返し待ち."""
+    """The ward's 区確認待ち (oldest question first) and the contractor's 折り返し待ち (soonest
+    callback first, by its own due time; cases without one after them, oldest first)."""
     rows = cases_for(user).filter(status=status).select_related("category", "assignee")
+    if status == Status.CALLBACK:
+        return _callback_queue(rows, limit)
     order = ["escalated_at", "id"] if status == Status.ESCALATED else ["received_at", "id"]
     today = timezone.localdate()
     result = []
@@ -253,6 +292,44 @@ def queue(user: Any, status: str, *, limit: int = 50) -> list[QueueRow]:
         overdue = bool(status == Status.ESCALATED and case.ward_due_on and case.ward_due_on < today)
         result.append(QueueRow(case=case, waited_business_days=waited, overdue=overdue))
     return result
+
+
+def _callback_queue(rows: QuerySet[Case], limit: int) -> list[QueueRow]:
+    from django.db.models import Count, F
+
+    today = timezone.localdate()
+    ordered = rows.annotate(attempt_count=Count("callback_attempts")).order_by(
+        F("callback_due_on").asc(nulls_last=True),
+        F("callback_from").asc(nulls_first=True),
+        "received_at",
+        "id",
+    )
+    result = []
+    for case in ordered[:limit]:
+        since = case.ward_answered_at or case.updated_at
+        waited = business_days_between(timezone.localtime(since).date(), today) if since else 0
+        result.append(
+            QueueRow(
+                case=case,
+                waited_business_days=waited,
+                overdue=callback_overdue(case),
+                attempts=getattr(case, "attempt_count", 0),
+            )
+        )
+    return result
+
+
+def callback_overdue(case: Case, now: datetime.datetime | None = None) -> bool:
+    """The callback queue's own rule: past the callback's due time (not the ward's deadline)."""
+    if case.status != Status.CALLBACK or case.callback_due_on is None:
+        return False
+    return callback_deadline(case.callback_due_on, case.callback_until) <= (now or timezone.now())
+
+
+def web_queue(user: Any, *, limit: int = 50) -> list[Case]:
+    """未対応のフォーム受付: web inquiries nobody has started on, oldest first."""
+    rows = cases_for(user).filter(status=Status.NEW, channel=Channel.FORM).select_related("category")
+    return list(rows.defer("search_text").order_by("received_at", "id")[:limit])
 
 
 def is_overdue(case: Case, today: datetime.date | None = None) -> bool:

@@ -34,8 +34,8 @@ from madoguchi.cases.models import (
     StandardAnswer,
     Status,
     TimelineEntry,
-    Verification,
 )
+from madoguchi.cases.verification import decide as decide_verification
 from madoguchi.lib.email import normalize_email
 from madoguchi.lib.errors import InputError
 from madoguchi.lib.phone import normalize_phone
@@ -301,7 +301,7 @@ def create_case(
     contact_phone: str = "",
     contact_email: str = "",
     response: str = "",
-    verification: str = Verification.NOT_VERIFIED,
+    verification: str | None = None,
     verified_items: Sequence[str] = (),
     idempotency_key: str | None = None,
     caller_person: Guardian | None = None,
@@ -310,6 +310,10 @@ def create_case(
     received_at: datetime.datetime | None = None,
 ) -> Case:
     """Record a new case. `actor=None` is the public inquiry form.
+
+    本人確認 is decided here from `verified_items` by the program's rule
+    (`cases.verification.decide`); `verification` is accepted for old callers and ignored: a
+    posted label is never trusted. The actor who saves a case is its assignee by default.
 
     A repeated `idempotency_key` returns the case already made with it: the unique key stops
     the second INSERT, its whole transaction is undone (its receipt number too) and the first
@@ -320,6 +324,11 @@ def create_case(
     _check_household(program, household, caller_person)
     _refuse_suspended(household)
     caller = caller or CallerDetails()
+    del verification  # decided below from the items, never taken from the caller of this function
+    decision = decide_verification(program.verification_rule, verified_items)
+    if household is None and decision.items:
+        raise ValidationError({"verified_items": _("世帯を特定してから本人確認を記録してください。")})
+    saved_by = actor if actor is not None and actor.is_authenticated else None
     case = Case(
         program=program,
         channel=channel,
@@ -332,14 +341,15 @@ def create_case(
         child_dob=caller.child_dob,
         contact_phone=normalise_phone(contact_phone),
         contact_email=normalise_email(contact_email),
-        verification=verification,
-        verified_items=list(verified_items),
+        verification=decision.status,
+        verified_items=decision.items,
+        assignee=saved_by if getattr(saved_by, "is_contractor", False) else None,
         category=category,
         inquiry=inquiry,
         response=response,
         priority=priority,
         status=Status.NEW,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_by=saved_by,
         idempotency_key=idempotency_key or None,
         receipt_number="-",
         search_text=search_key(f"{inquiry}\n{response}"),
@@ -407,11 +417,9 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "child_name",
     "child_dob",
     "caller_relation",
-    "household",
-    "caller_person",
-    "verification",
-    "verified_items",
 )
+# The household, the caller and 本人確認 change only through `cases.identification`
+# (link, unlink, correct), each with its own timeline entry.
 
 
 def _plain(value: Any) -> Any:
@@ -588,7 +596,9 @@ def answer(*, case: Case, actor: Any, body: str, expected_version: int) -> Case:
     _add_entry(case, kind=Kind.WARD_ANSWER, actor=actor, body=body)
     now = timezone.now()
     _transition(case, Status.WARD_ANSWERED, actor, "", expected_version, ward_answered_at=now)
-    _transition(case, Status.CALLBACK, actor, "", case.version)
+    # Back to the operator who took the call, unless someone reassigned it meanwhile.
+    back_to = {} if case.assignee_id else {"assignee_id": case.created_by_id}
+    _transition(case, Status.CALLBACK, actor, "", case.version, **back_to)
     from madoguchi.cases import notify
 
     notify.notify(case=case, users=notify.contractor_recipients(case), kind="answered")

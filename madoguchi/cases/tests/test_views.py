@@ -99,7 +99,7 @@ class ScopeTests:
         assert case.inquiry == "変更後"
         assert case.program == world.program and case.status == Status.NEW
         assert case.created_by == world.operator and case.receipt_number == "KJ-000001"
-        assert case.assignee is None and case.version == 2
+        assert case.assignee == world.operator and case.version == 2  # the one who saved it
 
 
 @pytest.mark.django_db
@@ -275,4 +275,4 @@ class AssignTests:
         )
         assert response.status_code == 404
         case.refresh_from_db()
-        assert case.assignee is None
+        assert case.assignee == world.operator  # unchanged: the operator who saved it
