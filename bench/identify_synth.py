@@ -486,8 +486,12 @@ def positive_call(rng: random.Random, names: Names, household: Household) -> tup
             ["guardian", "child", "child_dob", "address", "phone", "guardian_dob", "email"], rng.randint(2, 5)
         )
     )
+    if not household.email and rng.random() >= 0.1:
+        wanted.discard("email")  # callers give the e-mail they registered, seldom another
     if "guardian" not in wanted and "child" not in wanted:
         wanted.add(rng.choice(("guardian", "child")))
+    if len(wanted) < 2:
+        wanted.add(rng.choice(("child_dob", "address", "phone")))
     speaker = household.guardian
     if rng.random() < 0.06:  # the other parent calls, maybe with another family name
         tags.append("caller_not_registered_guardian")

@@ -37,6 +37,8 @@ FEATURES = (
     "log_households",
     "fields_said",
     "family_disagrees",
+    "name_alone",
+    "name_contradicted",
 )
 
 

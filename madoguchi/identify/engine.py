@@ -385,19 +385,26 @@ def decision_features(
     evidence = best.evidence
     agreeing = {e.field for e in evidence if e.weight > 0 and e.how != "disagree"} - {"family_name"}
     clipped = min(max(posterior, 1e-6), 1 - 1e-6)
+    name_weight = sum(e.weight for e in evidence if e.field in NAME_EVIDENCE and e.weight > 0)
+    non_name_agreeing = len(agreeing - NAME_EVIDENCE)
+    disagreeing = sum(1 for e in evidence if e.how == "disagree" or e.weight < 0)
     return {
         "log_odds": max(-30.0, min(60.0, best.log_odds)),
         "gap": max(0.0, min(30.0, gap)),
         "posterior_logit": math.log(clipped / (1 - clipped)),
-        "name_weight": sum(e.weight for e in evidence if e.field in NAME_EVIDENCE and e.weight > 0),
+        "name_weight": name_weight,
         "other_weight": sum(e.weight for e in evidence if e.field not in NAME_EVIDENCE and e.weight > 0),
         "against_weight": sum(e.weight for e in evidence if e.weight < 0),
         "agreeing_items": float(len(agreeing)),
-        "agreeing_non_name_items": float(len(agreeing - NAME_EVIDENCE)),
-        "disagreeing_items": float(sum(1 for e in evidence if e.how == "disagree" or e.weight < 0)),
+        "agreeing_non_name_items": float(non_name_agreeing),
+        "disagreeing_items": float(disagreeing),
         "corroborated": float(corroborated),
         "only_names": float(only_names),
         "log_households": math.log(max(n, 1)),
         "fields_said": float(fields_said),
         "family_disagrees": float(any(e.field == "family_name" and e.how == "disagree" for e in evidence)),
+        # A name that nothing else supports, and one that something else contradicts: a
+        # namesake's pattern, which the sum of log-likelihood ratios overrates.
+        "name_alone": name_weight if non_name_agreeing == 0 else 0.0,
+        "name_contradicted": name_weight if non_name_agreeing == 0 and disagreeing else 0.0,
     }
