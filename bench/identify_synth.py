@@ -486,6 +486,8 @@ def positive_call(rng: random.Random, names: Names, household: Household) -> tup
             ["guardian", "child", "child_dob", "address", "phone", "guardian_dob", "email"], rng.randint(2, 5)
         )
     )
+    if not household.phone and rng.random() >= 0.1:
+        wanted.discard("phone")  # a family without a phone on file seldom gives one
     if not household.email and rng.random() >= 0.1:
         wanted.discard("email")  # callers give the e-mail they registered, seldom another
     if "guardian" not in wanted and "child" not in wanted:
