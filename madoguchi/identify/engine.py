@@ -257,17 +257,24 @@ def identify(program_id: int, query: Query) -> Result:
     ids = _candidates(program_id, blocking_keys(prepared), n)
     if not ids:
         return result
-    marks, params = _in(ids)
-    profiles = {
-        household_id: json.loads(data) if isinstance(data, str) else data
-        for household_id, data in _rows(
-            f"SELECT household_id, data FROM {IdentProfile._meta.db_table} WHERE household_id IN ({marks})",  # noqa: S608
-            params,
-        )
-    }
+    profiles = load_candidate_profiles(program_id, ids)
     _attach_counts(program_id, profiles, _count_prefixes(prepared))
     scored = [score_household(hid, profiles[hid], prepared, n) for hid in ids if hid in profiles]
     return rank(scored, result, n=n)
+
+
+def load_candidate_profiles(program_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The comparison profiles of the candidate households: the one place where households
+    are loaded for scoring (a rule that keeps a household from being offered belongs here)."""
+    marks, params = _in(ids)
+    return {
+        household_id: json.loads(data) if isinstance(data, str) else data
+        for household_id, data in _rows(
+            f"SELECT household_id, data FROM {IdentProfile._meta.db_table} "  # noqa: S608
+            f"WHERE program_id = %s AND household_id IN ({marks})",
+            [program_id, *params],
+        )
+    }
 
 
 def _count_prefixes(q: PreparedQuery) -> tuple[str, ...]:

@@ -204,3 +204,22 @@ class ImportThenIdentifyTests:
         rows = [json.loads(line) for line in out.getvalue().splitlines()]
         assert rows[0]["candidates"] == []  # removed by the new version
         assert [c["household"] for c in rows[1]["candidates"][:1]] == ["H2"]
+
+
+class StreamingTests:
+    def test_each_line_is_answered_before_the_next_is_read(self, world, households, monkeypatch):
+        out = io.StringIO()
+        seen_before_third: list[str] = []
+
+        class Lines(io.StringIO):
+            def __iter__(self):  # type: ignore[override]
+                yield IdentifyCommandTests.QUERIES[0] + "\n"
+                yield IdentifyCommandTests.QUERIES[1] + "\n"
+                seen_before_third.append(out.getvalue())
+                yield IdentifyCommandTests.QUERIES[2] + "\n"
+
+        monkeypatch.setattr("sys.stdin", Lines())
+        call_command("identify", "--program", world.program.code, "-", stdout=out)
+        answered = [json.loads(line)["query_id"] for line in seen_before_third[0].splitlines()]
+        assert answered == ["q1", "q2"]
+        assert len(out.getvalue().splitlines()) == 3
