@@ -762,9 +762,7 @@ def main(argv: list[str]) -> None:
         overall = figures["overall"]
         lat = figures["latency"]
         print(f"dev: top1={overall['top1']:.4f} fmr={overall['fmr']:.4f}")
-        print(
-            f"latency: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, load {os.getloadavg()[0]:.1f}"
-        )
+        print(f"latency: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, load {os.getloadavg()[0]:.1f}")
         return
     dev = _in_child_dev()
     runs = [_in_child(["--child", "sqlite", str(args.households), "--queries", str(args.queries)])]

@@ -220,7 +220,12 @@ def summarise(records: list[dict[str, Any]], fitted: dict[str, Any]) -> dict[str
 
     stats: dict[str, float] = defaultdict(float)
     for r in records:
-        named = bool(r["features"]) and probability(r["features"], fitted) >= fitted["threshold"]
+        features = r["features"]
+        named = (
+            bool(features)
+            and probability(features, fitted) >= fitted["threshold"]
+            and bool(features["corroborated"] or features["agreeing_items"] >= 2)  # as engine.rank
+        )
         if r["truth"] is None:
             stats["neg"] += 1
             stats["fm"] += named

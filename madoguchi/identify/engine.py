@@ -260,7 +260,26 @@ def identify(program_id: int, query: Query) -> Result:
     profiles = load_candidate_profiles(program_id, ids)
     _attach_counts(program_id, profiles, _count_prefixes(prepared))
     scored = [score_household(hid, profiles[hid], prepared, n) for hid in ids if hid in profiles]
-    return rank(scored, result, n=n)
+    return rank(scored, result, n=n, readable=_readable_fields(prepared))
+
+
+def _readable_fields(q: PreparedQuery) -> list[str]:
+    """The items said that could be read (an unreadable date says nothing)."""
+    values = {
+        "guardian_name": q.guardian,
+        "child_name": q.child,
+        "child_dob": q.child_dob,
+        "guardian_dob": q.guardian_dob,
+        "address": q.address,
+        "phone": q.phone,
+        "email": q.email,
+    }
+    readable = [name for name in q.fields_used if name not in values or values[name]]
+    return [
+        name
+        for name in readable
+        if not (name.endswith("_kana") and not values[name.replace("_kana", "_name")])
+    ]
 
 
 def load_candidate_profiles(program_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -323,7 +342,7 @@ def _readings(program_id: int, q: PreparedQuery) -> dict[str, set[str]]:
     return dict(readings)
 
 
-def rank(scored: list[Scored], result: Result, *, n: int = 1) -> Result:
+def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str] | None = None) -> Result:
     """Posteriors over "one of these households, or nobody in the list"; abstain when weak.
 
     The first candidate is named only when the calibrated probability that it is the
@@ -349,7 +368,9 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1) -> Result:
             )
         )
     best = ranked[0]
-    said_only_names = set(result.fields_used) <= NAME_FIELDS
+    if readable is None:
+        readable = result.fields_used
+    said_only_names = set(readable) <= NAME_FIELDS
     corroborated = best.is_corroborated(said_only_names=said_only_names)
     if not result.candidates:
         return result
@@ -362,7 +383,7 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1) -> Result:
         corroborated=corroborated,
         only_names=said_only_names,
         n=n,
-        fields_said=len(result.fields_used),
+        fields_said=len(readable),
     )
     result.confidence = calibration.probability(result.features)
     if result.confidence is None:
@@ -371,7 +392,10 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1) -> Result:
     result.candidates[0].score = round(result.confidence, 4)
     for candidate in result.candidates[1:]:
         candidate.score = min(candidate.score, result.candidates[0].score)
-    result.abstained = result.confidence < calibration.threshold()
+    # Whatever the model says, one item alone (a birth date, a family name) never names a
+    # household: two independent items agree, or a whole name is all the caller said.
+    enough = corroborated or result.features["agreeing_items"] >= 2
+    result.abstained = result.confidence < calibration.threshold() or not enough
     return result
 
 
