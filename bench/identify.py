@@ -122,15 +122,15 @@ def _load_csv(program: Any, path: Path) -> int:
     return len(households)
 
 
-def run_dev(program: Any) -> dict[str, Any]:
+def run_dev(program: Any, dev: Path = DEV) -> dict[str, Any]:
     from madoguchi.identify.engine import Query, identify
     from madoguchi.identify.indexer import reindex_program
 
-    load_csv(program, DEV / "targets.csv")
+    load_csv(program, dev / "targets.csv")
     reindex_program(program.pk)
     out = Path(tempfile.mkdtemp()) / "pred.jsonl"
     timings: list[float] = []
-    with (DEV / "queries.jsonl").open(encoding="utf-8") as src, out.open("w", encoding="utf-8") as dst:
+    with (dev / "queries.jsonl").open(encoding="utf-8") as src, out.open("w", encoding="utf-8") as dst:
         for line in src:
             data = json.loads(line)
             started = time.perf_counter()
@@ -151,9 +151,9 @@ def run_dev(program: Any) -> dict[str, Any]:
     report = subprocess.run(
         [
             sys.executable,
-            str(DEV / "score.py"),
+            str(dev / "score.py"),
             "--truth",
-            str(DEV / "truth.jsonl"),
+            str(dev / "truth.jsonl"),
             "--pred",
             str(out),
             "--json",
@@ -417,8 +417,7 @@ def load_synthetic(program: Any, households: int, *, seed: int, sample: int) -> 
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from madoguchi.identify.indexer import _insert_rows
-    from madoguchi.registry.importing.versions import GUARDIAN_FIELDS
+    from madoguchi.registry.importing.versions import GUARDIAN_FIELDS, RawInsert
     from madoguchi.registry.models import Child, Guardian, Household, TargetListImport
 
     target_import = TargetListImport.objects.create(
@@ -432,22 +431,22 @@ def load_synthetic(program: Any, households: int, *, seed: int, sample: int) -> 
     h_cols = [
         "id",
         "public_id",
-        "program_id",
+        "program",
         "number",
         "postal_code",
         "address",
         "address_key",
         "address_block_key",
         "content_hash",
-        "first_import_id",
-        "last_import_id",
+        "first_import",
+        "last_import",
         "created_at",
         "updated_at",
     ]
     # The same column order as the registry's own write path.
-    g_cols = ["household_id", *GUARDIAN_FIELDS]
+    g_cols = ["household", *GUARDIAN_FIELDS]
     c_cols = [
-        "household_id",
+        "household",
         "name",
         "name_key",
         "given_name_key",
@@ -486,9 +485,9 @@ def load_synthetic(program: Any, households: int, *, seed: int, sample: int) -> 
             if keep:
                 kept.append({"number": first[0], "rows": rows})
         with transaction.atomic():
-            _insert_rows(Household._meta.db_table, h_cols, h_rows)
-            _insert_rows(Guardian._meta.db_table, g_cols, g_rows)
-            _insert_rows(Child._meta.db_table, c_cols, c_rows)
+            RawInsert(Household, h_cols).insert(h_rows)
+            RawInsert(Guardian, g_cols).insert(g_rows)
+            RawInsert(Child, c_cols).insert(c_rows)
         if (offset // batch) % 10 == 0:
             print(
                 f"  loaded {offset + len(h_rows):,} households ({time.perf_counter() - started:.0f}s)",
@@ -739,6 +738,7 @@ def _row(r: dict[str, Any]) -> str:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench identify")
     parser.add_argument("--dev-only", action="store_true")
+    parser.add_argument("--dev", type=Path, default=DEV, help="development set folder (dev, dev50k)")
     parser.add_argument("--households", type=int, default=100_000, help="SQLite list size")
     parser.add_argument("--pg-households", type=int, default=1_000_000, help="PostgreSQL list size")
     parser.add_argument("--no-postgres", action="store_true")
@@ -758,9 +758,11 @@ def main(argv: list[str]) -> None:
         return
     if args.dev_only:
         setup(None)
-        figures = run_dev(make_program("bench-dev"))
+        figures = run_dev(make_program("bench-dev"), args.dev)
         overall = figures["overall"]
+        lat = figures["latency"]
         print(f"dev: top1={overall['top1']:.4f} fmr={overall['fmr']:.4f}")
+        print(f"latency: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, load {os.getloadavg()[0]:.1f}")
         return
     dev = _in_child_dev()
     runs = [_in_child(["--child", "sqlite", str(args.households), "--queries", str(args.queries)])]
@@ -789,14 +791,15 @@ def main(argv: list[str]) -> None:
         "each (85 % from the list: names with or without the space or in hiragana, given names only, "
         "era dates, addresses without prefecture or building, phones in several notations; 15 % "
         "callers who are not in the list), one at a time through `identify()` as the CLI and the panel "
-        "call it. Accuracy on these synthetic inquiries is shown for sanity; the dev set is the "
-        "reference.",
+        "call it. Accuracy on these synthetic inquiries is shown for sanity only; the held-out "
+        "figures of the calibrated decision are in docs/identification.md (`bench/identify_calibration.py`).",
         "",
         "| households | database | p50 ms | p95 ms | p99 ms | top-1 | FMR | index build | load avg |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *(_row(r) for r in runs),
         "",
-        "Target: p95 ≤ 50 ms at 100,000 households on SQLite and 1,000,000 on PostgreSQL. The machine "
+        "Targets: p95 ≤ 10 ms at 50,000 households on SQLite and ≤ 20 ms at 1,000,000 on PostgreSQL "
+        "(issue 13; issue 3 asked ≤ 50 ms). The machine "
         "(2 cores) was shared with other sessions' test suites and benchmarks while measuring: the last "
         "column is the 1-minute load average at the end of the run (2.0 = both cores busy); latencies "
         "scale roughly with it.",

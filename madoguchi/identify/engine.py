@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import connection
 
+from madoguchi.identify import calibration
 from madoguchi.identify.indexer import ensure_index
 from madoguchi.identify.models import IdentKey, IdentKeyStat, IdentProfile, IdentReading
 from madoguchi.identify.normalize import (
@@ -37,8 +38,9 @@ from madoguchi.identify.scoring import Evidence, PreparedQuery, Scored, score_ho
 from madoguchi.registry.models import Household
 
 MAX_CANDIDATES = 5
-SCORED_CANDIDATES = 15  # households fully scored per query
+SCORED_CANDIDATES = 20  # households fully scored per query
 KEY_CAP = 200  # a key shared by more households only counts in combination with another
+TIE_BREAK_LIMIT = 3000  # candidates from rare keys whose common keys are looked up before the cut
 CREDIBLE = 0.5  # posterior the best household needs: likelier than all alternatives together
 SHOWN = 0.01  # below this a candidate is noise, not worth an operator's glance
 NAME_FIELDS = frozenset({"guardian_name", "guardian_kana", "child_name", "child_kana"})
@@ -89,6 +91,10 @@ class Result:
     candidates: list[Candidate] = field(default_factory=list)
     abstained: bool = True
     fields_used: list[str] = field(default_factory=list)
+    # What the decision was taken on (calibration.FEATURES) and the calibrated probability
+    # that the first candidate is the caller's household (None: no fitted model).
+    features: dict[str, float] = field(default_factory=dict)
+    confidence: float | None = None
 
 
 def prepare(query: Query) -> PreparedQuery:
@@ -138,10 +144,22 @@ def _name_keys(spoken: SpokenName) -> list[str]:
     return keys
 
 
+def _reading_keys(spoken: SpokenName, readings: dict[str, set[str]]) -> list[str]:
+    """Keys of the readings the list gives for the caller's kanji (可奈子 → gk:カナコ), so a
+    name typed in other kanji of the same reading, or listed in kana only, is found."""
+    keys: list[str] = []
+    for prefix, part in (("f", spoken.family), ("g", spoken.given)):
+        if part is not None and not part.is_kana:
+            keys += [f"{prefix}k:{loose_key(r)}" for r in sorted(readings.get(part.text, ()))[:3]]
+            keys += [f"{prefix}:{r}" for r in sorted(readings.get(part.text, ()))[:3]]
+    return keys
+
+
 def blocking_keys(q: PreparedQuery) -> list[str]:
     keys: list[str] = []
     for spoken in q.guardian + q.child:
         keys += _name_keys(spoken)
+        keys += _reading_keys(spoken, q.readings)
     if q.child_dob:
         keys.append(f"cd:{q.child_dob.isoformat()}")
     if q.guardian_dob:
@@ -178,14 +196,18 @@ def _key_counts(program_id: int, keys: Iterable[str]) -> dict[str, int]:
 
 
 def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
-    """Households sharing the most informative keys with the query, best first."""
+    """Households sharing the most informative keys with the query, best first.
+
+    Rare keys (≤ KEY_CAP households) give candidates directly. Before any cut, the keys that
+    were too common to fetch whole (a frequent given name, a birthday, a reading) are looked
+    up for those candidates only, so that households tied on a rare key (50 households named
+    佐藤 at 50,000) are told apart by the other keys rather than by database order. Common keys
+    alone give candidates only in combination (households having two of them)."""
     if not keys:
         return []
     counts = _key_counts(program_id, keys)
     rare = [k for k, c in counts.items() if c <= KEY_CAP]
-    # Keys so common that scanning their rows costs more than they tell (a frequent family name
-    # in a million households) are left to the scoring of candidates found otherwise.
-    common = [k for k, c in counts.items() if KEY_CAP < c <= KEY_CAP * 10]
+    common = [k for k, c in counts.items() if c > KEY_CAP]
     prescore: dict[int, float] = defaultdict(float)
     table = IdentKey._meta.db_table
     if rare:
@@ -195,16 +217,34 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
             [program_id, *params],
         ):
             prescore[household_id] += math.log((n + 1) / counts[key])
-    if len(common) >= 2 and len(prescore) < SCORED_CANDIDATES:
-        # Common keys (a frequent family name, a birthday) only in combination.
+    if common and SCORED_CANDIDATES < len(prescore) <= TIE_BREAK_LIMIT:
+        # Break ties among the rare keys' households by the common keys they also have.
         marks, params = _in(common)
-        for household_id, hits in _rows(
-            f"SELECT household_id, COUNT(*) AS hits FROM {table} WHERE program_id = %s AND key IN ({marks}) "  # noqa: S608
-            "GROUP BY household_id HAVING COUNT(*) >= 2 ORDER BY hits DESC LIMIT %s",
-            [program_id, *params, SCORED_CANDIDATES * 5],
+        id_marks, ids = _in(prescore)
+        for key, household_id in _rows(
+            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND key IN ({marks}) "  # noqa: S608
+            f"AND household_id IN ({id_marks})",
+            [program_id, *params, *ids],
         ):
-            prescore[household_id] += float(hits)
-    ranked = sorted(prescore.items(), key=lambda item: item[1], reverse=True)
+            prescore[household_id] += math.log((n + 1) / counts[key])
+    combinable = [k for k in common if counts[k] <= KEY_CAP * 10]
+    if len(combinable) >= 2 and len(prescore) < SCORED_CANDIDATES:
+        # Common keys (a frequent family name, a birthday) only in combination, the rarer
+        # combinations first.
+        marks, params = _in(combinable)
+        weights = " ".join("WHEN %s THEN %s" for _ in combinable)
+        weight_params: list[Any] = []
+        for key in combinable:
+            weight_params += [key, math.log((n + 1) / counts[key])]
+        for household_id, weight in _rows(
+            f"SELECT household_id, SUM(CASE key {weights} ELSE 0 END) AS weight FROM {table} "  # noqa: S608
+            f"WHERE program_id = %s AND key IN ({marks}) "
+            "GROUP BY household_id HAVING COUNT(*) >= 2 ORDER BY weight DESC, household_id LIMIT %s",
+            [*weight_params, program_id, *params, SCORED_CANDIDATES * 5],
+        ):
+            if household_id not in prescore:
+                prescore[household_id] += float(weight)
+    ranked = sorted(prescore.items(), key=lambda item: (-item[1], item[0]))
     return [household_id for household_id, _ in ranked[:SCORED_CANDIDATES]]
 
 
@@ -234,17 +274,43 @@ def identify(program_id: int, query: Query) -> Result:
     ids = without_suspended(_candidates(program_id, blocking_keys(prepared), n))
     if not ids:
         return result
-    marks, params = _in(ids)
-    profiles = {
-        household_id: json.loads(data) if isinstance(data, str) else data
-        for household_id, data in _rows(
-            f"SELECT household_id, data FROM {IdentProfile._meta.db_table} WHERE household_id IN ({marks})",  # noqa: S608
-            params,
-        )
-    }
+    profiles = load_candidate_profiles(program_id, ids)
     _attach_counts(program_id, profiles, _count_prefixes(prepared))
     scored = [score_household(hid, profiles[hid], prepared, n) for hid in ids if hid in profiles]
-    return rank(scored, result)
+    return rank(scored, result, n=n, readable=_readable_fields(prepared))
+
+
+def _readable_fields(q: PreparedQuery) -> list[str]:
+    """The items said that could be read (an unreadable date says nothing)."""
+    values = {
+        "guardian_name": q.guardian,
+        "child_name": q.child,
+        "child_dob": q.child_dob,
+        "guardian_dob": q.guardian_dob,
+        "address": q.address,
+        "phone": q.phone,
+        "email": q.email,
+    }
+    readable = [name for name in q.fields_used if name not in values or values[name]]
+    return [
+        name
+        for name in readable
+        if not (name.endswith("_kana") and not values[name.replace("_kana", "_name")])
+    ]
+
+
+def load_candidate_profiles(program_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The comparison profiles of the candidate households: the one place where households
+    are loaded for scoring (a rule that keeps a household from being offered belongs here)."""
+    marks, params = _in(ids)
+    return {
+        household_id: json.loads(data) if isinstance(data, str) else data
+        for household_id, data in _rows(
+            f"SELECT household_id, data FROM {IdentProfile._meta.db_table} "  # noqa: S608
+            f"WHERE program_id = %s AND household_id IN ({marks})",
+            [program_id, *params],
+        )
+    }
 
 
 def _count_prefixes(q: PreparedQuery) -> tuple[str, ...]:
@@ -293,8 +359,12 @@ def _readings(program_id: int, q: PreparedQuery) -> dict[str, set[str]]:
     return dict(readings)
 
 
-def rank(scored: list[Scored], result: Result) -> Result:
-    """Posteriors over "one of these households, or nobody in the list"; abstain when weak."""
+def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str] | None = None) -> Result:
+    """Posteriors over "one of these households, or nobody in the list"; abstain when weak.
+
+    The first candidate is named only when the calibrated probability that it is the
+    caller's household (`calibration`) reaches the threshold; without a fitted model, when
+    its posterior is at least CREDIBLE and two independent items corroborate it."""
     if not scored:
         return result
     top = max(s.log_odds for s in scored)
@@ -315,10 +385,74 @@ def rank(scored: list[Scored], result: Result) -> Result:
             )
         )
     best = ranked[0]
-    said_only_names = set(result.fields_used) <= NAME_FIELDS
-    result.abstained = not (
-        result.candidates
-        and result.candidates[0].score >= CREDIBLE
-        and best.is_corroborated(said_only_names=said_only_names)
+    if readable is None:
+        readable = result.fields_used
+    said_only_names = set(readable) <= NAME_FIELDS
+    corroborated = best.is_corroborated(said_only_names=said_only_names)
+    if not result.candidates:
+        return result
+    posterior = result.candidates[0].score
+    second = ranked[1].log_odds if len(ranked) > 1 else best.log_odds - 30
+    result.features = decision_features(
+        best,
+        gap=best.log_odds - second,
+        posterior=posterior,
+        corroborated=corroborated,
+        only_names=said_only_names,
+        n=n,
+        fields_said=len(readable),
     )
+    result.confidence = calibration.probability(result.features)
+    if result.confidence is None:
+        result.abstained = not (posterior >= CREDIBLE and corroborated)
+        return result
+    result.candidates[0].score = round(result.confidence, 4)
+    for candidate in result.candidates[1:]:
+        candidate.score = min(candidate.score, result.candidates[0].score)
+    # Whatever the model says, one item alone (a birth date, a family name) never names a
+    # household: two independent items agree, or a whole name is all the caller said.
+    enough = corroborated or result.features["agreeing_items"] >= 2
+    result.abstained = result.confidence < calibration.threshold() or not enough
     return result
+
+
+NAME_EVIDENCE = frozenset({"family_name", "guardian_name", "child_name"})
+
+
+def decision_features(
+    best: Scored,
+    *,
+    gap: float,
+    posterior: float,
+    corroborated: bool,
+    only_names: bool,
+    n: int,
+    fields_said: int,
+) -> dict[str, float]:
+    """The features of `calibration.FEATURES` for the best-scored household."""
+    evidence = best.evidence
+    agreeing = {e.field for e in evidence if e.weight > 0 and e.how != "disagree"} - {"family_name"}
+    clipped = min(max(posterior, 1e-6), 1 - 1e-6)
+    name_weight = sum(e.weight for e in evidence if e.field in NAME_EVIDENCE and e.weight > 0)
+    non_name_agreeing = len(agreeing - NAME_EVIDENCE)
+    disagreeing = sum(1 for e in evidence if e.how == "disagree" or e.weight < 0)
+    return {
+        "log_odds": max(-30.0, min(60.0, best.log_odds)),
+        "gap": max(0.0, min(30.0, gap)),
+        "posterior_logit": math.log(clipped / (1 - clipped)),
+        "name_weight": name_weight,
+        "other_weight": sum(e.weight for e in evidence if e.field not in NAME_EVIDENCE and e.weight > 0),
+        "against_weight": sum(e.weight for e in evidence if e.weight < 0),
+        "agreeing_items": float(len(agreeing)),
+        "agreeing_non_name_items": float(non_name_agreeing),
+        "disagreeing_items": float(disagreeing),
+        "corroborated": float(corroborated),
+        "only_names": float(only_names),
+        "log_households": math.log(max(n, 1)),
+        "fields_said": float(fields_said),
+        "family_disagrees": float(any(e.field == "family_name" and e.how == "disagree" for e in evidence)),
+        # A name that nothing else supports, and one that something else contradicts: a
+        # namesake's pattern, which the sum of log-likelihood ratios overrates.
+        "name_alone": name_weight if non_name_agreeing == 0 else 0.0,
+        "name_contradicted": name_weight if non_name_agreeing == 0 and disagreeing else 0.0,
+    }

@@ -16,7 +16,6 @@ For each household still in the list: its blocking keys (IdentKey), how common e
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import logging
 from collections import Counter, defaultdict
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, Model, OuterRef, Subquery
 from django.utils import timezone
 
 from madoguchi.identify.models import IdentIndexState, IdentKey, IdentKeyStat, IdentProfile, IdentReading
@@ -40,6 +39,7 @@ from madoguchi.identify.normalize import (
     spoken_phone,
 )
 from madoguchi.programs.models import Program
+from madoguchi.registry.importing.versions import RawInsert
 from madoguchi.registry.models import Child, Guardian, Household, TargetListImport
 
 logger = logging.getLogger(__name__)
@@ -213,45 +213,21 @@ def latest_import_id(program_id: int) -> int | None:
     )
 
 
-def _copy_rows(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    """PostgreSQL COPY: a million households' keys load in minutes instead of an hour."""
-    with connection.cursor() as cursor:
-        raw: Any = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            buffer = io.StringIO()
-            for count, row in enumerate(rows, start=1):
-                buffer.write("\t".join(_copy_value(v) for v in row) + "\n")
-                if count % BATCH == 0:
-                    copy.write(buffer.getvalue())
-                    buffer = io.StringIO()
-            copy.write(buffer.getvalue())
-
-
-def _copy_value(value: Any) -> str:
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def _insert_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        _copy_rows(table, columns, rows)
-        return
-    marks = ", ".join(["%s"] * len(columns))
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
+def _insert(model: type[Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """The registry's bulk insert (multi-row INSERT on SQLite, COPY on PostgreSQL)."""
+    if rows:
+        RawInsert(model, fields).insert(rows)
 
 
 def _insert_households(program_id: int, chunk: list[tuple[int, dict[str, Any], list[str]]]) -> None:
-    _insert_rows(
-        IdentKey._meta.db_table,
-        ["program_id", "household_id", "key"],
+    _insert(
+        IdentKey,
+        ["program", "household", "key"],
         [(program_id, pk, key) for pk, _p, keys in chunk for key in keys],
     )
-    _insert_rows(
-        IdentProfile._meta.db_table,
-        ["program_id", "household_id", "data"],
+    _insert(
+        IdentProfile,
+        ["program", "household", "data"],
         [(program_id, pk, json.dumps(p, ensure_ascii=False)) for pk, p, _k in chunk],
     )
 
@@ -293,9 +269,9 @@ def reindex_program(program_id: int, *, only_if_stale: bool = False) -> int:
             f"FROM {key_table} WHERE program_id = %s GROUP BY program_id, key",
             [program_id],
         )
-    _insert_rows(
-        IdentReading._meta.db_table,
-        ["program_id", "text", "reading", "households"],
+    _insert(
+        IdentReading,
+        ["program", "text", "reading", "households"],
         [(program_id, t, r, n) for (t, r), n in readings.items()],
     )
     if connection.vendor == "postgresql":
@@ -424,7 +400,7 @@ def _apply_key_counts(program_id: int, delta: Counter[str]) -> None:
             if count:
                 rows.append((program_id, key, count))
         IdentKeyStat.objects.filter(pk__in=[pk for pk, _count in current.values()]).delete()
-        _insert_rows(IdentKeyStat._meta.db_table, ["program_id", "key", "count"], rows)
+        _insert(IdentKeyStat, ["program", "key", "count"], rows)
 
 
 def _apply_reading_counts(program_id: int, delta: Counter[tuple[str, str]]) -> None:
@@ -446,7 +422,7 @@ def _apply_reading_counts(program_id: int, delta: Counter[tuple[str, str]]) -> N
             if households:
                 rows.append((program_id, *pair, households))
         IdentReading.objects.filter(pk__in=[pk for pk, _count in current.values()]).delete()
-        _insert_rows(IdentReading._meta.db_table, ["program_id", "text", "reading", "households"], rows)
+        _insert(IdentReading, ["program", "text", "reading", "households"], rows)
 
 
 def ensure_index(program_id: int) -> IdentIndexState:

@@ -10,19 +10,32 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from dataclasses import dataclass
+from functools import lru_cache
 
-from madoguchi.lib import jpost
-from madoguchi.lib.dates import kanji_number, parse_date
+from madoguchi.lib.address import AddressKeys, address_block_keys, address_keys, town_reading_key
+from madoguchi.lib.dates import parse_date
 from madoguchi.lib.errors import InputError
-from madoguchi.lib.hyphens import HYPHEN_LIKES
 from madoguchi.lib.phone import phone_digits
 from madoguchi.lib.text import hiragana_to_katakana, kana_key, kana_loose_key, name_key
 
 _SPACES = re.compile(r"[\s\u3000]+")
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc\u30fd\u30fe]+")
-_HYPHENS = "".join(re.escape(ch) for ch in sorted(HYPHEN_LIKES))
+
+__all__ = [
+    "AddressKeys",
+    "NamePart",
+    "SpokenName",
+    "address_block_keys",
+    "email_key",
+    "kana_near_key",
+    "loose_key",
+    "parse_address",
+    "spoken_date",
+    "spoken_name",
+    "spoken_phone",
+    "town_reading_key",
+]
 
 # --- names and readings ----------------------------------------------------------------
 
@@ -219,122 +232,7 @@ def email_key(value: str | None) -> str:
 
 
 # --- addresses -------------------------------------------------------------------------
+# One reading of an address for the whole system: `madoguchi.lib.address` (import, public
+# form, identification). Re-exported here for the identification modules.
 
-_KANJI = r"\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_KE_BETWEEN = re.compile(rf"(?<=[{_KANJI}])[ケヶヵがガ](?=[{_KANJI}])")
-_KANJI_NUM = "〇一二三四五六七八九十百千"
-_KANJI_NUMBER_UNIT = re.compile(rf"([{_KANJI_NUM}]+)(?=丁目|番地|番(?!町)|号|の[0-9]|-[0-9])")
-_POSTAL = re.compile(r"^〒?\s*\d{3}-?\d{4}\s*")
-_DASH_AFTER_DIGIT = re.compile(rf"(?<=[0-9])\s*[{_HYPHENS}]+\s*(?=[0-9])")
-_BLOCK = re.compile(r"(\d+)\s*(丁目|番地の|番地|番|号|の|-)?")
-_ROOM_TAIL = re.compile(r"(\d+[A-Za-z]?)\s*(?:号室|号)?$")
-_PREFECTURE = re.compile(r"^(東京都|北海道|(?:京都|大阪)府|.{2,3}県)")
-
-
-@dataclass
-class AddressKeys:
-    town: str = ""  # kanji town name, folded (桜丘, 等等力, 深沢)
-    town_kana: str = ""  # the town's reading, folded for comparison
-    numbers: list[int] = field(default_factory=list)  # 丁目, 番, 号 as given
-    building: str = ""  # building name, folded, without spaces
-    room: str = ""
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.town and not self.town_kana and not self.numbers
-
-
-def town_reading_key(kana: str) -> str:
-    """Town readings are compared without voicing marks: KEN_ALL and callers differ on them."""
-    decomposed = unicodedata.normalize("NFD", loose_key(kana_key(kana)))
-    return "".join(ch for ch in decomposed if ch not in "\u3099\u309a")
-
-
-@cache
-def _municipality_names() -> frozenset[str]:
-    return frozenset(city for _pref, city in jpost.municipalities())
-
-
-@cache
-def _municipality_lengths() -> tuple[int, ...]:
-    return tuple(sorted({len(name) for name in _municipality_names()}, reverse=True))
-
-
-def _split_municipality(text: str) -> tuple[str, str]:
-    names = _municipality_names()
-    for length in _municipality_lengths():
-        if text[:length] in names:
-            return text[:length], text[length:]
-    return "", text
-
-
-@cache
-def _town_readings(city: str) -> dict[str, str]:
-    readings: dict[str, str] = {}
-    for pref, name in jpost.municipalities():
-        if name != city:
-            continue
-        for place in jpost.towns(pref, name):
-            town = _fold_town(re.sub(r"（.*", "", place.town))
-            if town and place.town_kana:
-                readings.setdefault(town, town_reading_key(re.sub(r"\(.*", "", place.town_kana)))
-    return readings
-
-
-def _fold_town(town: str) -> str:
-    town = name_key(town)  # NFKC, variant kanji folded, 々 expanded, katakana
-    return _KE_BETWEEN.sub("", town)
-
-
-def parse_address(value: str | None, *, city_hint: str = "") -> AddressKeys:
-    """Cut an address into town, block numbers, building and room, however it was written."""
-    if not value:
-        return AddressKeys()
-    text = unicodedata.normalize("NFKC", value).strip()
-    text = _POSTAL.sub("", text)
-    text = _PREFECTURE.sub("", text)
-    city, text = _split_municipality(text)
-    text = _KANJI_NUMBER_UNIT.sub(lambda m: str(kanji_number(m.group(1))), text)
-    text = _DASH_AFTER_DIGIT.sub("-", text)
-    first_digit = re.search(r"\d", text)
-    head = text[: first_digit.start()] if first_digit else text
-    rest = text[first_digit.start() :] if first_digit else ""
-    keys = AddressKeys()
-    head = _SPACES.sub("", head)
-    folded = _fold_town(head)
-    if folded and _is_kana(folded):
-        keys.town_kana = town_reading_key(folded)
-    else:
-        keys.town = folded
-        readings = _town_readings(city or city_hint) if (city or city_hint) else {}
-        if folded in readings:
-            keys.town_kana = readings[folded]
-    position = 0
-    while len(keys.numbers) < 3:
-        match = _BLOCK.match(rest, position)
-        if not match:
-            break
-        keys.numbers.append(int(match.group(1)))
-        position = match.end()
-        if not match.group(2) or match.group(2) == "号":
-            break
-    tail = _SPACES.sub("", rest[position:]).lstrip("".join(HYPHEN_LIKES) + "-")
-    room = _ROOM_TAIL.search(tail)
-    if room:
-        keys.room = room.group(1)
-        tail = tail[: room.start()]
-    keys.building = name_key(tail)
-    return keys
-
-
-def address_block_keys(address: AddressKeys) -> list[str]:
-    """Index keys of an address: town + 丁目 and town + full block, by name and by reading."""
-    keys: list[str] = []
-    for prefix, town in (("a", address.town), ("ak", address.town_kana)):
-        if not town:
-            continue
-        if address.numbers:
-            keys.append(f"{prefix}:{town}|{address.numbers[0]}")
-        if len(address.numbers) >= 3:
-            keys.append(f"{prefix}:{town}|{'-'.join(map(str, address.numbers[:3]))}")
-    return keys
+parse_address = address_keys

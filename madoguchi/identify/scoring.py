@@ -29,7 +29,8 @@ from typing import Any
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from madoguchi.identify.normalize import AddressKeys, NamePart, SpokenName, kana_near_key, loose_key
+from madoguchi.identify.normalize import NamePart, SpokenName, kana_near_key, loose_key
+from madoguchi.lib.address import AddressKeys
 
 
 class Level(IntEnum):
@@ -47,7 +48,7 @@ M_FAMILY = {
     Level.EXACT: 0.90,
     Level.READING: 0.90,
     Level.LOOSE: 0.03,
-    Level.HOMOPHONE: 0.03,
+    Level.HOMOPHONE: 0.10,  # heard on the phone and typed in the common kanji
     Level.FUZZY: 0.03,
     Level.DISAGREE: 0.04,
 }
@@ -55,7 +56,7 @@ M_GUARDIAN_GIVEN = {
     Level.EXACT: 0.85,
     Level.READING: 0.85,
     Level.LOOSE: 0.03,
-    Level.HOMOPHONE: 0.04,
+    Level.HOMOPHONE: 0.10,
     Level.FUZZY: 0.04,
     Level.DISAGREE: 0.08,  # the other parent calls
 }
@@ -63,10 +64,12 @@ M_CHILD_GIVEN = {
     Level.EXACT: 0.88,
     Level.READING: 0.88,
     Level.LOOSE: 0.03,
-    Level.HOMOPHONE: 0.04,
+    Level.HOMOPHONE: 0.10,
     Level.FUZZY: 0.04,
     Level.DISAGREE: 0.05,
 }
+# The caller's family name disagrees with the guardian's and with the child's.
+M_FAMILY_BOTH_DISAGREE = 0.005
 U_FUZZY_NAME = 0.02
 U_NAME_FLOOR = 2e-5  # no name is rarer than this among callers
 U_DISAGREE = 0.97
@@ -121,12 +124,20 @@ class Scored:
     log_odds: float
     evidence: list[Evidence]
     profile: dict[str, Any]
+    # The family name the caller gave disagrees for the guardian and for the child alike.
+    family_disagrees_everywhere: bool = False
 
     @property
     def agreeing_groups(self) -> int:
-        """Independent items that agree (a family name alone is not one)."""
+        """Independent items that agree (a family name alone is not one).
+
+        When the caller's family name disagrees with the guardian's and the child's alike, no
+        other parent or changed surname explains it: the given names that agree are then one
+        item together (common given names of another family), not two."""
         groups = {e.field for e in self.evidence if e.weight > 0 and e.how != "disagree"}
         groups.discard("family_name")
+        if self.family_disagrees_everywhere and {"guardian_name", "child_name"} <= groups:
+            groups.discard("child_name")
         return len(groups)
 
     def is_corroborated(self, *, said_only_names: bool) -> bool:
@@ -188,7 +199,16 @@ def part_level(q: NamePart, kanji: str, kana: str, readings: dict[str, set[str]]
             return _kana_level(q.text, kanji)
         return Level.MISSING
     if not kanji or _is_kana_text(kanji):
-        return Level.MISSING
+        # The list holds this part in kana only: compare through the readings the list
+        # gives for the caller's kanji elsewhere (花 → ハナ), when it gives any.
+        listed = kana or (kanji if _is_kana_text(kanji) else "")
+        known = readings.get(q.text) if readings else None
+        if not listed or not known:
+            return Level.MISSING
+        target = kana_near_key(listed)
+        if any(kana_near_key(r) == target for r in known):
+            return Level.HOMOPHONE
+        return Level.DISAGREE
     if q.text == kanji:
         return Level.EXACT
     if kana and readings and q.text in readings:
@@ -309,7 +329,7 @@ def _name_weight(
         return _w(m, U_FUZZY_NAME)
     prefix = "f" if part == "family" else "g"
     kanji, kana = person[prefix], person[prefix + "k"]
-    if level == Level.EXACT and kanji:
+    if (level == Level.EXACT and kanji) or (kanji and not kana and _is_kana_text(kanji)):
         key = f"{prefix}:{kanji}"
     elif kana:
         key = f"{prefix}k:{loose_key(kana)}"
@@ -366,16 +386,22 @@ def address_evidence(q: AddressKeys, profile: dict[str, Any], n: int) -> Evidenc
     if q.is_empty or not (a["t"] or a["tk"]):
         return None
     town_agrees = bool((q.town and q.town == a["t"]) or (q.town_kana and q.town_kana == a["tk"]))
-    if not town_agrees and q.town and a["t"] and not (q.town_kana and a["tk"]):
+    if not town_agrees and q.town and a["t"] and not (q.town_kana and a["tk"]) and not q.area:
         # A town name written slightly differently (ヶ/ケ are already folded).
         town_agrees = fuzz.ratio(q.town, a["t"]) >= 80
-    if not town_agrees:
+    # A station or area name (二子玉川, 下北沢) said instead of the town: it agrees with each
+    # town it lies in, as loosely as a town alone when it spans several.
+    in_area = not town_agrees and bool(a["t"]) and a["t"] in q.area
+    if in_area and q.numbers and not q.town_is_place:
+        in_area = False  # 三軒茶屋2-… is the town 三軒茶屋; only a place's name alone is an area
+    if not (town_agrees or in_area):
         return Evidence("address", "disagree", _w(M_ADDRESS["disagree"], U_DISAGREE))
     town = a["t"] or a["tk"]
     prefix = "a" if a["t"] else "ak"
     qn, rn = q.numbers, a["n"]
     if not qn:
-        return Evidence("address", "partial", _w(0.9, U_TOWN))
+        spread = max(1, len(q.area)) if in_area or q.area else 1
+        return Evidence("address", "partial", _w(0.9, min(0.5, U_TOWN * spread)))
     agree = 0
     for x, y in zip(qn, rn, strict=False):
         if x != y:
@@ -413,13 +439,28 @@ def address_evidence(q: AddressKeys, profile: dict[str, Any], n: int) -> Evidenc
     return Evidence("address", "disagree", _w(M_ADDRESS["town"], U_TOWN))
 
 
+def phone_near(registered: str, q: str) -> bool:
+    """One digit misheard, or two neighbouring digits swapped (0901234**65**78 for …5678)."""
+    if len(registered) != len(q):
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(registered, q, strict=True)) if a != b]
+    if len(diff) <= 1:
+        return True
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and registered[diff[0]] == q[diff[1]]
+        and registered[diff[1]] == q[diff[0]]
+    )
+
+
 def phone_evidence(q: str, profile: dict[str, Any], n: int) -> Evidence | None:
     phones: list[str] = profile["t"]
     if not q or not phones:
         return None
     if q in phones:
         return Evidence("phone", "exact", _w(M_PHONE["exact"], _freq(profile, f"t:{q}", n, U_CONTACT_FLOOR)))
-    if any(len(p) == len(q) and Levenshtein.distance(p, q) <= 1 for p in phones):
+    if any(phone_near(p, q) for p in phones):
         return Evidence("phone", "fuzzy", W_PHONE_NEAR)
     return Evidence("phone", "disagree", _w(M_PHONE["disagree"], U_DISAGREE))
 
@@ -445,6 +486,7 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
     children = [p for p in people if p["r"] == "c"]
 
     family_best: tuple[float, Level] = (0.0, Level.MISSING)
+    guardian_family = child_family = Level.MISSING
     if q.guardian and guardians:
         best: tuple[float, float, Level, Level] | None = None
         for person in guardians:
@@ -454,6 +496,7 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
             if best is None or wf + wg > best[0] + best[1]:
                 best = (wf, wg, fam, giv)
         assert best is not None
+        guardian_family = best[2]
         if best[2] != Level.MISSING:
             family_best = (best[0], best[2])
         if best[3] != Level.MISSING:
@@ -480,11 +523,17 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
             if best_child is None or total > best_child[0]:
                 best_child = (total, wf, items, fam)
         assert best_child is not None
+        child_family = best_child[3]
         evidence += best_child[2]
         if best_child[3] != Level.MISSING and (
             family_best[1] == Level.MISSING or best_child[1] > family_best[0]
         ):
             family_best = (best_child[1], best_child[3])
+    everywhere = guardian_family == Level.DISAGREE and child_family == Level.DISAGREE
+    if everywhere:
+        # The allowance for another parent or a changed surname (M_FAMILY[DISAGREE]) is for
+        # one person's name; the child's disagreeing as well is a second, independent miss.
+        family_best = (_w(M_FAMILY_BOTH_DISAGREE, U_DISAGREE), Level.DISAGREE)
     if family_best[1] != Level.MISSING:
         evidence.append(Evidence("family_name", _HOW[family_best[1]], family_best[0]))
 
@@ -505,4 +554,4 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
             evidence.append(item)
 
     prior = math.log(PRIOR_IN_LIST / (1 - PRIOR_IN_LIST) / max(n, 1))
-    return Scored(household_id, prior + sum(e.weight for e in evidence), evidence, profile)
+    return Scored(household_id, prior + sum(e.weight for e in evidence), evidence, profile, everywhere)

@@ -10,25 +10,41 @@
   municipalities (so a town named like a number, 三軒茶屋 or 一番町, is not cut);
 * kanji numerals in the block (二丁目十九番六号 → 2-19-6) but not in town names;
 * a town written in kana (さくらじょうすい) when the municipality is known, through the
-  town readings in Japan Post's data.
+  town readings in Japan Post's data;
+* station and area names people say instead of their town (二子玉川, 下北沢, 三軒茶屋 …):
+  ``place_towns`` gives the towns they lie in, from the table ``data/places.tsv`` (per
+  municipality; Setagaya now, another city by adding rows).
 
 The parts are comparison forms, never for display: the address is stored as written.
+``split_address`` serves the import and the public form; ``address_keys`` is the same
+reading cut into what identification compares (town, its reading, the places it may mean,
+block numbers, building, room), so every part of the system reads an address one way.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from pathlib import Path
 
 from madoguchi.lib import jpost
 from madoguchi.lib.hyphens import HYPHEN_LIKES
 from madoguchi.lib.numerals import DIGITS, UNITS, kanji_number
-from madoguchi.lib.text import kana_key, kana_loose_key
+from madoguchi.lib.text import kana_key, kana_loose_key, name_key
 from madoguchi.lib.variant_kanji import fold_variants
 
-__all__ = ["AddressParts", "address_key", "split_address"]
+__all__ = [
+    "AddressKeys",
+    "AddressParts",
+    "address_block_keys",
+    "address_key",
+    "address_keys",
+    "place_towns",
+    "split_address",
+    "town_reading_key",
+]
 
 PREFECTURES: tuple[str, ...] = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
@@ -231,3 +247,133 @@ def address_key(value: str, *, city_hint: str | None = None) -> str:
     ``"瀬田4-38-1 瀬田テラス401"``; the prefecture and municipality are left out.
     """
     return split_address(value, city_hint=city_hint).key
+
+
+# --- station and area names ------------------------------------------------------------
+
+PLACES_FILE = Path(__file__).with_name("data") / "places.tsv"
+_PLACE_SUFFIX = re.compile(r"(?:駅前|駅|の?付近|の?周辺|の近く|のあたり|の辺り|辺り|あたり|方面)+$")
+
+
+@cache
+def _places() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Canonical place name -> {"prefecture+city": canonical towns} from data/places.tsv."""
+    table: dict[str, dict[str, tuple[str, ...]]] = {}
+    for line in PLACES_FILE.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        prefecture, city, place, towns = line.split("\t")[:4]
+        names = tuple(_canonical(town) for town in towns.split(",") if town.strip())
+        table.setdefault(_canonical(place), {})[prefecture + city] = names
+    return table
+
+
+def place_towns(name: str, *, prefecture: str = "", city: str = "") -> tuple[str, ...]:
+    """The towns a station or area name lies in (canonical forms), or () when it is none.
+
+    ``place_towns("二子玉川駅")`` is ``("玉川", "瀬田", "玉川台")``. With the municipality
+    known only its rows count; without it, every municipality's that has the name.
+    """
+    text = _PLACE_SUFFIX.sub("", _canonical(name).replace(" ", ""))
+    found = _places().get(text)
+    if not found:
+        return ()
+    if city:
+        key = prefecture + city
+        rows = [towns for where, towns in found.items() if where == key or where.endswith(city)]
+    else:
+        rows = list(found.values())
+    return tuple(dict.fromkeys(town for towns in rows for town in towns))
+
+
+# --- comparison keys for identification ---------------------------------------------------
+
+_KE_BETWEEN_FOLD = re.compile(rf"(?<=[{_KANJI}])[ケヶヵがガ](?=[{_KANJI}])")
+
+
+@dataclass
+class AddressKeys:
+    """What identification compares of an address (``address_keys``)."""
+
+    town: str = ""  # kanji town name, folded (桜丘, 等等力, 深沢)
+    town_kana: str = ""  # the town's reading, folded for comparison
+    numbers: list[int] = field(default_factory=list)  # 丁目, 番, 号 as given
+    building: str = ""  # building name, folded, without spaces
+    room: str = ""
+    # The towns a station or area name said instead of the town lies in (folded), or ().
+    area: tuple[str, ...] = ()
+    # True when `town` is only such a place (二子玉川), not a town of its own.
+    town_is_place: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.town and not self.town_kana and not self.numbers
+
+
+def town_reading_key(kana: str) -> str:
+    """Town readings are compared without voicing marks: KEN_ALL and callers differ on them."""
+    decomposed = unicodedata.normalize("NFD", kana_loose_key(kana_key(kana)))
+    return "".join(ch for ch in decomposed if ch not in "\u3099\u309a")
+
+
+def fold_town(town: str) -> str:
+    """A town name as compared: name_key (NFKC, variants, 々, katakana), ケ/ヶ/が dropped."""
+    return _KE_BETWEEN_FOLD.sub("", name_key(town))
+
+
+@cache
+def _town_readings(prefecture: str, city: str) -> dict[str, str]:
+    readings: dict[str, str] = {}
+    for pref, name in jpost.municipalities():
+        if name != city or (prefecture and pref != prefecture):
+            continue
+        for place in jpost.towns(pref, name):
+            town = fold_town(re.sub(r"（.*", "", place.town))
+            if town and place.town_kana:
+                readings.setdefault(town, town_reading_key(re.sub(r"\(.*", "", place.town_kana)))
+    return readings
+
+
+@lru_cache(maxsize=65536)
+def address_keys(value: str | None, *, city_hint: str | None = None) -> AddressKeys:
+    """An address as identification compares it, read by ``split_address``."""
+    if not value or not value.strip():
+        return AddressKeys()
+    parts = split_address(value, city_hint=city_hint)
+    keys = AddressKeys(
+        numbers=[int(n) for n in parts.block.split("-") if n.isdigit()][:3],
+        building=name_key(parts.building),
+        room=parts.room,
+    )
+    town = re.sub(_PLACE_SUFFIX, "", parts.town)
+    folded = fold_town(town)
+    if folded and _KANA_ONLY.fullmatch(folded):
+        keys.town_kana = town_reading_key(folded)
+        return keys
+    keys.town = folded
+    readings = _town_readings(parts.prefecture, parts.city) if parts.city else {}
+    if folded in readings:
+        keys.town_kana = readings[folded]
+    area = place_towns(town, prefecture=parts.prefecture, city=parts.city)
+    if area:
+        keys.area = tuple(fold_town(t) for t in area)
+        keys.town_is_place = folded not in keys.area
+    return keys
+
+
+def address_block_keys(address: AddressKeys) -> list[str]:
+    """Index keys of an address: town + 丁目 and town + full block, by name and by reading.
+
+    A place said instead of the town (二子玉川 2-…) gives the keys of each town it may mean."""
+    keys: list[str] = []
+    towns = [("a", address.town), ("ak", address.town_kana)]
+    if address.town_is_place:
+        towns = [("a", town) for town in address.area]
+    for prefix, town in towns:
+        if not town:
+            continue
+        if address.numbers:
+            keys.append(f"{prefix}:{town}|{address.numbers[0]}")
+        if len(address.numbers) >= 3:
+            keys.append(f"{prefix}:{town}|{'-'.join(map(str, address.numbers[:3]))}")
+    return keys

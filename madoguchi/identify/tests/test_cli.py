@@ -54,17 +54,107 @@ class IdentifyCommandTests:
         rows = run_cli(world, self.QUERIES[:1], monkeypatch, tmp_path, stdin=True)
         assert rows[0]["candidates"][0]["household"] == "100001"
 
-    def test_it_refuses_an_unknown_program(self, world, households, tmp_path):
+    def test_it_refuses_an_unknown_program_with_one_japanese_message_and_status_1(
+        self, world, households, tmp_path
+    ):
         path = tmp_path / "q.jsonl"
         path.write_text(self.QUERIES[0] + "\n", encoding="utf-8")
-        with pytest.raises(CommandError):
-            call_command("identify", "--program", "nope", str(path), stdout=io.StringIO())
+        out = io.StringIO()
+        with pytest.raises(CommandError, match="事業 nope がありません") as refused:
+            call_command("identify", "--program", "nope", str(path), stdout=out)
+        assert refused.value.returncode == 1
+        assert out.getvalue() == ""
 
-    def test_it_refuses_a_line_that_is_not_json(self, world, households, tmp_path):
+    def test_a_missing_file_is_one_japanese_message_and_status_1(self, world, households, tmp_path):
+        with pytest.raises(CommandError, match=r"ファイル .* を開けません") as refused:
+            call_command("identify", "--program", world.program.code, str(tmp_path / "no.jsonl"))
+        assert refused.value.returncode == 1
+
+
+BAD_LINES = [
+    (b"{not json", None, "JSON"),
+    (b"[1, 2]", None, "オブジェクト"),
+    (b'"just a string"', None, "オブジェクト"),
+    (b'{"guardian_name": "x"}', None, "query_id"),
+    (b'{"query_id": true}', None, "query_id"),
+    (b'{"query_id": ["a"]}', None, "query_id"),
+    (b'{"query_id": "b1", "guardian_name": 42}', "b1", "保護者氏名"),
+    (b'{"query_id": "b2", "child_dob": ["R2.5.3"]}', "b2", "児童生年月日"),
+    (b'{"query_id": "b3", "guardian_name": "\xff\xfe"}', None, "UTF-8"),
+    (b'{"query_id": "b4", "guardian_name": "\\ud800 x"}', "b4", "サロゲート"),
+    (b'{"query_id": "b5", "child_dob": "2023-02-30"}', "b5", "児童生年月日"),
+    (b'{"query_id": "b6", "guardian_dob": "2999-01-01"}', "b6", "未来"),
+    ('{"query_id": "b7", "child_dob": "令和20年12月31日"}'.encode(), "b7", "未来"),
+]
+
+
+class BadLineTests:
+    """Each bad line is answered with its reason in Japanese; the good lines still are."""
+
+    def run_bytes(self, world, tmp_path, lines: list[bytes]) -> tuple[list[dict], int]:
         path = tmp_path / "q.jsonl"
-        path.write_text("{not json\n", encoding="utf-8")
-        with pytest.raises(CommandError, match="line 1"):
-            call_command("identify", "--program", world.program.code, str(path), stdout=io.StringIO())
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        out = io.StringIO()
+        status = 0
+        try:
+            call_command("identify", "--program", world.program.code, str(path), stdout=out)
+        except CommandError as error:
+            status = error.returncode
+            assert "読めないため答えていません" in str(error)
+        return [json.loads(line) for line in out.getvalue().splitlines()], status
+
+    @pytest.mark.parametrize(("line", "query_id", "reason"), BAD_LINES)
+    def test_a_bad_line_between_good_ones_gets_its_own_error_line_and_status_2(
+        self, world, households, tmp_path, line, query_id, reason
+    ):
+        good = IdentifyCommandTests.QUERIES[0].encode()
+        other = IdentifyCommandTests.QUERIES[2].encode()
+        rows, status = self.run_bytes(world, tmp_path, [good, line, other])
+        assert status == 2
+        assert len(rows) == 3
+        assert rows[0]["query_id"] == "q1" and rows[0]["candidates"][0]["household"] == "100001"
+        assert rows[2]["query_id"] == "q3" and rows[2]["candidates"][0]["household"] == "100003"
+        bad = rows[1]
+        assert bad["candidates"] == []
+        assert reason in bad["error"] and bad["error"].startswith("2行目")
+        assert bad["query_id"] == query_id
+        if query_id is None:
+            assert bad["line"] == 2
+
+    def test_all_good_lines_exit_0_and_blank_lines_and_a_bom_are_no_error(self, world, households, tmp_path):
+        lines = [
+            b"\xef\xbb\xbf" + IdentifyCommandTests.QUERIES[0].encode(),
+            b"",
+            b"   ",
+            IdentifyCommandTests.QUERIES[1].encode(),
+        ]
+        rows, status = self.run_bytes(world, tmp_path, lines)
+        assert status == 0
+        assert [r["query_id"] for r in rows] == ["q1", "q2"]
+        assert all("error" not in r for r in rows)
+
+    def test_the_command_line_prints_no_traceback_and_exits_2(self, world, households, tmp_path, settings):
+        # As an operator runs it: through the real entry point, output on stdout.
+        from django.core.management import ManagementUtility
+
+        path = tmp_path / "q.jsonl"
+        path.write_bytes(b"\xff\n" + IdentifyCommandTests.QUERIES[0].encode() + b"\n{\n")
+        out, err = io.StringIO(), io.StringIO()
+        import contextlib
+        import sys
+
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            pytest.raises(SystemExit) as exit_,
+        ):
+            ManagementUtility(["madoguchi", "identify", "--program", world.program.code, str(path)]).execute()
+        assert exit_.value.code == 2
+        assert "Traceback" not in err.getvalue() + out.getvalue()
+        rows = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert [r.get("line") for r in rows] == [1, None, 3]
+        assert rows[1]["candidates"][0]["household"] == "100001"
+        assert sys.stdout is not None
 
 
 class ImportThenIdentifyTests:
@@ -114,3 +204,22 @@ class ImportThenIdentifyTests:
         rows = [json.loads(line) for line in out.getvalue().splitlines()]
         assert rows[0]["candidates"] == []  # removed by the new version
         assert [c["household"] for c in rows[1]["candidates"][:1]] == ["H2"]
+
+
+class StreamingTests:
+    def test_each_line_is_answered_before_the_next_is_read(self, world, households, monkeypatch):
+        out = io.StringIO()
+        seen_before_third: list[str] = []
+
+        class Lines(io.StringIO):
+            def __iter__(self):  # type: ignore[override]
+                yield IdentifyCommandTests.QUERIES[0] + "\n"
+                yield IdentifyCommandTests.QUERIES[1] + "\n"
+                seen_before_third.append(out.getvalue())
+                yield IdentifyCommandTests.QUERIES[2] + "\n"
+
+        monkeypatch.setattr("sys.stdin", Lines())
+        call_command("identify", "--program", world.program.code, "-", stdout=out)
+        answered = [json.loads(line)["query_id"] for line in seen_before_third[0].splitlines()]
+        assert answered == ["q1", "q2"]
+        assert len(out.getvalue().splitlines()) == 3

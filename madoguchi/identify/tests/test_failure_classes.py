@@ -1,0 +1,242 @@
+"""One test per failure class of issue 13: a small list, the call that failed, the right answer
+(or an abstention). Every name here is made up."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from madoguchi.identify import engine
+from madoguchi.identify.engine import Query, Result, identify
+from madoguchi.identify.tests.helpers import add_household
+
+FILLER_FAMILIES = ("青木", "赤井", "石原", "上田", "江口", "大野", "金子", "菊池", "工藤", "小松")
+FILLER_GIVENS = (("一郎", "イチロウ"), ("二郎", "ジロウ"), ("三郎", "サブロウ"), ("四郎", "シロウ"))
+FILLER_KANA = {
+    "青木": "アオキ", "赤井": "アカイ", "石原": "イシハラ", "上田": "ウエダ", "江口": "エグチ",
+    "大野": "オオノ", "金子": "カネコ", "菊池": "キクチ", "工藤": "クドウ", "小松": "コマツ",
+}  # fmt: skip
+
+
+def filler(program: Any, count: int = 40) -> None:
+    """Households that share nothing with the calls below, so the list has a realistic N."""
+    pairs = itertools.product(FILLER_FAMILIES, FILLER_GIVENS)
+    for index, (family, (given, kana)) in enumerate(itertools.islice(pairs, count)):
+        add_household(
+            program,
+            f"F{index:03d}",
+            guardian=(f"{family}　{given}", f"{FILLER_KANA[family]}　{kana}", "1980-01-01"),
+            children=[
+                (f"{family}　望", f"{FILLER_KANA[family]}　ノゾミ", f"2019-0{1 + index % 9}-1{index % 9}")
+            ],
+            address=f"東京都世田谷区砧{1 + index % 8}丁目{1 + index}番{1 + index % 7}号",
+            phone=f"03-5000-{index:04d}",
+        )
+
+
+def run(program: Any, **fields: str) -> Result:
+    return identify(program.pk, Query(**fields))
+
+
+def assert_named(result: Result, household: Any) -> None:
+    assert not result.abstained, f"abstained: {[(c.number, c.score) for c in result.candidates]}"
+    assert result.candidates[0].number == household.number
+
+
+class CandidatesCutBeforeScoringTests:
+    """1. Households tied on a rare key are told apart by the other keys before the cut."""
+
+    def test_the_right_household_is_scored_when_more_than_the_limit_share_its_family_name(
+        self, world, monkeypatch
+    ):
+        monkeypatch.setattr(engine, "KEY_CAP", 6)
+        monkeypatch.setattr(engine, "SCORED_CANDIDATES", 3)
+        program = world.program
+        # Five 佐藤 households first (lower ids: database order would score them first)...
+        for index, (given, kana) in enumerate(
+            (
+                ("一郎", "イチロウ"),
+                ("二郎", "ジロウ"),
+                ("三郎", "サブロウ"),
+                ("四郎", "シロウ"),
+                ("五郎", "ゴロウ"),
+            )
+        ):
+            add_household(
+                program,
+                f"S{index}",
+                guardian=(f"佐藤　{given}", f"サトウ　{kana}", "1980-01-01"),
+                children=[(f"佐藤　望{index}", "サトウ　ノゾミ", "2020-01-01")],
+            )
+        # ...then the caller's, the sixth 佐藤 (f:佐藤 is rare: 6 ≤ KEY_CAP)...
+        target = add_household(
+            program,
+            "TARGET",
+            guardian=("佐藤　花子", "サトウ　ハナコ", "1985-05-05"),
+            children=[("佐藤　陽翔", "サトウ　ハルト", "2021-04-04")],
+        )
+        # ...and seven other families with a ハナコ, so the reading is a common key.
+        for index, family in enumerate(FILLER_FAMILIES[:7]):
+            add_household(
+                program,
+                f"H{index}",
+                guardian=(f"{family}　華子", f"{FILLER_KANA[family]}　ハナコ", "1980-01-01"),
+                children=[(f"{family}　望", f"{FILLER_KANA[family]}　ノゾミ", "2020-02-02")],
+            )
+        result = run(program, guardian_name="佐藤 はなこ")
+        assert result.candidates, "the caller's household was never scored"
+        assert result.candidates[0].number == target.number
+
+
+class NamesakeTests:
+    """2. A stranger with a listed guardian's exact name: the rest disagrees, so abstain."""
+
+    def test_a_namesake_whose_child_date_and_address_disagree_is_not_named(self, world):
+        program = world.program
+        filler(program)
+        listed = add_household(
+            program,
+            "N1",
+            guardian=("東雲　玲奈", "シノノメ　レイナ", "1988-02-02"),
+            children=[("東雲　陽翔", "シノノメ　ハルト", "2020-05-03")],
+            address="東京都世田谷区太子堂四丁目1番1号",
+            phone="090-1111-2222",
+        )
+        for index in range(4):  # 陽翔 is a common child's name
+            family = FILLER_FAMILIES[index]
+            kana = FILLER_KANA[family]
+            add_household(
+                program,
+                f"C{index}",
+                guardian=(f"{family}　真一", f"{kana}　シンイチ", "1981-01-01"),
+                children=[(f"{family}　陽翔", f"{kana}　ハルト", f"2022-01-0{index + 1}")],
+            )
+        stranger = run(
+            program,
+            guardian_name="東雲 玲奈",
+            child_name="東雲 陽翔",
+            child_dob="2021-11-20",
+            address="世田谷区弦巻2-19-6",
+        )
+        assert stranger.abstained
+        # The listed guardian herself, with one more item that agrees, is named.
+        assert_named(run(program, guardian_name="東雲 玲奈", child_dob="令和2年5月3日"), listed)
+
+
+class OtherFamilyNameTests:
+    """3. Another family name is forgiven for one person, not for the guardian and child both."""
+
+    @pytest.fixture
+    def listed(self, world: Any) -> Any:
+        filler(world.program)
+        return add_household(
+            world.program,
+            "T1",
+            guardian=("田中　花子", "タナカ　ハナコ", "1990-01-02"),
+            children=[("田中　陽翔", "タナカ　ハルト", "2020-05-03")],
+            address="東京都世田谷区太子堂四丁目1番1号",
+        )
+
+    def test_a_caller_whose_family_name_differs_for_guardian_and_child_is_not_named(self, world, listed):
+        assert run(world.program, guardian_name="佐藤 花子", child_name="佐藤 陽翔").abstained
+
+    def test_a_guardian_with_another_family_name_whose_child_agrees_is_still_found(self, world, listed):
+        result = run(world.program, guardian_name="佐藤 花子", child_name="田中 陽翔", child_dob="2020-05-03")
+        assert_named(result, listed)
+
+
+class SameReadingOtherKanjiTests:
+    """4. A name typed in other kanji of the same reading corroborates; a part the list holds in
+    kana is compared with the caller's kanji through its reading."""
+
+    def test_a_homophone_of_the_guardians_given_name_corroborates(self, world):
+        program = world.program
+        filler(program)
+        listed = add_household(
+            program,
+            "K1",
+            guardian=("斎藤　加奈子", "サイトウ　カナコ", "1987-07-07"),
+            children=[("斎藤　結衣", "サイトウ　ユイ", "2021-03-03")],
+            address="東京都世田谷区弦巻二丁目1番1号",
+        )
+        # Another household teaches the list that 可奈子 reads カナコ.
+        add_household(
+            program,
+            "K2",
+            guardian=("山田　可奈子", "ヤマダ　カナコ", "1984-04-04"),
+            children=[("山田　蓮", "ヤマダ　レン", "2019-09-09")],
+        )
+        result = run(program, guardian_name="斎藤 可奈子", child_dob="2021-03-03")
+        assert_named(result, listed)
+        how = {e.field: e.how for e in result.candidates[0].evidence}
+        assert how["guardian_name"] == "homophone"
+
+    def test_a_given_name_listed_in_kana_is_compared_with_the_callers_kanji(self, world):
+        program = world.program
+        filler(program)
+        listed = add_household(
+            program,
+            "K3",
+            guardian=("斎藤　カナ", "", "1987-07-07"),
+            children=[("斎藤　結衣", "サイトウ　ユイ", "2021-03-03")],
+        )
+        add_household(
+            program,
+            "K4",
+            guardian=("山田　香奈", "ヤマダ　カナ", "1984-04-04"),
+            children=[("山田　蓮", "ヤマダ　レン", "2019-09-09")],
+        )
+        result = run(program, guardian_name="斎藤 香奈", child_dob="2021-03-03")
+        assert_named(result, listed)
+        assert any(e.field == "guardian_name" and e.how == "homophone" for e in result.candidates[0].evidence)
+
+
+class SwappedDigitsTests:
+    """5. Two neighbouring digits swapped are a near match, not a disagreement."""
+
+    def test_a_phone_with_two_neighbouring_digits_swapped_still_corroborates(self, world):
+        program = world.program
+        filler(program)
+        listed = add_household(
+            program,
+            "P1",
+            guardian=("佐々木　美穂", "ササキ　ミホ", "1989-09-09"),
+            children=[("佐々木　湊", "ササキ　ミナト", "2020-10-10")],
+            phone="090-1234-5678",
+        )
+        result = run(program, guardian_name="佐々木 美穂", phone="090-1234-5687")
+        assert_named(result, listed)
+        assert {e.field: e.how for e in result.candidates[0].evidence}["phone"] == "fuzzy"
+
+
+class StationNameTests:
+    """6. A station or area name said instead of the town agrees with the towns it lies in."""
+
+    @pytest.fixture
+    def namesakes(self, world: Any) -> tuple[Any, Any]:
+        filler(world.program)
+        tamagawa = add_household(
+            world.program,
+            "A1",
+            guardian=("山本　恵", "ヤマモト　メグミ", "1986-06-06"),
+            children=[("山本　葵", "ヤマモト　アオイ", "2020-06-06")],
+            address="東京都世田谷区玉川三丁目10番2号",
+        )
+        kitazawa = add_household(
+            world.program,
+            "A2",
+            guardian=("山本　恵", "ヤマモト　メグミ", "1983-03-03"),
+            children=[("山本　蒼", "ヤマモト　ソウ", "2021-01-01")],
+            address="東京都世田谷区北沢二丁目5番3号",
+        )
+        return tamagawa, kitazawa
+
+    def test_a_station_name_alone_points_to_the_household_in_its_towns(self, world, namesakes):
+        tamagawa, _ = namesakes
+        assert_named(run(world.program, guardian_name="山本 恵", address="二子玉川駅の近く"), tamagawa)
+
+    def test_a_station_name_with_block_numbers_reads_as_its_town(self, world, namesakes):
+        _, kitazawa = namesakes
+        assert_named(run(world.program, guardian_name="山本 恵", address="下北沢2-5-3"), kitazawa)
