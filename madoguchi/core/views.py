@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -40,10 +42,25 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return _error(request, "404.html", 404)
 
 
+# Seconds a client is asked to wait when the database does not answer.
+DATABASE_RETRY_AFTER = 120
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    # Rendered without context processors or database access: the database may be what failed.
+    """500, or 503 with Retry-After when the error is the database not answering.
+
+    Django calls the handler inside its `except` block, so the exception being handled is in
+    `sys.exc_info()`, wherever it was raised (a view, the session, the staff gate). Rendered
+    without context processors or database access: the database may be what failed.
+    """
     from django.template import loader
 
-    template = loader.get_template("500.html")
-    body = template.render({"request_id": getattr(request, "request_id", "")})
+    error = sys.exc_info()[1]
+    context = {"request_id": getattr(request, "request_id", "")}
+    if isinstance(error, (OperationalError, InterfaceError)):
+        body = loader.get_template("503.html").render(context)
+        response = HttpResponse(body, status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
+    body = loader.get_template("500.html").render(context)
     return HttpResponse(body, status=500)

@@ -40,6 +40,9 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         CSRF_TRUSTED_ORIGINS="https://madoguchi.example.jp",
         MADOGUCHI_VAR_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="madoguchi.settings",
+        # Production insists on a shared cache and a mail transport that delivers (#14).
+        REDIS_URL="redis://127.0.0.1:6379/15",
+        EMAIL_BACKEND="smtp",
     )
     env.update(extra)
     return env
