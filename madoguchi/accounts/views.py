@@ -219,11 +219,14 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/recovery_codes_confirm.html", {"form": form, "error": error})
 
 
-def reauth_required(return_to: str, *, action: str) -> Callable[[ViewFunc], ViewFunc]:
-    """Sensitive actions (roles, accounts, allowlists, the kill switch; R-14) need the second
-    factor again when the login is older than 5 minutes. A POST cannot be replayed after the
-    detour, so the user comes back to `return_to` (a URL name) and submits again. A role that
-    may never do `action` is refused first (403), without the detour."""
+def reauth_required(
+    return_to: str, *, action: str, return_kwargs: tuple[str, ...] = ()
+) -> Callable[[ViewFunc], ViewFunc]:
+    """Sensitive actions (roles, accounts, allowlists, the kill switch, the audit export, the
+    target-list import; R-14) need the second factor again when the login is older than 5
+    minutes. A POST cannot be replayed after the detour, so the user comes back to `return_to`
+    (a URL name, reversed with the view's keyword arguments named in `return_kwargs`) and
+    submits again. A role that may never do `action` is refused first (403), without the detour."""
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @functools.wraps(view)
@@ -231,7 +234,7 @@ def reauth_required(return_to: str, *, action: str) -> Callable[[ViewFunc], View
             require(request.user, action)
             if request.method == "POST" and not recently_authenticated(request):
                 messages.info(request, _("重要な操作のため、確認コードをもう一度入力してください。"))
-                target = reverse(return_to)
+                target = reverse(return_to, kwargs={name: kwargs[name] for name in return_kwargs})
                 return redirect(f"{reverse('accounts:reauth')}?{urlencode({'next': target})}")
             return view(request, *args, **kwargs)
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from madoguchi.accounts.views import reauth_required
 from madoguchi.audit.forms import EventFilterForm, ReviewWindowForm
 from madoguchi.audit.models import Action, AuditChange, AuditEvent
 from madoguchi.audit.review import access_review
@@ -159,6 +160,7 @@ def _event_row(event: AuditEvent) -> list[Any]:
 
 @login_required
 @require_POST
+@reauth_required("audit:events", action="audit")
 def export_events(request: HttpRequest) -> HttpResponseBase:
     require(request.user, "audit")
     form = _filter_form(request, request.POST)
@@ -315,6 +317,7 @@ def _review_rows(report: Any) -> Iterator[list[Any]]:
 
 @login_required
 @require_POST
+@reauth_required("audit:review", action="audit")
 def export_review(request: HttpRequest) -> HttpResponseBase:
     require(request.user, "audit")
     form = ReviewWindowForm(request.POST)

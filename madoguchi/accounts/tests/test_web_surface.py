@@ -31,7 +31,11 @@ UNSAFE_IN_PRODUCTION = {
 }
 
 
-def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+def production_env(tmp_path: Path, *, collected: bool = True, **extra: str) -> dict[str, str]:
+    if collected:
+        # What `madoguchi collectstatic` leaves; production refuses to start without it (#14).
+        (tmp_path / "static").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "static" / "staticfiles.json").write_text('{"paths": {}, "version": "1.1", "hash": ""}')
     env = {key: value for key, value in os.environ.items() if key not in UNSAFE_IN_PRODUCTION}
     env.update(
         MADOGUCHI_ENV="production",

@@ -110,7 +110,7 @@ class MailTests:
         assert find_canary(str(caught.value)) == []
         assert find_canary("\n".join(canary_logs.lines)) == []
 
-    def test_the_default_settings_use_the_wrapper(self):
+    def test_the_default_settings_use_the_wrapper(self, tmp_path):
         # pytest-django swaps in locmem for the tests; the settings module itself names the wrapper.
         result = subprocess.run(
             [
@@ -119,13 +119,41 @@ class MailTests:
                 "import django; django.setup(); from django.conf import settings; "
                 "print(settings.EMAIL_BACKEND, settings.EMAIL_TRANSPORT)",
             ],
-            env={**production_env(Path("/tmp")), "MADOGUCHI_ENV": "development", "EMAIL_BACKEND": ""},
+            env={**production_env(tmp_path), "MADOGUCHI_ENV": "development", "EMAIL_BACKEND": ""},
             cwd=REPO,
             capture_output=True,
             text=True,
             timeout=60,
         )
         assert result.stdout.split() == ["madoguchi.core.mail.EmailBackend", "console"], result.stderr
+
+
+# --- 7. collectstatic --------------------------------------------------------------------
+
+
+@pytest.mark.slow
+class CollectstaticTests:
+    def test_check_fails_in_production_until_collectstatic_ran(self, tmp_path):
+        env = production_env(tmp_path, collected=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "madoguchi", "check"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode != 0
+        assert "madoguchi.E001" in result.stderr and "collectstatic" in result.stderr
+
+    def test_the_wsgi_application_refuses_to_start(self, tmp_path):
+        result = run_python("import madoguchi.wsgi", production_env(tmp_path, collected=False))
+        assert result.returncode != 0
+        assert "collectstatic" in result.stderr and "Traceback" in result.stderr
+
+    def test_it_starts_once_collected(self, tmp_path):
+        result = run_python("import madoguchi.wsgi", production_env(tmp_path))
+        assert result.returncode == 0, result.stderr
 
 
 # --- 2. headers on every response -----------------------------------------------------------
