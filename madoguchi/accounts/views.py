@@ -15,6 +15,7 @@ from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -39,7 +40,7 @@ from madoguchi.audit.services import record
 from madoguchi.core.request_context import current_client_ip
 from madoguchi.programs.scoping import require
 
-ViewFunc = Callable[..., HttpResponse]
+ViewFunc = Callable[..., HttpResponseBase]
 
 # One message for an unknown user and a wrong password (T-SEC-10).
 BAD_CREDENTIALS = "ユーザー名またはパスワードが正しくありません。"
@@ -230,7 +231,7 @@ def reauth_required(
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             require(request.user, action)
             if request.method == "POST" and not recently_authenticated(request):
                 messages.info(request, _("重要な操作のため、確認コードをもう一度入力してください。"))
