@@ -5,3 +5,6 @@ class ComplianceConfig(AppConfig):
     name = "madoguchi.compliance"
     label = "compliance"
     verbose_name = "コンプライアンス記録"
+
+    def ready(self) -> None:
+        from madoguchi.compliance import checks  # noqa: F401  (registers the inventory check)
