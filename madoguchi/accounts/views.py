@@ -29,7 +29,9 @@ from madoguchi.accounts import services
 from madoguchi.accounts.forms import CodeForm, EnrolForm, LoginForm, NetworkForm, RoleForm, UserCreateForm
 from madoguchi.accounts.models import AllowedNetwork, Organisation, Role, User, UserSession
 from madoguchi.accounts.sessions import (
+    PENDING_AT,
     PENDING_NEXT,
+    PENDING_USER,
     end_all_sessions,
     end_session,
     mark_reauthenticated,
@@ -141,6 +143,9 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         result, factor = services.check_second_factor(user=user, code=form.cleaned_data["otp_token"])
         if result is services.CodeResult.OK:
+            refused = _compliance_refusal(request, user)
+            if refused is not None:
+                return refused
             next_url = request.session.get(PENDING_NEXT) or reverse(settings.LOGIN_REDIRECT_URL)
             services.log_in(request, user=user, device=device, factor=factor)
             if factor == "recovery":
@@ -158,6 +163,25 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             )
             error = _("確認コードが正しくありません。")
     return render(request, "accounts/verify.html", {"form": form, "error": error})
+
+
+def _compliance_refusal(request: HttpRequest, user: User) -> HttpResponse | None:
+    """No login without the confidentiality pledge or after the training expired (R-40, #14):
+    checked once both factors passed, so the refusal tells nothing to someone without them."""
+    from madoguchi.compliance.services import login_refusal
+
+    refusal = login_refusal(user)
+    if refusal is None:
+        return None
+    for key in (PENDING_USER, PENDING_AT, PENDING_NEXT):
+        request.session.pop(key, None)
+    record(action=Action.LOGIN_FAILED, actor=user, outcome=Outcome.DENIED, details={"reason": refusal.code})
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": LoginForm(), "error": refusal.message, "next": ""},
+        status=403,
+    )
 
 
 def _qr_data_uri(url: str) -> str:
@@ -185,6 +209,9 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         confirmed = services.confirm_enrolment(user=user, code=form.cleaned_data["otp_token"])
         if confirmed is not None:
+            refused = _compliance_refusal(request, user)
+            if refused is not None:
+                return refused
             services.log_in(request, user=user, device=confirmed, factor="totp_enrolment")
             codes = services.new_recovery_codes(user=user)
             # Shown in this response only: the codes are stored hashed and cannot be shown again.

@@ -7,4 +7,10 @@ class ComplianceConfig(AppConfig):
     verbose_name = "コンプライアンス記録"
 
     def ready(self) -> None:
-        from madoguchi.compliance import checks  # noqa: F401  (registers the inventory check)
+        from madoguchi.compliance import (
+            checks,  # noqa: F401  (registers the inventory check)
+            navigation,
+        )
+        from madoguchi.core.navigation import register
+
+        register(navigation.provider)

@@ -215,3 +215,33 @@ def field_label(model: type[models.Model], name: str) -> str:
         return str(getattr(model._meta.get_field(name), "verbose_name", name))
     except Exception:
         return name
+
+
+# The compliance app's own fields (other apps declare theirs in their inventory.py).
+_STAFF = NotPersonal("職員の情報（従事者名簿の範囲）")
+_CODE = NotPersonal()
+_NO_VALUES = NotPersonal("事案の記録：受付番号・公開IDと件数のみ（氏名などは書かない）")
+
+PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
+    "compliance.StaffCompliance": {
+        "pledge_signed_on": _STAFF,
+        "training_completed_on": _STAFF,
+        "note": _STAFF,
+        "updated_at": _CODE,
+    },
+    "compliance.TrainingPolicy": {"created_at": _CODE},
+    "compliance.ResponsiblePerson": {"title": _STAFF, "since": _STAFF, "updated_at": _CODE},
+    "compliance.Incident": {
+        "summary": _NO_VALUES,
+        "found_at": _CODE,
+        "occurred_from": _CODE,
+        "records": _NO_VALUES,
+        "told_whom": _NO_VALUES,
+        "ward_told_at": _CODE,
+        "ppc_told_at": _CODE,
+        "actions": _NO_VALUES,
+        "status": _CODE,
+        "created_at": _CODE,
+        "updated_at": _CODE,
+    },
+}
