@@ -51,6 +51,12 @@ def drop(cursor: Any) -> None:
 
 def install_flush_permit() -> None:
     """Let `flush` (which empties every table with DELETE on SQLite) through the triggers."""
+    from django.conf import settings
+
+    if not any(str(db.get("ENGINE", "")).endswith("sqlite3") for db in settings.DATABASES.values()):
+        return
+    # The backend's base module first: importing operations alone is a circular import.
+    import django.db.backends.sqlite3.base  # noqa: F401
     from django.db.backends.sqlite3.operations import DatabaseOperations
 
     original = DatabaseOperations.sql_flush
