@@ -10,10 +10,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.audit.describe import object_type_choices as registered_types
 from madoguchi.audit.details import AuditDetailsError, check_token
 from madoguchi.audit.models import Action
 from madoguchi.audit.selectors import EventFilter
 
+# The object types the filter offers first; every other registered type follows.
 OBJECT_TYPES = [
     ("", _("（すべて）")),
     ("household", _("世帯")),
@@ -28,6 +30,11 @@ OBJECT_TYPES = [
 ]
 
 
+def object_type_choices() -> list[tuple[str, Any]]:
+    first = {value for value, _label in OBJECT_TYPES}
+    return OBJECT_TYPES + [(value, label) for value, label in registered_types() if value not in first]
+
+
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
@@ -37,7 +44,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 class EventFilterForm(forms.Form):
     actor = forms.TypedChoiceField(label=_("利用者"), required=False, coerce=int, empty_value=None)
-    object_type = forms.ChoiceField(label=_("対象の種類"), required=False, choices=OBJECT_TYPES)
+    object_type = forms.ChoiceField(label=_("対象の種類"), required=False, choices=object_type_choices)
     object_id = forms.CharField(
         label=_("対象ID"),
         required=False,

@@ -38,4 +38,9 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         "after": Extra(A.CHANGE_HISTORY, reason="誰がいつ何を変えたかを確認できるようにするため（R-22）"),
     },
     "audit.ChainHead": {"hash": CODE},
+    "audit.ObjectAlias": {
+        "object_type": CODE,
+        "alias_id": NotPersonal("不透明なID（データベースのキー）"),
+        "object_id": NotPersonal("不透明なID（公開ID）"),
+    },
 }

@@ -122,3 +122,28 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq} {self.hash[:12]}"
+
+
+class ObjectAlias(models.Model):
+    """Another id an object was recorded under in older events: one object, one identifier.
+
+    Events are hash-chained and never rewritten, so the households that older screens recorded
+    under their database key keep that key in their events; this table (filled by a migration)
+    maps it to the public id every event now uses, and the audit filters search both.
+    """
+
+    object_type = models.CharField(max_length=50)
+    alias_id = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["object_type", "alias_id"], name="audit_alias_unique"),
+        ]
+        indexes = [
+            # "every id this household was recorded under", from its public id
+            models.Index(fields=["object_type", "object_id"], name="audit_alias_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}:{self.alias_id} -> {self.object_id}"

@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from madoguchi.audit.describe import object_aliases
 from madoguchi.audit.models import AuditEvent
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import programs_for
@@ -80,7 +81,10 @@ class EventFilter:
             events = events.filter(actor_id=self.actor_id)
         if self.object_type:
             events = events.filter(object_type=self.object_type)
-        if self.object_id:
+        if self.object_id and self.object_type:
+            # One object, every id it was ever recorded under (older events used database keys).
+            events = events.filter(object_id__in=object_aliases(self.object_type, self.object_id))
+        elif self.object_id:
             events = events.filter(object_id=self.object_id)
         if self.action:
             events = events.filter(action=self.action)

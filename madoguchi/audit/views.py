@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.accounts.views import reauth_required
+from madoguchi.audit.describe import field_label, for_display
 from madoguchi.audit.forms import EventFilterForm, ReviewWindowForm
 from madoguchi.audit.models import Action, AuditChange, AuditEvent
 from madoguchi.audit.review import access_review
@@ -67,6 +68,7 @@ def events(request: HttpRequest) -> HttpResponse:
     with transaction.atomic():
         if valid:
             page = event_page(request.user, filters, cursor=cursor)
+            for_display(page.events)
         # Reading the trail is itself recorded: who looked for what.
         record(
             action=Action.SEARCH,
@@ -203,7 +205,8 @@ def change(request: HttpRequest, seq: int) -> HttpResponse:
             details={"fields": sorted(set(values.before) | set(values.after))},
         )
     names = sorted(set(values.before) | set(values.after))
-    rows = [(name, values.before.get(name), values.after.get(name)) for name in names]
+    rows = [(field_label(name), values.before.get(name), values.after.get(name)) for name in names]
+    for_display([event])
     return render(request, "audit/change.html", {"event": event, "rows": rows})
 
 

@@ -15,6 +15,10 @@ class CasesConfig(AppConfig):
         from madoguchi.core.navigation import register
 
         register(navigation.provider)
+
+        from madoguchi.cases import audit_names
+
+        audit_names.register()
         post_migrate.connect(_repair_sqlite_search, sender=self)
 
 

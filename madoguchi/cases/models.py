@@ -40,6 +40,16 @@ class Verification(models.TextChoices):
     NOT_VERIFIED = "not_verified", _("未確認")
 
 
+# The items a caller's identity is checked against (Program.verification_rule names them).
+VERIFICATION_ITEM_LABELS = {
+    "name": _("氏名"),
+    "dob": _("生年月日"),
+    "address": _("住所"),
+    "phone": _("電話番号"),
+    "email": _("メールアドレス"),
+}
+
+
 class Priority(models.TextChoices):
     NORMAL = "normal", _("通常")
     HIGH = "high", _("高")
@@ -188,6 +198,11 @@ class Case(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == Status.CLOSED
+
+    @property
+    def verified_item_labels(self) -> list[str]:
+        """The 本人確認 items in Japanese (the case stores their codes)."""
+        return [str(VERIFICATION_ITEM_LABELS.get(item, item)) for item in self.verified_items or []]
 
 
 class TimelineEntry(models.Model):

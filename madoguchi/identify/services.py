@@ -85,7 +85,7 @@ def open_household(*, user: Any, program: Program, public_id: Any) -> HouseholdD
         actor=user,
         program_id=program.pk,
         object_type="household",
-        object_id=household.pk,
+        object_id=str(household.public_id),
         details={"fields": shown, "via": "identify"},
     )
     return HouseholdDetails(

@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any, Literal
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -183,6 +184,38 @@ def _empty_form_page(request: HttpRequest, entry: FormProgram) -> HttpResponse:
     return render_page(request, entry, "public/form.html", context)
 
 
+def _switch_language(request: HttpRequest, program: Program, language: str) -> HttpResponse:
+    """Keep what the resident typed (unchecked, as typed) and show the form in `language`.
+
+    The values become the draft the form page is filled from; nothing is checked or stored
+    beyond the resident's own session, and the confirmation checks the draft as usual.
+    """
+    response = redirect("public:form", code=program.code)
+    if language not in dict(settings.LANGUAGES):
+        return response
+    fields = [name for name in InquiryForm.base_fields if name != "consent"]
+    data = {name: request.POST.get(name, "")[:MAX_TYPED_LENGTH] for name in fields}
+    if request.POST.get("consent"):
+        data["consent"] = "on"
+    request.session[DRAFT] = {"program": program.code, "data": data}
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+# A switch keeps what was typed without checking it; a value longer than any field allows is
+# cut rather than kept whole in the session.
+MAX_TYPED_LENGTH = 4000
+
+
 @require_http_methods(["GET", "POST"])
 @database_guard
 def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
@@ -196,6 +229,8 @@ def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
         if request.POST.get(HONEYPOT):
             # Only a program fills a field nobody can see or reach: answer politely, keep nothing.
             return render(request, "public/neutral.html", {"program": program})
+        if request.POST.get("switch_language"):
+            return _switch_language(request, program, request.POST["switch_language"])
         form = InquiryForm(request.POST, program=program, categories=entry.categories)
         if form.is_valid():
             fields = [name for name in form.fields if name != "consent"]

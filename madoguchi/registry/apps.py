@@ -11,3 +11,7 @@ class RegistryConfig(AppConfig):
         from madoguchi.registry import navigation
 
         register(navigation.provider)
+
+        from madoguchi.registry import audit_names
+
+        audit_names.register()

@@ -93,7 +93,7 @@ class OpenTests:
         assert response.status_code == 200
         assert "田中　花子" in html and "090-1234-5678" in html and "太子堂ハイツ101号室" in html
         event = AuditEvent.objects.filter(action=Action.VIEW, object_type="household").latest("id")
-        assert event.object_id == str(household.pk)
+        assert event.object_id == str(household.public_id)  # one identifier per household
         assert event.actor_id == world.operator.pk
         assert "田中" not in json.dumps(event.details, ensure_ascii=False)
 

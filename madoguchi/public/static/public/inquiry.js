@@ -100,7 +100,33 @@
     }
   }
 
+  // The language switch in the header is its own form (set_language). On the input page it
+  // would drop what the resident has typed, so it sends the inquiry form instead, with the
+  // language asked for: the server keeps the typed values as the draft and shows the form
+  // again in the other language (madoguchi.public.views.inquiry_form).
+  function keepDraftOnLanguageSwitch() {
+    var inquiry = document.querySelector("form[data-inquiry-form]");
+    var switcher = document.querySelector("form.language-switch");
+    if (!inquiry || !switcher) {
+      return;
+    }
+    switcher.addEventListener("submit", function (event) {
+      var button = event.submitter;
+      if (!button || !button.value) {
+        return;
+      }
+      event.preventDefault();
+      var field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "switch_language";
+      field.value = button.value;
+      inquiry.appendChild(field);
+      inquiry.submit();
+    });
+  }
+
   function init() {
+    keepDraftOnLanguageSwitch();
     var outputs = document.querySelectorAll(".era-helper[data-for]");
     Array.prototype.forEach.call(outputs, function (output) {
       var input = document.getElementById(output.getAttribute("data-for"));
