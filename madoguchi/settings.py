@@ -292,7 +292,11 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "madoguchi.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "madoguchi.core.logging.RequestIdFilter"},
+        # A database error's message can quote a row with personal items: withheld.
+        "database_errors": {"()": "madoguchi.core.logging.DatabaseErrorFilter"},
+    },
     "formatters": {
         "plain": {
             "()": "madoguchi.core.logging.EscapingFormatter",
@@ -300,7 +304,11 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "database_errors"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -352,3 +352,41 @@ class DatabaseDownTests:
         login(client, world.operator)
         response = client.get("/cases/")
         assert response.status_code == 500 and not response.has_header("Retry-After")
+
+
+# --- logged database errors -----------------------------------------------------------------
+
+
+def test_a_logged_database_error_withholds_its_message():
+    import logging
+
+    from django.db import IntegrityError
+
+    from madoguchi.core.logging import DatabaseErrorFilter, EscapingFormatter
+
+    try:
+        try:
+            raise ValueError(f"Failing row contains (1, {CANARY['name']}, {CANARY['phone']})")
+        except ValueError as cause:
+            raise IntegrityError(f"Failing row contains (1, {CANARY['name']})") from cause
+    except IntegrityError:
+        record = logging.LogRecord(
+            "django.request", logging.ERROR, __file__, 1, "Internal Server Error: /cases/", (), sys.exc_info()
+        )
+    assert DatabaseErrorFilter().filter(record)
+    text = EscapingFormatter("%(message)s").format(record)
+    assert "IntegrityError" in text and "message withheld" in text and "Traceback" in text
+    assert find_canary(text) == []
+
+
+def test_other_errors_keep_their_message():
+    import logging
+
+    from madoguchi.core.logging import DatabaseErrorFilter, EscapingFormatter
+
+    try:
+        raise KeyError("missing-key")
+    except KeyError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+    assert DatabaseErrorFilter().filter(record)
+    assert "missing-key" in EscapingFormatter("%(message)s").format(record)
