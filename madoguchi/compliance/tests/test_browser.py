@@ -40,6 +40,7 @@ def test_the_manager_records_training_and_an_incident(live_server, page, world):
         )
 
     page.goto(f"{live_server.url}/compliance/incidents/new/")
+    page.select_option("#id_program", str(world.program.pk))
     page.fill("#id_summary", "誤送信の疑い")
     page.fill("#id_found_at", "2026-05-01T10:00")
     page.fill("#id_records", "KJ-000123")
