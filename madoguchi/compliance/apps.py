@@ -14,3 +14,7 @@ class ComplianceConfig(AppConfig):
         from madoguchi.core.navigation import register
 
         register(navigation.provider)
+
+        from madoguchi.compliance import audit_names
+
+        audit_names.register()

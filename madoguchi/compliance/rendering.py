@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db.models import Model
 from django.utils import translation
 
 from madoguchi.compliance import inventory
@@ -22,15 +23,50 @@ class Place:
     reason: str
 
 
+# Japanese names of the models that have no Japanese verbose_name (the ward's screen shows
+# these; add a model here when it holds a personal item and its Meta names none).
+MODEL_LABELS: dict[str, str] = {
+    "registry.Household": "世帯",
+    "registry.Guardian": "保護者",
+    "registry.Child": "児童",
+    "registry.TargetListImport": "対象者一覧の取込",
+    "registry.TargetListChange": "対象者一覧の変更",
+    "cases.Case": "問い合わせ",
+    "cases.TimelineEntry": "対応記録",
+    "cases.SavedSearch": "保存した検索条件",
+    "cases.StandardAnswer": "定型回答",
+    "identify.IdentKey": "照合用の索引（キー）",
+    "identify.IdentKeyStat": "照合用の索引（件数）",
+    "identify.IdentReading": "照合用の索引（読み）",
+    "identify.IdentProfile": "照合用の索引（比較用データ）",
+    "audit.AuditEvent": "監査ログ",
+    "audit.AuditChange": "監査ログ（変更前後の値）",
+}
+
+
+def _is_japanese(text: str) -> bool:
+    return any(ord(char) > 0x2E80 for char in text)
+
+
+def model_label(model: type[Model]) -> str:
+    verbose = str(model._meta.verbose_name)
+    if _is_japanese(verbose):
+        return verbose
+    return MODEL_LABELS.get(model._meta.label, verbose)
+
+
 def places_by_item() -> dict[str, list[Place]]:
     places: dict[str, list[Place]] = defaultdict(list)
     for entry in inventory.personal_fields():
+        field_name = inventory.field_label(entry.model, entry.field)
+        if not _is_japanese(field_name):
+            field_name = entry.note or inventory.item_label(entry.item)
         places[entry.item].append(
             Place(
                 model=entry.model._meta.label,
-                model_name=str(entry.model._meta.verbose_name),
+                model_name=model_label(entry.model),
                 field=entry.field,
-                field_name=inventory.field_label(entry.model, entry.field),
+                field_name=field_name,
                 note=entry.note,
                 reason=entry.reason,
             )
