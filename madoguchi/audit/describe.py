@@ -201,9 +201,9 @@ def _value_text(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return _("あり") if value else _("なし")
     if isinstance(value, list | tuple):
-        return "、".join(_value_text(key, item) for item in value) or _("なし")
+        return _list_separator().join(_value_text(key, item) for item in value) or _("なし")
     if isinstance(value, dict):
-        return "、".join(f"{detail_label(k)} {_value_text(k, v)}" for k, v in value.items())
+        return _list_separator().join(f"{detail_label(k)} {_value_text(k, v)}" for k, v in value.items())
     if key == "fields" and isinstance(value, str):
         return field_label(value)
     if key.endswith("_epoch") and isinstance(value, int | float):
@@ -225,6 +225,11 @@ def _value_text(key: str, value: Any) -> str:
     return str(value)
 
 
+def _list_separator() -> str:
+    # Translators: the separator between the items of a list in a sentence.
+    return _("、")
+
+
 def detail_label(key: str) -> str:
     return str(DETAIL_LABELS.get(key, _("その他（%(key)s）") % {"key": key}))
 
@@ -236,7 +241,10 @@ def describe_details(details: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def details_sentence(details: Mapping[str, Any]) -> str:
     """The details as one Japanese sentence: 「対象の項目：保護者氏名、電話番号。件数：3件。」"""
-    return "".join(f"{label}：{value}。" for label, value in describe_details(details))
+    return "".join(
+        _("%(label)s：%(value)s。") % {"label": label, "value": value}
+        for label, value in describe_details(details)
+    ).strip()
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,16 @@ class EventFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         actor_field: Any = self.fields["actor"]
         actor_field.choices = [("", _("（すべて）"))] + [
-            (u.pk, f"{u.display_name or u.username}（{u.username}・{u.get_role_display()}）") for u in users
+            (
+                u.pk,
+                _("%(name)s（%(username)s・%(role)s）")
+                % {
+                    "name": u.display_name or u.username,
+                    "username": u.username,
+                    "role": u.get_role_display(),
+                },
+            )
+            for u in users
         ]
         program_field: Any = self.fields["program"]
         program_field.choices = [("", _("（すべて）"))] + [(p.pk, p.name) for p in programs]
