@@ -6,6 +6,8 @@ the values of the items a change touched, so they are personal and are erased wi
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from madoguchi.compliance.inventory import AdditionalItem as A
 from madoguchi.compliance.inventory import Declaration, Extra, NotPersonal
 
@@ -21,7 +23,7 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         "actor_role": CODE,
         "client_ip": Extra(
             A.CLIENT_ADDRESS,
-            reason="不正アクセスの調査のため、公開フォームの送信元アドレスを監査記録に残す（区と合意）",
+            reason=_("不正アクセスの調査のため、公開フォームの送信元アドレスを監査記録に残す（区と合意）"),
         ),
         "request_id": CODE,
         "action": CODE,
@@ -34,8 +36,8 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         "hash": CODE,
     },
     "audit.AuditChange": {
-        "before": Extra(A.CHANGE_HISTORY, reason="誰がいつ何を変えたかを確認できるようにするため（R-22）"),
-        "after": Extra(A.CHANGE_HISTORY, reason="誰がいつ何を変えたかを確認できるようにするため（R-22）"),
+        "before": Extra(A.CHANGE_HISTORY, reason=_("誰がいつ何を変えたかを確認できるようにするため（R-22）")),
+        "after": Extra(A.CHANGE_HISTORY, reason=_("誰がいつ何を変えたかを確認できるようにするため（R-22）")),
     },
     "audit.ChainHead": {"hash": CODE},
     "audit.ObjectAlias": {

@@ -7,13 +7,15 @@ item the ward agreed to, so they are declared as that.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from madoguchi.compliance.inventory import AdditionalItem as A
 from madoguchi.compliance.inventory import Declaration, Extra, Item, NotPersonal
 from madoguchi.programs.models import PersonalItem as P
 
 CODE = NotPersonal()
 STAFF = NotPersonal("職員の情報（記録者）")
-CALLER = (
+CALLER = _(
     "世帯を特定できない場合も折り返し・照合ができるよう、通話者が名乗った氏名と連絡先を記録する（区と合意）"
 )
 
@@ -24,7 +26,8 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         "channel": CODE,
         "received_at": CODE,
         "caller_relation": Extra(
-            A.CALLER_RELATION, reason="本人確認と回答先の判断のため、通話者と世帯の関係を記録する（区と合意）"
+            A.CALLER_RELATION,
+            reason=_("本人確認と回答先の判断のため、通話者と世帯の関係を記録する（区と合意）"),
         ),
         "caller_name": Extra(A.UNIDENTIFIED_CALLER, reason=CALLER),
         "caller_kana": Extra(A.UNIDENTIFIED_CALLER, reason=CALLER),
@@ -33,10 +36,10 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         "contact_phone": Extra(A.UNIDENTIFIED_CALLER, reason=CALLER),
         "contact_email": Extra(A.UNIDENTIFIED_CALLER, reason=CALLER),
         "verification": Extra(
-            A.IDENTITY_CHECK, reason="本人確認をしてから回答したことを示すため（確認の結果のみ）"
+            A.IDENTITY_CHECK, reason=_("本人確認をしてから回答したことを示すため（確認の結果のみ）")
         ),
         "verified_items": Extra(
-            A.IDENTITY_CHECK, reason="本人確認をしてから回答したことを示すため（確認した項目名のみ）"
+            A.IDENTITY_CHECK, reason=_("本人確認をしてから回答したことを示すため（確認した項目名のみ）")
         ),
         "inquiry": Item(P.INQUIRY),
         "response": Item(P.INQUIRY),
@@ -49,7 +52,7 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         "created_at": CODE,
         "updated_at": CODE,
         "idempotency_key": CODE,
-        "search_text": Item(P.INQUIRY, note="検索用（受付番号・内容・通話者名から作成）"),
+        "search_text": Item(P.INQUIRY, note=_("検索用（受付番号・内容・通話者名から作成）")),
     },
     "cases.TimelineEntry": {
         "kind": CODE,
@@ -69,7 +72,7 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
     "cases.Notification": {"kind": CODE, "created_at": CODE, "read_at": CODE},
     "cases.SavedSearch": {
         "params": Extra(
-            A.SEARCH_KEY, reason="検索語を URL に載せないため、入力された検索条件をサーバー側に保存する"
+            A.SEARCH_KEY, reason=_("検索語を URL に載せないため、入力された検索条件をサーバー側に保存する")
         ),
         "created_at": CODE,
     },

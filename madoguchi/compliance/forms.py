@@ -45,7 +45,7 @@ class ResponsibleForm(forms.Form):
         self.fields["program"].choices = [(p.pk, p.name) for p in programs]  # type: ignore[attr-defined]
         self.fields["organisation"].choices = [(o.pk, o.name) for o in organisations]  # type: ignore[attr-defined]
         self.fields["user"].choices = [  # type: ignore[attr-defined]
-            (u.pk, f"{u.display_name or u.username}（{u.username}）") for u in users
+            (u.pk, f"{u.display_name or u.username} ({u.username})") for u in users
         ]
 
 

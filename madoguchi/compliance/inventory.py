@@ -58,9 +58,9 @@ class AdditionalItem(models.TextChoices):
 @dataclass(frozen=True)
 class Item:
     items: tuple[str, ...]
-    note: str = ""
+    note: Any = ""  # str or a lazy translation (shown on the ward's screen)
 
-    def __init__(self, *items: str, note: str = "") -> None:
+    def __init__(self, *items: str, note: Any = "") -> None:
         if not items:
             raise ValueError("Item() needs at least one PersonalItem")
         object.__setattr__(self, "items", tuple(str(item) for item in items))
@@ -70,8 +70,8 @@ class Item:
 @dataclass(frozen=True)
 class Extra:
     item: str
-    reason: str
-    note: str = ""
+    reason: Any  # str or a lazy translation
+    note: Any = ""
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,8 @@ class PersonalField:
     field: str
     item: str  # a PersonalItem or AdditionalItem value
     kind: str  # "approved" or "additional"
-    reason: str = ""
-    note: str = ""
+    reason: Any = ""
+    note: Any = ""
 
     @property
     def label(self) -> str:

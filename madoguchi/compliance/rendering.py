@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Model
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.compliance import inventory
 from madoguchi.compliance.inventory import AdditionalItem, NotPersonal
@@ -25,42 +27,44 @@ class Place:
 
 # Japanese names of the models that have no Japanese verbose_name (the ward's screen shows
 # these; add a model here when it holds a personal item and its Meta names none).
-MODEL_LABELS: dict[str, str] = {
-    "registry.Household": "世帯",
-    "registry.Guardian": "保護者",
-    "registry.Child": "児童",
-    "registry.TargetListImport": "対象者一覧の取込",
-    "registry.TargetListChange": "対象者一覧の変更",
-    "cases.Case": "問い合わせ",
-    "cases.TimelineEntry": "対応記録",
-    "cases.SavedSearch": "保存した検索条件",
-    "cases.StandardAnswer": "定型回答",
-    "identify.IdentKey": "照合用の索引（キー）",
-    "identify.IdentKeyStat": "照合用の索引（件数）",
-    "identify.IdentReading": "照合用の索引（読み）",
-    "identify.IdentProfile": "照合用の索引（比較用データ）",
-    "audit.AuditEvent": "監査ログ",
-    "audit.AuditChange": "監査ログ（変更前後の値）",
+MODEL_LABELS: dict[str, Any] = {
+    "registry.Household": _("世帯"),
+    "registry.Guardian": _("保護者"),
+    "registry.Child": _("児童"),
+    "registry.TargetListImport": _("対象者一覧の取込"),
+    "registry.TargetListChange": _("対象者一覧の変更"),
+    "cases.Case": _("問い合わせ"),
+    "cases.TimelineEntry": _("対応記録"),
+    "cases.SavedSearch": _("保存した検索条件"),
+    "cases.StandardAnswer": _("定型回答"),
+    "identify.IdentKey": _("照合用の索引（キー）"),
+    "identify.IdentKeyStat": _("照合用の索引（件数）"),
+    "identify.IdentReading": _("照合用の索引（読み）"),
+    "identify.IdentProfile": _("照合用の索引（比較用データ）"),
+    "audit.AuditEvent": _("監査ログ"),
+    "audit.AuditChange": _("監査ログ（変更前後の値）"),
 }
 
 
-def _is_japanese(text: str) -> bool:
-    return any(ord(char) > 0x2E80 for char in text)
-
-
 def model_label(model: type[Model]) -> str:
-    verbose = str(model._meta.verbose_name)
-    if _is_japanese(verbose):
-        return verbose
-    return MODEL_LABELS.get(model._meta.label, verbose)
+    """The model's own verbose name when its Meta gives one, else the name above."""
+    if "verbose_name" in getattr(model._meta, "original_attrs", {}):
+        return str(model._meta.verbose_name)
+    return str(MODEL_LABELS.get(model._meta.label, model._meta.verbose_name))
+
+
+def field_name_of(model: type[Model], name: str) -> str | None:
+    """The field's own verbose name, or None when it has none (Django's default)."""
+    verbose = inventory.field_label(model, name)
+    return None if verbose == name.replace("_", " ") else verbose
 
 
 def places_by_item() -> dict[str, list[Place]]:
     places: dict[str, list[Place]] = defaultdict(list)
     for entry in inventory.personal_fields():
-        field_name = inventory.field_label(entry.model, entry.field)
-        if not _is_japanese(field_name):
-            field_name = entry.note or inventory.item_label(entry.item)
+        field_name = (
+            field_name_of(entry.model, entry.field) or str(entry.note) or inventory.item_label(entry.item)
+        )
         places[entry.item].append(
             Place(
                 model=entry.model._meta.label,

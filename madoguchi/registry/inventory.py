@@ -6,18 +6,22 @@ with them; they are declared as the item they are made from.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from madoguchi.compliance.inventory import AdditionalItem as A
 from madoguchi.compliance.inventory import Declaration, Extra, Item, NotPersonal
 from madoguchi.programs.models import PersonalItem as P
 
 CODE = NotPersonal()
-KEY = "検索用キー（この項目から作成）"
+KEY = _("検索用キー（この項目から作成）")
 
 PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
     "registry.TargetListImport": {
         "created_at": CODE,
         "finished_at": CODE,
-        "file_name": Extra(A.LIST_FILE, reason="情報管理台帳と照合するため、受け取ったファイルの名前を残す"),
+        "file_name": Extra(
+            A.LIST_FILE, reason=_("情報管理台帳と照合するため、受け取ったファイルの名前を残す")
+        ),
         "sha256": CODE,
         "encoding": CODE,
         "status": CODE,
