@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 DEMO_TARGETS ?= 2000
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck pytest browser-deps migrate bench clean lock sbom
+.PHONY: demo test lint typecheck pytest browser-deps migrate bench clean lock sbom cluster cluster-down
 
 # The lock is installed with --require-hashes (a changed or substituted file is refused), then
 # the project itself without dependencies: anything missing from the lock fails the import.
@@ -81,6 +81,15 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH)
+
+# The production shape on this machine (docs/deploy.md): nginx on 8088/8443, two gunicorn app
+# hosts in network namespaces, a PostgreSQL primary (5442) with a streaming replica (5443), Redis
+# (6390). Needs root. Not part of `make test`.
+cluster: $(STAMP)
+	bash deploy/cluster/up.sh
+
+cluster-down:
+	bash deploy/cluster/down.sh
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .mypy_cache .ruff_cache

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Read-your-writes with a replica: a user's reads stay on the primary after their write.
+    "madoguchi.core.replica.ReplicaPinMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "madoguchi.audit.middleware.AuditDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -118,6 +120,18 @@ DATABASES = {
 if not env_str("DATABASE_URL"):
     # SQLite creates its file but not the folder: `madoguchi migrate` on a fresh checkout must work.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+# A streaming read replica (docs/deploy.md): reads marked `use_replica()` (dashboards, reports,
+# exports, the audit screens) go there while it answers and keeps up; everything else, and
+# every read of a user who wrote in the last REPLICA_PIN_SECONDS, stays on the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = parse_database_url(
+        DATABASE_REPLICA_URL, sqlite_default=VAR_DIR / "madoguchi.sqlite3"
+    ).as_django(replica=True)
+DATABASE_ROUTERS = ["madoguchi.core.replica.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5)
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 30)
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -126,7 +140,15 @@ if PRODUCTION and not REDIS_URL:
     raise ConfigError("Production needs REDIS_URL: a cache shared by every app process")
 if REDIS_URL:
     # Django's Redis cache with one client object per pool and a one-round-trip counter.
-    CACHES = {"default": {"BACKEND": "madoguchi.core.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "madoguchi.core.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that does not answer fails a call within a second, not a TCP timeout:
+            # the callers then degrade (docs/operations.md, "Redis stopped").
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

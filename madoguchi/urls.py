@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("madoguchi.core.urls")),
     path("accounts/", include("madoguchi.accounts.urls")),
+    path("programs/", include("madoguchi.programs.urls")),
     path("registry/", include("madoguchi.registry.urls")),
     path("cases/", include("madoguchi.cases.urls")),
     path("inquiry/", include("madoguchi.public.urls")),

@@ -8,6 +8,7 @@ with the per-process memory cache, other workers see it within `CACHE_SECONDS`).
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 from django.core.cache import cache
 from django.db import transaction
@@ -18,10 +19,17 @@ CACHE_KEY = "accounts:allowlist:v1"
 CACHE_SECONDS = 30
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+logger = logging.getLogger(__name__)
 
 
 def _lists() -> dict[int, list[str]]:
-    lists: dict[int, list[str]] | None = cache.get(CACHE_KEY)
+    cache_up = True
+    try:
+        lists: dict[int, list[str]] | None = cache.get(CACHE_KEY)
+    except Exception:
+        # Redis down: the lists come from the database on every request (never "allow all").
+        logger.warning("cache unavailable: the allowlist is read from the database")
+        lists, cache_up = None, False
     if lists is None:
         lists = {}
         rows = AllowedNetwork.objects.filter(organisation__is_active=True).values_list(
@@ -29,14 +37,26 @@ def _lists() -> dict[int, list[str]]:
         )
         for organisation_id, network in rows:
             lists.setdefault(organisation_id, []).append(network)
-        cache.set(CACHE_KEY, lists, CACHE_SECONDS)
+        if cache_up:
+            try:
+                cache.set(CACHE_KEY, lists, CACHE_SECONDS)
+            except Exception:
+                logger.warning("cache unavailable: the allowlist is not cached")
     return lists
 
 
+def _drop() -> None:
+    try:
+        cache.delete(CACHE_KEY)
+    except Exception:
+        # The copy in a cache that is down cannot be served either; it expires by itself.
+        logger.warning("cache unavailable: the cached allowlist expires within %ss", CACHE_SECONDS)
+
+
 def invalidate() -> None:
-    cache.delete(CACHE_KEY)
+    _drop()
     # A change rolled back or committed later must not leave an old list behind either.
-    transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+    transaction.on_commit(_drop)
 
 
 def parse_address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

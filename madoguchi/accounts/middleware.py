@@ -52,7 +52,11 @@ def is_login_path(path: str) -> bool:
 
 def refuse_address(request: HttpRequest) -> HttpResponse:
     address = getattr(request, "client_ip", "")
-    if cache.add(f"accounts:refused:{address}", 1, REFUSAL_AUDIT_SECONDS):
+    try:
+        first = cache.add(f"accounts:refused:{address}", 1, REFUSAL_AUDIT_SECONDS)
+    except Exception:
+        first = True  # Redis down: record every refusal rather than none
+    if first:
         user = request.user if request.user.is_authenticated else None
         record(
             action=Action.ADDRESS_REFUSED,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,8 @@ from madoguchi.audit.models import Action, Outcome
 from madoguchi.audit.services import record
 from madoguchi.core.request_context import current_client_ip
 from madoguchi.programs.scoping import require
+
+logger = logging.getLogger(__name__)
 
 ViewFunc = Callable[..., HttpResponseBase]
 
@@ -82,6 +85,26 @@ def lockout_response(
     return render(request, "accounts/login.html", {"form": form, "error": _(LOCKED)}, status=429)
 
 
+def _address_failures(address: str) -> int:
+    try:
+        return int(cache.get(_address_key(address)) or 0)
+    except Exception:
+        # Redis down: the per-user lockout (in the database, django-axes) still holds.
+        logger.warning("cache unavailable: login failures per address are not counted")
+        return 0
+
+
+def _count_address_failure(address: str) -> None:
+    try:
+        if cache.add(_address_key(address), 1, ADDRESS_WINDOW_SECONDS) is False:
+            try:
+                cache.incr(_address_key(address))
+            except ValueError:
+                cache.set(_address_key(address), 1, ADDRESS_WINDOW_SECONDS)
+    except Exception:
+        logger.warning("cache unavailable: login failures per address are not counted")
+
+
 @sensitive_post_parameters("password")
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -94,7 +117,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         address = getattr(request, "client_ip", "")
-        if (cache.get(_address_key(address)) or 0) >= ADDRESS_FAILURE_LIMIT:
+        if _address_failures(address) >= ADDRESS_FAILURE_LIMIT:
             return render(
                 request,
                 "accounts/login.html",
@@ -104,11 +127,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         username = form.cleaned_data["username"]
         user = authenticate(request, username=username, password=form.cleaned_data["password"])
         if user is None:
-            if cache.add(_address_key(address), 1, ADDRESS_WINDOW_SECONDS) is False:
-                try:
-                    cache.incr(_address_key(address))
-                except ValueError:
-                    cache.set(_address_key(address), 1, ADDRESS_WINDOW_SECONDS)
+            _count_address_failure(address)
             services.record_login_failure(username=username)
             error, status = _(BAD_CREDENTIALS), 200
         else:

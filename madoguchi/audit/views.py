@@ -1,5 +1,8 @@
 """The ward manager's and the auditor's screens: the events, the before/after of a change,
-the access review, and their CSV downloads. Every one of them is itself audited."""
+the access review, and their CSV downloads. Every one of them is itself audited.
+
+Their reads tolerate a few seconds of lag: they go to the read replica when there is one
+(`madoguchi.core.replica.use_replica`)."""
 
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ from madoguchi.audit.selectors import (
     visible_events,
 )
 from madoguchi.audit.services import record
+from madoguchi.core.replica import use_replica
 from madoguchi.lib.csvsafe import spreadsheet_safe
 from madoguchi.programs.scoping import can, require
 
@@ -58,6 +62,7 @@ def _cursor(value: str | None) -> int | None:
 
 @login_required
 @require_GET
+@use_replica()
 def events(request: HttpRequest) -> HttpResponse:
     require(request.user, "audit")
     form = _filter_form(request, request.GET or None)
@@ -163,6 +168,7 @@ def _event_row(event: AuditEvent) -> list[Any]:
 @login_required
 @require_POST
 @reauth_required("audit:events", action="audit")
+@use_replica()
 def export_events(request: HttpRequest) -> HttpResponseBase:
     require(request.user, "audit")
     form = _filter_form(request, request.POST)
@@ -187,6 +193,7 @@ def export_events(request: HttpRequest) -> HttpResponseBase:
 
 @login_required
 @require_GET
+@use_replica()
 def change(request: HttpRequest, seq: int) -> HttpResponse:
     """The before/after values of one change: personal data, for the ward manager only."""
     require(request.user, "manage")
@@ -215,6 +222,7 @@ def change(request: HttpRequest, seq: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@use_replica()
 def review(request: HttpRequest) -> HttpResponse:
     require(request.user, "audit")
     form = ReviewWindowForm(request.GET or None)
@@ -321,6 +329,7 @@ def _review_rows(report: Any) -> Iterator[list[Any]]:
 @login_required
 @require_POST
 @reauth_required("audit:review", action="audit")
+@use_replica()
 def export_review(request: HttpRequest) -> HttpResponseBase:
     require(request.user, "audit")
     form = ReviewWindowForm(request.POST)

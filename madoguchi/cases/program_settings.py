@@ -213,3 +213,29 @@ def allow_correction(
         after={"correction_allowed_until": until.isoformat() if until else None, "reason": reason},
     )
     return program
+
+
+# --- how long callback contacts are kept after a case is closed -----------------------------------
+
+RETENTION_REFUSED = gettext_lazy("折り返し連絡先の保存日数を設定できるのは、この事業の区の区管理者だけです。")
+
+
+@transaction.atomic
+def set_callback_retention(*, program: Program, actor: Any, days: int, via: str = "screen") -> Program:
+    """Days a case's callback contact is kept after the case is closed (`lifecycle sweep`)."""
+    _require_ward_manager(program, actor, RETENTION_REFUSED)
+    before = program.callback_retention_days
+    program.callback_retention_days = days
+    program.full_clean()
+    program.save(update_fields=["callback_retention_days"])
+    record(
+        action=Action.SETTINGS_CHANGE,
+        actor=actor,
+        program_id=program.pk,
+        object_type="program",
+        object_id=program.pk,
+        details={"fields": ["callback_retention_days"], "via": via},
+        before={"callback_retention_days": before},
+        after={"callback_retention_days": days},
+    )
+    return program

@@ -283,6 +283,12 @@ def _check_household(program: Program, household: Household | None, caller_perso
         raise ValidationError({"caller_person": _("世帯の保護者ではありません。")})
 
 
+def _refuse_suspended(household: Household | None) -> None:
+    """A household whose use is suspended (APPI) cannot be attached to a case (issue #10)."""
+    if household is not None and household.suspended_at is not None:
+        raise ValidationError({"household": _("この世帯は利用停止中のため、問い合わせに紐付けできません。")})
+
+
 def create_case(
     *,
     program: Program,
@@ -312,6 +318,7 @@ def create_case(
     _require_open(program)
     _check_category(program, category)
     _check_household(program, household, caller_person)
+    _refuse_suspended(household)
     caller = caller or CallerDetails()
     case = Case(
         program=program,
@@ -433,6 +440,8 @@ def update_case(*, case: Case, actor: Any, expected_version: int, changes: dict[
     if "category" in changes and changes["category"] != case.category:
         _check_category(case.program, changes["category"])
     _check_household(case.program, changes.get("household", case.household), changes.get("caller_person"))
+    if "household" in changes and changes["household"] != case.household:
+        _refuse_suspended(changes["household"])
     changed = {name: value for name, value in changes.items() if getattr(case, name) != value}
     if not changed:
         if case.version != expected_version:

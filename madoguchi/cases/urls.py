@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.cases import views
+from madoguchi.cases import retention_views, views
 
 app_name = "cases"
 
@@ -16,6 +16,11 @@ urlpatterns = [
     path("answers/<slug:code>/new/", views.standard_answer_edit, name="standard_answer_new"),
     path("answers/<slug:code>/<uuid:key>/", views.standard_answer_edit, name="standard_answer_edit"),
     path("programs/<slug:code>/correction/", views.correction_window, name="correction_window"),
+    path(
+        "programs/<slug:code>/callback-retention/",
+        retention_views.callback_retention,
+        name="callback_retention",
+    ),
     path("categories/", views.category_index, name="category_index"),
     path("categories/<slug:code>/", views.categories, name="categories"),
     path("categories/<slug:code>/<int:pk>/", views.category_edit, name="category_edit"),

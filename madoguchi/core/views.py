@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import sys
 
 from django.contrib.auth.decorators import login_required
@@ -7,6 +8,8 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+logger = logging.getLogger("madoguchi.core")
 
 
 @require_GET
@@ -42,25 +45,26 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return _error(request, "404.html", 404)
 
 
-# Seconds a client is asked to wait when the database does not answer.
-DATABASE_RETRY_AFTER = 120
+def _database_unreachable() -> bool:
+    """Whether the error being handled is the database being away (restarting, failing over):
+    a connection-level error, not a bad query."""
+    error = sys.exc_info()[1]
+    return isinstance(error, OperationalError | InterfaceError)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """500, or 503 with Retry-After when the error is the database not answering.
-
-    Django calls the handler inside its `except` block, so the exception being handled is in
-    `sys.exc_info()`, wherever it was raised (a view, the session, the staff gate). Rendered
-    without context processors or database access: the database may be what failed.
-    """
+    # Rendered without context processors or database access: the database may be what failed.
     from django.template import loader
 
-    error = sys.exc_info()[1]
-    context = {"request_id": getattr(request, "request_id", "")}
-    if isinstance(error, (OperationalError, InterfaceError)):
-        body = loader.get_template("503.html").render(context)
+    if _database_unreachable():
+        # A request caught by a primary restart: its transaction rolled back (nothing half
+        # written); the next request reconnects (CONN_HEALTH_CHECKS). Say "try again".
+        logger.error("database unavailable: request answered 503 (%s)", type(sys.exc_info()[1]).__name__)
+        template = loader.get_template("503.html")
+        body = template.render({"request_id": getattr(request, "request_id", "")})
         response = HttpResponse(body, status=503)
-        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        response["Retry-After"] = "30"
         return response
-    body = loader.get_template("500.html").render(context)
+    template = loader.get_template("500.html")
+    body = template.render({"request_id": getattr(request, "request_id", "")})
     return HttpResponse(body, status=500)

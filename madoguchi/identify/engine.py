@@ -34,6 +34,7 @@ from madoguchi.identify.normalize import (
     spoken_phone,
 )
 from madoguchi.identify.scoring import Evidence, PreparedQuery, Scored, score_household
+from madoguchi.registry.models import Household
 
 MAX_CANDIDATES = 5
 SCORED_CANDIDATES = 15  # households fully scored per query
@@ -207,6 +208,22 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
     return [household_id for household_id, _ in ranked[:SCORED_CANDIDATES]]
 
 
+def without_suspended(household_ids: list[int]) -> list[int]:
+    """The candidates minus households whose use a ward manager suspended (APPI; issue #10).
+
+    The one place identification leaves them out: the panel, the standalone page and the
+    screen-pop API all get their candidates from `identify()`.
+    """
+    if not household_ids:
+        return household_ids
+    suspended = set(
+        Household.objects.filter(pk__in=household_ids, suspended_at__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    return [household_id for household_id in household_ids if household_id not in suspended]
+
+
 def identify(program_id: int, query: Query) -> Result:
     """The households the caller may belong to, best first, or an abstention."""
     state = ensure_index(program_id)
@@ -214,7 +231,7 @@ def identify(program_id: int, query: Query) -> Result:
     prepared = prepare(query)
     prepared.readings = _readings(program_id, prepared)
     result = Result(fields_used=prepared.fields_used)
-    ids = _candidates(program_id, blocking_keys(prepared), n)
+    ids = without_suspended(_candidates(program_id, blocking_keys(prepared), n))
     if not ids:
         return result
     marks, params = _in(ids)

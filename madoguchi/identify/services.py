@@ -21,6 +21,7 @@ from madoguchi.audit.services import record
 from madoguchi.identify.engine import Query, Result, identify
 from madoguchi.identify.models import ApiToken, hash_token
 from madoguchi.programs.models import PersonalItem, Program
+from madoguchi.programs.recording import require_recording_open
 from madoguchi.programs.scoping import programs_for, require, restrict
 from madoguchi.registry.models import Child, Guardian, Household
 
@@ -72,7 +73,9 @@ def open_household(*, user: Any, program: Program, public_id: Any) -> HouseholdD
     require(user, "identify")
     household = (
         restrict(Household.objects.all(), user, "identify")
-        .filter(program=program, public_id=public_id, removed_by_import__isnull=True)
+        .filter(
+            program=program, public_id=public_id, removed_by_import__isnull=True, suspended_at__isnull=True
+        )
         .first()
     )
     if household is None:
@@ -104,6 +107,27 @@ def household_in_scope(*, user: Any, program: Program, public_id: Any) -> Househ
     )
     if household is None:
         raise Http404
+    return household
+
+
+class HouseholdSuspended(Exception):
+    """Refused: the household's use is suspended (APPI). The message is Japanese, shown as is."""
+
+    def __init__(self) -> None:
+        self.message = _("この世帯は利用停止中のため、問い合わせに紐付けできません。")
+        super().__init__(self.message)
+
+
+def confirm_household(*, user: Any, program: Program, public_id: Any) -> Household:
+    """The household an operator confirms for the case being recorded (404 outside scope).
+
+    Binding a household to a case adds a personal item to it: refused outside the recording
+    period (RecordingClosed) like every other write.
+    """
+    household = household_in_scope(user=user, program=program, public_id=public_id)
+    require_recording_open(program)
+    if household.is_suspended:
+        raise HouseholdSuspended()
     return household
 
 
@@ -201,6 +225,8 @@ def screen_pop(*, token: ApiToken, program_code: str, caller_number: str) -> Res
     program = Program.objects.filter(code=program_code).first()
     if program is None or organisation.pk not in (program.ward_id, program.contractor_id):
         raise TokenError(404)
+    # The screen pop starts the recording of a call: nothing may be recorded after the period.
+    require_recording_open(program)
     result = identify(program.pk, Query(phone=caller_number))
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     record(

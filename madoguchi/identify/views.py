@@ -24,6 +24,7 @@ from madoguchi.identify.forms import ApiTokenForm, ConfirmForm, SearchForm
 from madoguchi.identify.models import ApiToken
 from madoguchi.identify.selectors import api_tokens_for, candidate_views, town_of
 from madoguchi.identify.verification import ITEMS, STATUS_LABELS, verification_status
+from madoguchi.programs.recording import RecordingClosed
 from madoguchi.programs.scoping import can, programs_for, require
 from madoguchi.registry.models import Household
 
@@ -102,9 +103,13 @@ def confirm(request: HttpRequest) -> HttpResponse:
     form = ConfirmForm(request.POST)
     if not form.is_valid():
         return HttpResponse(status=400)
-    household: Household = services.household_in_scope(
-        user=request.user, program=program, public_id=form.cleaned_data["household"]
-    )
+    try:
+        household: Household = services.confirm_household(
+            user=request.user, program=program, public_id=form.cleaned_data["household"]
+        )
+    except (RecordingClosed, services.HouseholdSuspended) as refused:
+        # 200 so that htmx swaps the message in place of the hidden inputs.
+        return render(request, "identify/_refused.html", {"message": refused.message})
     items = [item for item in ITEMS if item in form.cleaned_data["items"]]
     status = verification_status(program.verification_rule, items)
     response = render(
@@ -139,6 +144,8 @@ def screen_pop(request: HttpRequest) -> JsonResponse:
         result = services.screen_pop(
             token=token, program_code=str(body["program"]), caller_number=str(body["caller_number"])[:40]
         )
+    except RecordingClosed as refused:
+        return JsonResponse({"error": "recording_closed", "message": refused.message}, status=409)
     except services.TokenError as error:
         names = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
         response = JsonResponse({"error": names[error.status]}, status=error.status)

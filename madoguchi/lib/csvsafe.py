@@ -9,11 +9,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Cp932Problem", "encode_cp932_or_report", "spreadsheet_safe", "unencodable_in_cp932"]
+__all__ = [
+    "Cp932Problem",
+    "encode_cp932_or_report",
+    "safe_csv_text",
+    "spreadsheet_safe",
+    "unencodable_in_cp932",
+]
 
 _FORMULA_STARTS = frozenset("=+-@\t\r\n\x00")
 
@@ -24,6 +32,17 @@ def spreadsheet_safe(cell: str) -> str:
     if cell and (cell[0] in _FORMULA_STARTS or (probe and probe[0] in _FORMULA_STARTS)):
         return "'" + cell
     return cell
+
+
+def safe_csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A whole CSV file: UTF-8 BOM first (Excel then reads UTF-8), CRLF, every cell made safe."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([spreadsheet_safe(str(cell)) for cell in header])
+    for row in rows:
+        writer.writerow([spreadsheet_safe("" if cell is None else str(cell)) for cell in row])
+    return buffer.getvalue()
 
 
 def unencodable_in_cp932(value: str) -> list[str]:

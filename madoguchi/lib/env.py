@@ -65,7 +65,7 @@ class DatabaseConfig:
     host: str = ""
     port: str = ""
 
-    def as_django(self) -> dict[str, object]:
+    def as_django(self, *, replica: bool = False) -> dict[str, object]:
         config: dict[str, object] = {
             "ENGINE": self.engine,
             "NAME": self.name,
@@ -79,9 +79,21 @@ class DatabaseConfig:
             config["CONN_MAX_AGE"] = 60
             config["CONN_HEALTH_CHECKS"] = True
             config["TEST"] = {"NAME": f"test_{self.name}"}
+            # Notice a dead server within seconds, not the kernel's minutes; TCP keepalives find
+            # a connection a restarted primary has dropped.
+            config["OPTIONS"] = {
+                "connect_timeout": 3 if replica else 5,
+                "keepalives": 1,
+                "keepalives_idle": 30,
+            }
+        elif replica:
+            config["OPTIONS"] = {"timeout": 5}
         else:
             # Wait for a writer instead of failing at once: the demo runs several threads.
             config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        if replica:
+            # Tests never build a second database: the replica alias reads the test database.
+            config["TEST"] = {"MIRROR": "default"}
         return config
 
 

@@ -7,6 +7,9 @@ class ProgramsConfig(AppConfig):
     verbose_name = "Programs"
 
     def ready(self) -> None:
+        from madoguchi.core import navigation
         from madoguchi.programs import audit_names
+        from madoguchi.programs.views import nav_items
 
         audit_names.register()
+        navigation.register(nav_items)

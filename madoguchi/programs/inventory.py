@@ -22,6 +22,8 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
             "receipt_prefix",
             "correction_allowed_until",
             "created_at",
+            "recording_closed_at",
+            "recording_closed_reason",
         )
     },
 }

@@ -6,6 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -64,6 +65,23 @@ class Program(models.Model):
     answer_target_business_days = models.PositiveSmallIntegerField(_("区回答の目標（営業日）"), default=2)
     # A ward manager may open a correction window after the recording period (R-02); audited.
     correction_allowed_until = models.DateTimeField(_("期間後の訂正許可期限"), null=True, blank=True)
+    # A ward manager may end recording before recording_end (the program closed sooner); audited.
+    recording_closed_at = models.DateTimeField(_("記録終了日時（繰上げ）"), null=True, blank=True)
+    recording_closed_reason = models.CharField(_("記録終了の理由"), max_length=500, blank=True)
+    recording_closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("記録を終了した者"),
+    )
+    # A case's callback contact (phone, e-mail) is erased this many days after the case closed.
+    callback_retention_days = models.PositiveSmallIntegerField(
+        _("折り返し連絡先の保存日数"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="programs", blank=True, verbose_name=_("担当者")
     )
@@ -96,10 +114,23 @@ class Program(models.Model):
     def is_recording_open(self, at: datetime.datetime | None = None) -> bool:
         """True while personal items may be created or changed (R-02, T-SEC-28)."""
         moment = at or timezone.now()
-        day = timezone.localdate(moment)
-        if self.recording_start <= day <= self.recording_end:
+        if self.in_recording_period(moment):
             return True
         return self.correction_allowed_until is not None and moment <= self.correction_allowed_until
+
+    def in_recording_period(self, at: datetime.datetime | None = None) -> bool:
+        """Inside the recording period itself, which an early close ends (no correction window)."""
+        moment = at or timezone.now()
+        if self.recording_closed_at is not None and moment >= self.recording_closed_at:
+            return False
+        return self.recording_start <= timezone.localdate(moment) <= self.recording_end
+
+    def recording_ended(self, at: datetime.datetime | None = None) -> bool:
+        """True once the period is over (its end passed or ended early), correction window or not."""
+        moment = at or timezone.now()
+        if self.recording_closed_at is not None and moment >= self.recording_closed_at:
+            return True
+        return timezone.localdate(moment) > self.recording_end
 
     def is_child_eligible(self, dob: datetime.date) -> bool:
         if self.child_dob_from and dob < self.child_dob_from:

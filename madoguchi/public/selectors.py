@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from madoguchi.cases.models import Category
@@ -33,12 +33,18 @@ def is_accepting(program: Program, *, today: datetime.date | None = None) -> boo
     does not reopen the public form, so this is stricter than `Program.is_recording_open`.
     """
     day = today or timezone.localdate()
+    if program.recording_closed_at is not None and timezone.now() >= program.recording_closed_at:
+        return False  # the ward manager ended recording early
     return program.recording_start <= day <= program.recording_end
 
 
 def open_programs() -> list[Program]:
     today = timezone.localdate()
-    return list(Program.objects.filter(recording_start__lte=today, recording_end__gte=today).order_by("code"))
+    return list(
+        Program.objects.filter(recording_start__lte=today, recording_end__gte=today)
+        .filter(Q(recording_closed_at__isnull=True) | Q(recording_closed_at__gt=timezone.now()))
+        .order_by("code")
+    )
 
 
 def categories_for(program: Program) -> QuerySet[Category]:
@@ -78,7 +84,14 @@ def form_program(code: str) -> FormProgram | None:
 
 
 # What the write depends on (the period, who is eligible, the receipt number's prefix).
-_WRITE_FIELDS = ("recording_start", "recording_end", "child_dob_from", "child_dob_to", "receipt_prefix")
+_WRITE_FIELDS = (
+    "recording_start",
+    "recording_end",
+    "recording_closed_at",
+    "child_dob_from",
+    "child_dob_to",
+    "receipt_prefix",
+)
 
 
 def program_for_write(code: str) -> FormProgram | None:

@@ -34,6 +34,8 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         "address_key": Item(P.ADDRESS, note=KEY),
         "address_block_key": Item(P.ADDRESS, note=KEY),
         "content_hash": NotPersonal("内容のハッシュ（差分の検出用）"),
+        "suspended_at": CODE,
+        "suspended_reason": NotPersonal("利用停止の理由（個人の値は書かない）"),
         "created_at": CODE,
         "updated_at": CODE,
     },

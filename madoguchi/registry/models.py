@@ -81,6 +81,16 @@ class Household(models.Model):
     removed_by_import = models.ForeignKey(
         TargetListImport, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # Suspension of use (利用停止, APPI §35): a ward manager stops the use of the household's
+    # data; identification no longer offers it and no new case may be attached to it.
+    suspended_at = models.DateTimeField(_("利用停止日時"), null=True, blank=True)
+    # db_default: the import writes households with a raw multi-row INSERT that omits it.
+    suspended_reason = models.CharField(
+        _("利用停止の理由"), max_length=500, blank=True, default="", db_default=""
+    )
+    suspended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -91,6 +101,10 @@ class Household(models.Model):
 
     def __str__(self) -> str:
         return f"世帯 {self.pk}"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
     @property
     def is_removed(self) -> bool:

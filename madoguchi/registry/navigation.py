@@ -9,6 +9,11 @@ from madoguchi.programs.scoping import can
 
 
 def provider(request: HttpRequest) -> list[NavItem]:
-    if not can(getattr(request, "user", None), "import"):
-        return []
-    return [NavItem(_("取込"), reverse("registry:imports"), order=70)]
+    user = getattr(request, "user", None)
+    items = []
+    if can(user, "import"):
+        items.append(NavItem(_("取込"), reverse("registry:imports"), order=70))
+    if can(user, "manage"):
+        # The ward manager's page of one household: suspension of use and disclosure (APPI).
+        items.append(NavItem(_("世帯（開示・利用停止）"), reverse("registry:households"), order=75))
+    return items

@@ -24,9 +24,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from madoguchi.audit.models import Action, Outcome
+from madoguchi.audit.models import Action, AuditEvent, Outcome
 from madoguchi.audit.services import record
+from madoguchi.ledger.models import LedgerKind
+from madoguchi.ledger.services import record_in_ledger
 from madoguchi.programs.models import Program
+from madoguchi.programs.recording import RecordingClosed, require_recording_open
 from madoguchi.registry import hooks
 from madoguchi.registry.importing.reader import MAX_PROBLEMS, Problem, Progress, read_file
 from madoguchi.registry.importing.versions import Plan, Writer, latest_version, plan_changes
@@ -113,8 +116,8 @@ def _import_row(report: ImportReport, program: Program, user: Any, status: str) 
 
 def _audit(
     target_import: TargetListImport, user: Any, report: ImportReport, outcome: str = Outcome.OK
-) -> None:
-    record(
+) -> AuditEvent:
+    return record(
         action=Action.IMPORT,
         actor=user,
         program_id=target_import.program_id,
@@ -127,6 +130,31 @@ def _audit(
             "counts": report.counts(),
             "encoding": report.encoding,
             "sha256": report.sha256,
+        },
+    )
+
+
+def _receipt(target_import: TargetListImport, user: Any, report: ImportReport, event: AuditEvent) -> None:
+    """The 情報管理台帳's entry for a received list, in the import's transaction."""
+    if target_import.version:
+        what = _("対象者名簿 第%(version)d版") % {"version": target_import.version}
+    else:
+        what = _("対象者名簿（現在の版と同じ内容のため変更なし）")
+    record_in_ledger(
+        kind=LedgerKind.RECEIPT,
+        program=target_import.program,
+        actor=user,
+        what=what,
+        purpose=_("対象者の本人特定のための名簿の受領（区から）"),
+        row_count=report.row_count,
+        file_name=target_import.file_name,
+        sha256=report.sha256,
+        audit_event=event,
+        details={
+            "households": report.household_count,
+            "added": report.added,
+            "changed": report.changed,
+            "removed": report.removed,
         },
     )
 
@@ -181,6 +209,10 @@ def import_target_list(
         if not read.problems and read.staging is not None:
             plan = plan_changes(read.staging, program, read.problems)
             _fill_from_plan(report, plan)
+            if plan.has_changes and not program.is_recording_open():
+                # A new version (households added, changed or removed) is a change of
+                # personal items: refused as a whole outside the recording period (R-02).
+                read.problems.add(None, "", RecordingClosed().message)
         report.problems = read.problems.items
         report.problem_count = read.problems.total
         if dry_run:
@@ -195,7 +227,7 @@ def import_target_list(
                 target_import.finished_at = timezone.now()
                 target_import.full_clean()
                 target_import.save()
-                _audit(target_import, user, report)
+                _receipt(target_import, user, report, _audit(target_import, user, report))
             report.status = Status.UNCHANGED
             report.target_import = target_import
             return report
@@ -217,7 +249,9 @@ def _apply(
     attempt.save()
     try:
         with transaction.atomic():
-            Program.objects.select_for_update().filter(pk=program.pk).first()
+            locked = Program.objects.select_for_update().filter(pk=program.pk).first()
+            # Checked again under the lock: the period may have been ended since the preview.
+            require_recording_open(locked or program)
             if latest_version(program) != plan.base_version:
                 raise StaleListError(
                     _("確認の後に別の版が取り込まれました。もう一度ファイルを確認してください。")
@@ -229,14 +263,14 @@ def _apply(
             hooks.list_applied(program, attempt, touched)
             attempt.finished_at = timezone.now()
             attempt.save(update_fields=["finished_at"])
-            _audit(attempt, user, report)
+            _receipt(attempt, user, report, _audit(attempt, user, report))
     except BaseException as error:
         attempt.status = Status.FAILED
         attempt.version = None
         attempt.finished_at = timezone.now()
         reason = (
             str(error)
-            if isinstance(error, StaleListError)
+            if isinstance(error, (StaleListError, RecordingClosed))
             else _("取込中にエラーが発生したため、何も反映していません。")
         )
         attempt.problems = [{"row": None, "column": "", "reason": reason}]

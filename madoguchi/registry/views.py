@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.accounts.views import reauth_required
 from madoguchi.programs.models import Program
+from madoguchi.programs.recording import RecordingClosed
 from madoguchi.programs.scoping import require
 from madoguchi.registry import selectors, uploads
 from madoguchi.registry.forms import TokenForm, UploadForm
@@ -138,7 +139,7 @@ def confirm(request: HttpRequest, code: str) -> HttpResponse:
             user=request.user,
             drop_columns=stored.drop_columns,
         )
-    except StaleListError as error:
+    except (StaleListError, RecordingClosed) as error:
         messages.error(request, str(error))
         return redirect("registry:program_imports", code=program.code)
     finally:

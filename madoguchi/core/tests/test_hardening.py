@@ -327,7 +327,7 @@ class DatabaseDownTests:
         assert response.status_code == 503
         assert int(response["Retry-After"]) > 0
         body = response.content.decode()
-        assert 'lang="ja"' in body and "ただいまご利用いただけません" in body
+        assert 'lang="ja"' in body and "ただいま処理できません" in body
         assert response["X-Request-ID"] in body
         assert "could not connect" not in body
         check_headers(response, path)

@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from madoguchi.lib.csvsafe import Cp932Problem, encode_cp932_or_report, spreadsheet_safe, unencodable_in_cp932
+from madoguchi.lib.csvsafe import (
+    Cp932Problem,
+    encode_cp932_or_report,
+    safe_csv_text,
+    spreadsheet_safe,
+    unencodable_in_cp932,
+)
 
 
 class SpreadsheetSafeTests:
@@ -22,6 +28,17 @@ class SpreadsheetSafeTests:
     @given(st.text(max_size=20))
     def test_it_only_ever_adds_one_quote(self, cell: str) -> None:
         assert spreadsheet_safe(cell) in (cell, "'" + cell)
+
+
+class SafeCsvTextTests:
+    def test_it_starts_with_a_bom_and_neutralises_every_formula_cell(self) -> None:
+        text = safe_csv_text(["名前", "値"], [["＝1+1", "＋1"], ["－1", "＠x"], ["\tx", "\rx"], ["髙", None]])
+        assert text.startswith("\ufeff名前,値\r\n")
+        rows = text[1:].split("\r\n")
+        assert rows[1] == "'＝1+1,'＋1"
+        assert rows[2] == "'－1,'＠x"
+        assert rows[3] == "'\tx,\"'\rx\""
+        assert rows[4] == "髙,"
 
 
 class Cp932Tests:

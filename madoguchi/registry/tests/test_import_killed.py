@@ -27,7 +27,8 @@ from madoguchi.registry.services import import_target_list
 ward, _ = Organisation.objects.get_or_create(code="w", name="テスト区", kind=Organisation.Kind.WARD)
 program, _ = Program.objects.get_or_create(
     code="p", name="p", ward=ward,
-    recording_start=datetime.date(2023, 2, 3), recording_end=datetime.date(2023, 5, 10),
+    recording_start=datetime.date.today() - datetime.timedelta(days=30),
+    recording_end=datetime.date.today() + datetime.timedelta(days=60),
 )
 original = versions.Writer.create
 

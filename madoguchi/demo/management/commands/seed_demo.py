@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from madoguchi.demo.ended_program import seed_ended_program
 from madoguchi.demo.services import seed_demo, seed_targets
 
 
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             "二要素認証: TOTP秘密鍵を認証アプリ（Google Authenticator など）に登録してください。"
         )
         self.stdout.write("許可アドレス: 127.0.0.1 と ::1 のみ（127.0.0.2 からは拒否画面になります）。")
+        self.stdout.write(seed_ended_program().summary())
         if options["targets"] > 0:
             report = seed_targets(program=program, households=options["targets"], seed=options["seed"])
             if report.refused:

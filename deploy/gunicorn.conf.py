@@ -1,0 +1,55 @@
+"""gunicorn settings for one app host (`gunicorn -c /etc/madoguchi/gunicorn.conf.py madoguchi.wsgi`).
+
+Every value can be overridden from the environment of the systemd unit (GUNICORN_*), so the
+same file serves a 2-core and a 16-core host. docs/deploy.md explains each choice.
+"""
+
+import multiprocessing
+import os
+
+# Where nginx reaches this host. Only nginx may: bind the private address, never 0.0.0.0 on a
+# host with a public interface (the allowlist trusts the X-Forwarded-For that nginx sets).
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Processes × threads. Django with psycopg releases the GIL while it waits for PostgreSQL, so
+# a few threads per process double throughput at little memory; processes use the cores.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+# A request running longer than this is killed (and logged): the slowest legitimate request
+# (a 200,000-row audit CSV) streams well within it; nginx's proxy_read_timeout is longer.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# On SIGTERM (deploy, restart) requests in flight get this long to finish.
+graceful_timeout = 30
+# nginx keeps upstream connections open (keepalive 32): close idle ones after it would.
+keepalive = 75
+
+# Recycle a worker after this many requests (± jitter, so they do not all restart at once):
+# bounds the memory a slow leak in any library can take.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+
+# Request line and header limits below nginx's, so nginx refuses first with a clear status.
+limit_request_line = 8190
+limit_request_fields = 100
+
+# The access log: method, path without the query string, status, size, duration, request id.
+# Personal items never appear in URLs (searches are POSTs); the query string is left out anyway.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss rid=%({x-request-id}o)s'
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+loglevel = "info"
+
+# The app is imported in each worker, after the fork: no database connection is ever shared
+# between processes, and `systemctl reload` (HUP) picks up new code worker by worker.
+# Under systemd stderr is the journal; with a log file (make cluster), the app's own log
+# lines (Django logging to stderr) go into it too.
+capture_output = errorlog != "-"
+preload_app = False
+# gunicorn's control socket (gunicornc) defaults to one path per user: two instances on one
+# file system (make cluster's app hosts) would share it. One per instance, or none.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
+# Worker heartbeat files in memory, not on a possibly slow disk.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None

@@ -1,0 +1,34 @@
+"""`madoguchi lifecycle sweep`: erase callback contacts past their program's days (for cron)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+from madoguchi.cases.sweep import sweep
+
+HELP = "完了から所定の日数が過ぎた問い合わせの折り返し連絡先（電話番号・メール）を消去する（cron 用）"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No options: every program, each with its own number of days."""
+
+
+def run(options: dict[str, Any], out: TextIO) -> int:
+    report = sweep()
+    for item in report.programs:
+        if item.cases:
+            program = item.program
+            out.write(
+                f"事業「{program.name}」（{program.code}、完了後{program.callback_retention_days}日）: "
+                f"{item.cases}件の問い合わせから"
+                f"電話番号{item.phones}件・メールアドレス{item.emails}件を消去しました。"
+            )
+    if not report.cases:
+        out.write("消去の対象となる折り返し連絡先はありませんでした。")
+    else:
+        out.write(
+            f"合計: {report.cases}件の問い合わせ、"
+            f"電話番号{report.phones}件・メールアドレス{report.emails}件を消去しました。"
+        )
+    return 0
