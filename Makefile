@@ -3,17 +3,44 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every dependency pinned with its hashes (R-39), compiled from pyproject.toml by `make lock`.
+LOCK := requirements.lock
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
 CHROMIUM := /usr/bin/chromium
 DEMO_TARGETS ?= 2000
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck pytest browser-deps migrate bench clean cluster cluster-down
+.PHONY: demo test lint typecheck pytest browser-deps migrate bench clean lock sbom cluster cluster-down
 
-$(STAMP): pyproject.toml
+# The lock is installed with --require-hashes (a changed or substituted file is refused), then
+# the project itself without dependencies: anything missing from the lock fails the import.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
+
+# pip-compile and cyclonedx-py live in their own venv, so `make lock` works whatever the
+# project's venv holds (or lacks).
+$(TOOLS_STAMP):
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q pip-tools==7.6.2 cyclonedx-bom==7.5.0
+	touch $(TOOLS_STAMP)
+
+# Regenerate the lock from pyproject.toml (dev extra included) after adding or changing a
+# dependency; pins already in the lock are kept, new ones resolved. Then the SBOM.
+# `make lock UPGRADE=1` re-resolves every pin to the newest allowed version.
+lock: $(TOOLS_STAMP)
+	$(TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev \
+		--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade,) \
+		--output-file $(LOCK) pyproject.toml
+	$(MAKE) sbom
+
+# The CycloneDX SBOM of what the lock installs (docs/sbom.json, committed).
+sbom: $(TOOLS_STAMP)
+	$(TOOLS)/bin/cyclonedx-py requirements --pyproject pyproject.toml --output-reproducible \
+		--of JSON -o docs/sbom.json $(LOCK)
 
 demo: $(STAMP) browser-deps
 	mkdir -p var/static
@@ -65,4 +92,4 @@ cluster-down:
 	bash deploy/cluster/down.sh
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) var .mypy_cache .ruff_cache

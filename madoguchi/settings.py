@@ -66,7 +66,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The response headers come first, so that every response carries them, whoever makes it:
+    # the staff gate's refusals and redirects, the error pages, the public form (R-32).
+    "madoguchi.core.middleware.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "madoguchi.core.middleware.NoStoreMiddleware",
     "madoguchi.core.middleware.RequestIdMiddleware",
+    # Personal search terms never travel in a query string (R-24): 400 before anything else.
+    "madoguchi.core.middleware.QueryStringGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's sessions, with the residents' own store and cookie under /inquiry/.
     "madoguchi.public.sessions.SessionMiddleware",
@@ -82,9 +90,6 @@ MIDDLEWARE = [
     # The allowlist, the second factor and the session limits, for every staff URL (R-12, R-17).
     "madoguchi.accounts.middleware.StaffGateMiddleware",
     "axes.middleware.AxesMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "madoguchi.core.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "madoguchi.urls"
@@ -131,6 +136,9 @@ REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    # Login throttles, rate limits and allowlist changes must be counted across app processes.
+    raise ConfigError("Production needs REDIS_URL: a cache shared by every app process")
 if REDIS_URL:
     # Django's Redis cache with one client object per pool and a one-round-trip counter.
     CACHES = {
@@ -245,6 +253,13 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
+# Browser features the product does not use, denied to every page (R-32).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
+    "fullscreen=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), "
+    "midi=(), payment=(), picture-in-picture=(), publickey-credentials-get=(), "
+    "screen-wake-lock=(), serial=(), usb=(), xr-spatial-tracking=()"
+)
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = 31536000
@@ -276,7 +291,22 @@ PUBLIC_SESSION_COOKIE_NAME = "__Secure-mdg_inquiry" if PRODUCTION else "mdg_inqu
 # Seconds an app process keeps a program and its categories for the form's pages.
 PUBLIC_PROGRAM_CACHE_SECONDS = env_int("PUBLIC_PROGRAM_CACHE_SECONDS", 10)
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The transport (`smtp`, `console` or a backend's dotted path) sits behind the wrapper that
+# logs each message without its addresses (madoguchi/core/mail.py). `console` prints a summary
+# line only, never `To:` or the body. Production refuses the console, file and memory ones.
+EMAIL_TRANSPORT = env_str("EMAIL_BACKEND", "console") or "console"
+EMAIL_BACKEND = "madoguchi.core.mail.EmailBackend"
+UNDELIVERED_EMAIL_TRANSPORTS = {
+    "console",
+    "file",
+    "locmem",
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "madoguchi.core.mail.SummaryConsoleBackend",
+}
+if PRODUCTION and EMAIL_TRANSPORT in UNDELIVERED_EMAIL_TRANSPORTS:
+    raise ConfigError("Production needs EMAIL_BACKEND=smtp (console and file mail would log addresses)")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "madoguchi@localhost")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -285,7 +315,11 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "madoguchi.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "madoguchi.core.logging.RequestIdFilter"},
+        # A database error's message can quote a row with personal items: withheld (R-24).
+        "database_errors": {"()": "madoguchi.core.logging.DatabaseErrorFilter"},
+    },
     "formatters": {
         "plain": {
             "()": "madoguchi.core.logging.EscapingFormatter",
@@ -293,7 +327,11 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "database_errors"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -16,6 +16,7 @@ from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -29,7 +30,9 @@ from madoguchi.accounts import services
 from madoguchi.accounts.forms import CodeForm, EnrolForm, LoginForm, NetworkForm, RoleForm, UserCreateForm
 from madoguchi.accounts.models import AllowedNetwork, Organisation, Role, User, UserSession
 from madoguchi.accounts.sessions import (
+    PENDING_AT,
     PENDING_NEXT,
+    PENDING_USER,
     end_all_sessions,
     end_session,
     mark_reauthenticated,
@@ -42,7 +45,7 @@ from madoguchi.programs.scoping import require
 
 logger = logging.getLogger(__name__)
 
-ViewFunc = Callable[..., HttpResponse]
+ViewFunc = Callable[..., HttpResponseBase]
 
 # One message for an unknown user and a wrong password (T-SEC-10).
 BAD_CREDENTIALS = "ユーザー名またはパスワードが正しくありません。"
@@ -159,6 +162,9 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         result, factor = services.check_second_factor(user=user, code=form.cleaned_data["otp_token"])
         if result is services.CodeResult.OK:
+            refused = _compliance_refusal(request, user)
+            if refused is not None:
+                return refused
             next_url = request.session.get(PENDING_NEXT) or reverse(settings.LOGIN_REDIRECT_URL)
             services.log_in(request, user=user, device=device, factor=factor)
             if factor == "recovery":
@@ -176,6 +182,25 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             )
             error = _("確認コードが正しくありません。")
     return render(request, "accounts/verify.html", {"form": form, "error": error})
+
+
+def _compliance_refusal(request: HttpRequest, user: User) -> HttpResponse | None:
+    """No login without the confidentiality pledge or after the training expired (R-40, #14):
+    checked once both factors passed, so the refusal tells nothing to someone without them."""
+    from madoguchi.compliance.services import login_refusal
+
+    refusal = login_refusal(user)
+    if refusal is None:
+        return None
+    for key in (PENDING_USER, PENDING_AT, PENDING_NEXT):
+        request.session.pop(key, None)
+    record(action=Action.LOGIN_FAILED, actor=user, outcome=Outcome.DENIED, details={"reason": refusal.code})
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": LoginForm(), "error": refusal.message, "next": ""},
+        status=403,
+    )
 
 
 def _qr_data_uri(url: str) -> str:
@@ -203,6 +228,9 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         confirmed = services.confirm_enrolment(user=user, code=form.cleaned_data["otp_token"])
         if confirmed is not None:
+            refused = _compliance_refusal(request, user)
+            if refused is not None:
+                return refused
             services.log_in(request, user=user, device=confirmed, factor="totp_enrolment")
             codes = services.new_recovery_codes(user=user)
             # Shown in this response only: the codes are stored hashed and cannot be shown again.
@@ -238,19 +266,22 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/recovery_codes_confirm.html", {"form": form, "error": error})
 
 
-def reauth_required(return_to: str, *, action: str) -> Callable[[ViewFunc], ViewFunc]:
-    """Sensitive actions (roles, accounts, allowlists, the kill switch; R-14) need the second
-    factor again when the login is older than 5 minutes. A POST cannot be replayed after the
-    detour, so the user comes back to `return_to` (a URL name) and submits again. A role that
-    may never do `action` is refused first (403), without the detour."""
+def reauth_required(
+    return_to: str, *, action: str, return_kwargs: tuple[str, ...] = ()
+) -> Callable[[ViewFunc], ViewFunc]:
+    """Sensitive actions (roles, accounts, allowlists, the kill switch, the audit export, the
+    target-list import; R-14) need the second factor again when the login is older than 5
+    minutes. A POST cannot be replayed after the detour, so the user comes back to `return_to`
+    (a URL name, reversed with the view's keyword arguments named in `return_kwargs`) and
+    submits again. A role that may never do `action` is refused first (403), without the detour."""
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             require(request.user, action)
             if request.method == "POST" and not recently_authenticated(request):
                 messages.info(request, _("重要な操作のため、確認コードをもう一度入力してください。"))
-                target = reverse(return_to)
+                target = reverse(return_to, kwargs={name: kwargs[name] for name in return_kwargs})
                 return redirect(f"{reverse('accounts:reauth')}?{urlencode({'next': target})}")
             return view(request, *args, **kwargs)
 

@@ -11,3 +11,7 @@ class AuditConfig(AppConfig):
         from madoguchi.core.navigation import register
 
         register(navigation.provider)
+
+        from madoguchi.audit.sqlite_guard import install_flush_permit
+
+        install_flush_permit()

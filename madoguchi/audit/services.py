@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from madoguchi.audit import sqlite_guard
 from madoguchi.audit.chain import canonical_json, change_digest, event_hash
 from madoguchi.audit.details import AuditDetailsError, check_details, check_token
 from madoguchi.audit.models import GENESIS_HASH, Action, AuditChange, AuditEvent, ChainHead, Outcome
@@ -276,7 +277,8 @@ def purge(*, before: datetime.date, today: datetime.date | None = None) -> Purge
 
     The seal (action PURGE, object type `audit_chain`) records how many events went, their
     seq range and the last one's hash: `verify` accepts a chain that starts where a seal says
-    the purged part ended. The only path that may DELETE audit rows on PostgreSQL.
+    the purged part ended. The only path that may DELETE audit rows (PostgreSQL and SQLite
+    triggers).
     """
     if before > retention_cutoff(today):
         raise PurgeRefused(
@@ -285,10 +287,23 @@ def purge(*, before: datetime.date, today: datetime.date | None = None) -> Purge
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL madoguchi.audit_purge = 'on'")
+    elif connection.vendor == "sqlite":
+        # The SQLite triggers' equivalent of SET LOCAL: a permit row, gone before the commit.
+        with connection.cursor() as cursor:
+            cursor.execute(sqlite_guard.GRANT)
+    try:
+        return _purge_up_to(cutoff_date=before)
+    finally:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute(sqlite_guard.REVOKE)
+
+
+def _purge_up_to(*, cutoff_date: datetime.date) -> PurgeResult:
     # Hold the head lock for the whole purge, so no writer appends in between.
     seq, _prev = _advance_head()
     ChainHead.objects.filter(pk=1).update(seq=seq - 1)
-    cutoff = timezone.make_aware(datetime.datetime.combine(before, datetime.time.min))
+    cutoff = timezone.make_aware(datetime.datetime.combine(cutoff_date, datetime.time.min))
     last = AuditEvent.objects.filter(at__lt=cutoff).order_by("-seq").first()
     if last is None:
         return PurgeResult(count=0, from_seq=0, to_seq=0, last_hash="", seal=None)

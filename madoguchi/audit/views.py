@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from madoguchi.accounts.views import reauth_required
 from madoguchi.audit.describe import field_label, for_display
 from madoguchi.audit.forms import EventFilterForm, ReviewWindowForm
 from madoguchi.audit.models import Action, AuditChange, AuditEvent
@@ -166,6 +167,7 @@ def _event_row(event: AuditEvent) -> list[Any]:
 
 @login_required
 @require_POST
+@reauth_required("audit:events", action="audit")
 @use_replica()
 def export_events(request: HttpRequest) -> HttpResponseBase:
     require(request.user, "audit")
@@ -326,6 +328,7 @@ def _review_rows(report: Any) -> Iterator[list[Any]]:
 
 @login_required
 @require_POST
+@reauth_required("audit:review", action="audit")
 @use_replica()
 def export_review(request: HttpRequest) -> HttpResponseBase:
     require(request.user, "audit")

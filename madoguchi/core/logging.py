@@ -48,3 +48,37 @@ class RedactingExceptionReporterFilter(SafeExceptionReporterFilter):
         if request is None:
             return {}
         return {key: self.cleansed_substitute for key in request.POST}
+
+
+class DatabaseErrorFilter(logging.Filter):
+    """Withholds the message of a database error in a logged traceback (R-24, issue #14).
+
+    A PostgreSQL error can quote the failing row ("Failing row contains (...)"), which holds
+    personal items; Django's `django.request` logs every 500 with its traceback. The frames,
+    the exception's class and the SQLSTATE stay; the message and the chained causes go.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info or record.exc_info[1] is None:
+            return True
+        from django.db import DatabaseError
+
+        error = record.exc_info[1]
+        chain = [error, error.__cause__, error.__context__]
+        if not any(
+            isinstance(item, DatabaseError) or type(item).__module__.startswith(("psycopg", "sqlite3"))
+            for item in chain
+            if item is not None
+        ):
+            return True
+        import traceback
+
+        sqlstate = getattr(error.__cause__, "sqlstate", None) or getattr(error, "sqlstate", None) or "-"
+        frames = "".join(traceback.format_tb(record.exc_info[2]))
+        record.exc_text = (
+            f"Traceback (most recent call last):\n{frames}"
+            f"{type(error).__module__}.{type(error).__name__}: (message withheld: it may quote a row; "
+            f"SQLSTATE {sqlstate})"
+        )
+        record.exc_info = None
+        return True

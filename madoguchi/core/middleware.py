@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 
 from madoguchi.core.client_ip import client_ip
@@ -47,3 +49,60 @@ class NoStoreMiddleware:
             if response.has_header("Last-Modified"):
                 del response["Last-Modified"]
         return response
+
+
+class PermissionsPolicyMiddleware:
+    """`Permissions-Policy` denying every browser feature the product does not use (R-32).
+
+    Outermost with the other header middleware, so the staff gate's answers carry it too."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+# Query parameters that would carry a personal search term (a name, a reading, a phone number,
+# an address...). Searches are POSTed (a saved search is then addressed by an opaque id), so a
+# URL never holds them and the access log stays free of personal items (R-24).
+PERSONAL_QUERY_PARAMETERS = frozenset(
+    {
+        "text",
+        "q",
+        "query",
+        "keyword",
+        "name",
+        "kana",
+        "reading",
+        "phone",
+        "tel",
+        "caller_number",
+        "email",
+        "mail",
+        "address",
+        "postal",
+        "postal_code",
+        "birth_date",
+        "dob",
+    }
+)
+
+
+class QueryStringGuardMiddleware:
+    """Refuses (400, in Japanese) any request whose query string names a personal search term.
+
+    The refused request changes nothing and filters nothing; the value is not logged."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.GET and not request.path_info.startswith("/static/"):
+            names = {name.lower() for name in request.GET}
+            if names & PERSONAL_QUERY_PARAMETERS:
+                body = render_to_string("400_query.html", {"request_id": getattr(request, "request_id", "")})
+                return HttpResponseBadRequest(body)
+        return self.get_response(request)

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from madoguchi.accounts.views import reauth_required
 from madoguchi.programs.models import Program
 from madoguchi.programs.recording import RecordingClosed
 from madoguchi.programs.scoping import require
@@ -86,6 +87,7 @@ def _preview(request: HttpRequest, program: Program, stored: uploads.StoredUploa
 
 @login_required
 @require_POST
+@reauth_required("registry:program_imports", action="import", return_kwargs=("code",))
 def upload(request: HttpRequest, code: str) -> HttpResponse:
     program = _program(request, code)
     form = UploadForm(request.POST, request.FILES)
@@ -123,6 +125,7 @@ def recheck(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@reauth_required("registry:program_imports", action="import", return_kwargs=("code",))
 def confirm(request: HttpRequest, code: str) -> HttpResponse:
     program = _program(request, code)
     stored = _stored(request, program)

@@ -31,7 +31,11 @@ UNSAFE_IN_PRODUCTION = {
 }
 
 
-def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+def production_env(tmp_path: Path, *, collected: bool = True, **extra: str) -> dict[str, str]:
+    if collected:
+        # What `madoguchi collectstatic` leaves; production refuses to start without it (#14).
+        (tmp_path / "static").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "static" / "staticfiles.json").write_text('{"paths": {}, "version": "1.1", "hash": ""}')
     env = {key: value for key, value in os.environ.items() if key not in UNSAFE_IN_PRODUCTION}
     env.update(
         MADOGUCHI_ENV="production",
@@ -40,6 +44,9 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         CSRF_TRUSTED_ORIGINS="https://madoguchi.example.jp",
         MADOGUCHI_VAR_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="madoguchi.settings",
+        # Production insists on a shared cache and a mail transport that delivers (#14).
+        REDIS_URL="redis://127.0.0.1:6379/15",
+        EMAIL_BACKEND="smtp",
     )
     env.update(extra)
     return env

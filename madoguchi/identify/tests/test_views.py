@@ -60,7 +60,7 @@ class SearchTests:
     def test_a_search_is_a_post_never_a_get(self, client, world, households):
         login(client, world.operator)
         response = client.get(reverse("identify:search"), {"program": world.program.code, **SEARCH})
-        assert response.status_code == 405
+        assert response.status_code in (400, 405)  # the query-string guard answers first (#14)
 
     def test_an_operator_of_another_program_gets_404(self, client, world, households):
         login(client, world.other_program_operator)
