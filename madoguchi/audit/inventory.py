@@ -38,6 +38,7 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
     "audit.AuditChange": {
         "before": Extra(A.CHANGE_HISTORY, reason=_("誰がいつ何を変えたかを確認できるようにするため（R-22）")),
         "after": Extra(A.CHANGE_HISTORY, reason=_("誰がいつ何を変えたかを確認できるようにするため（R-22）")),
+        "erased_at": CODE,
     },
     "audit.ChainHead": {"hash": CODE},
     "audit.ObjectAlias": {

@@ -49,6 +49,7 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         "ward_due_on": CODE,
         "ward_answered_at": CODE,
         "closed_at": CODE,
+        "callback_due_on": CODE,
         "created_at": CODE,
         "updated_at": CODE,
         "idempotency_key": CODE,
@@ -76,4 +77,11 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         ),
         "created_at": CODE,
     },
+    "cases.CallbackAttempt": {
+        "attempted_at": CODE,
+        "attempted_by_name": STAFF,
+        "outcome": CODE,
+        "note": Item(P.INQUIRY, note=_("折り返しの記録（自由記述は個人情報を含みうる）")),
+    },
+    "cases.CaseLink": {"created_at": CODE},
 }

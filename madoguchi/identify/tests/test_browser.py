@@ -47,7 +47,7 @@ class PanelBrowserTests:
         page.wait_for_selector(f"[data-opened='{tanaka.public_id}']")
         assert "太子堂ハイツ101号室" in page.inner_text("#identify-opened")
         assert AuditEvent.objects.filter(
-            action=Action.VIEW, object_type="household", object_id=str(tanaka.pk)
+            action=Action.VIEW, object_type="household", object_id=str(tanaka.public_id)
         ).exists()
 
         # 本人確認: name and one item is partial; a second item makes the caller verified.

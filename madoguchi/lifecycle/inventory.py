@@ -1,0 +1,32 @@
+"""Data inventory of the end of a program (see madoguchi/compliance/inventory.py): states, counts,
+hashes and the certificate, which names tables and counts, never a personal value."""
+
+from __future__ import annotations
+
+from madoguchi.compliance.inventory import Declaration, NotPersonal
+
+CODE = NotPersonal()
+
+PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
+    "lifecycle.ProgramErasure": {
+        "approved_at": CODE,
+        "certificate_pdf": NotPersonal("消去証明書（表ごとの件数のみ）"),
+        "certificate_sha256": CODE,
+        "counts": CODE,
+        "finished_at": CODE,
+        "physical": CODE,
+        "reason": NotPersonal("消去の理由（職員が記入）"),
+        "requested_at": CODE,
+        "return_manifest_sha256": CODE,
+        "scan": NotPersonal("走査の結果（件数のみ）"),
+        "started_at": CODE,
+        "state": CODE,
+        "steps_done": CODE,
+    },
+    "lifecycle.ReturnExport": {
+        "created_at": CODE,
+        "manifest": NotPersonal("ファイル名・件数・SHA-256"),
+        "manifest_sha256": CODE,
+        "via": CODE,
+    },
+}
