@@ -23,6 +23,7 @@ from madoguchi.cases.services import (
     _add_entry,
     _audit,
     _bump,
+    _refuse_suspended,
     _require_member,
     _require_open,
 )
@@ -57,6 +58,7 @@ def link_household(
         raise TransitionRefused(_("この問い合わせは既に世帯に紐付いています。"))
     if household.program_id != case.program_id:
         raise ValidationError({"household": _("この事業の世帯ではありません。")})
+    _refuse_suspended(household)
     decision = decide(case.program.verification_rule, verified_items)
     _bump(
         case,

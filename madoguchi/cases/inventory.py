@@ -81,7 +81,7 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         "attempted_at": CODE,
         "attempted_by_name": STAFF,
         "outcome": CODE,
-        "note": Item(P.INQUIRY, note=_("折り返しの記録（自由記述は個人情報を含みうる）")),
+        "note": Item(P.INQUIRY),
     },
     "cases.CaseLink": {"created_at": CODE},
 }

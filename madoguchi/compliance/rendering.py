@@ -35,6 +35,8 @@ MODEL_LABELS: dict[str, Any] = {
     "registry.TargetListChange": _("対象者一覧の変更"),
     "cases.Case": _("問い合わせ"),
     "cases.TimelineEntry": _("対応記録"),
+    "cases.CallbackAttempt": _("折り返しの記録"),
+    "cases.CaseLink": _("関連する問い合わせ"),
     "cases.SavedSearch": _("保存した検索条件"),
     "cases.StandardAnswer": _("定型回答"),
     "identify.IdentKey": _("照合用の索引（キー）"),

@@ -267,6 +267,21 @@ def _run_audit(program: Program) -> int:
     return _audit_changes(program).update(before={}, after={}, erased_at=timezone.now())
 
 
+def _callback_notes(program: Program) -> QuerySet[Any]:
+    from madoguchi.cases.models import CallbackAttempt
+
+    return CallbackAttempt.objects.filter(case__program=program).exclude(note="")
+
+
+def _count_callback_notes(program: Program) -> int:
+    return _callback_notes(program).count()
+
+
+def _run_callback_notes(program: Program) -> int:
+    # The attempt stays (when, outcome: the callbacks' figures); its free-text note goes.
+    return int(_callback_notes(program).update(note=""))
+
+
 _notifications = _deleting(Notification, lambda p: Q(case__program=p))
 _searches = _deleting(SavedSearch, _saved_searches)
 _changes = _deleting(TargetListChange, lambda p: Q(target_import__program=p))
@@ -292,6 +307,14 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("notifications", "cases_notification", "通知", *_notifications),
     Step("saved_searches", "cases_savedsearch", "保存された検索条件", *_searches),
+    Step(
+        "callback_notes",
+        "cases_callbackattempt",
+        "折り返しの記録のメモ（日時と結果は残す）",
+        _count_callback_notes,
+        _run_callback_notes,
+        True,
+    ),
     Step(
         "timeline",
         "cases_timelineentry",

@@ -58,17 +58,20 @@ class SuspensionServiceTests:
 
     def test_a_case_cannot_be_moved_to_it_but_its_old_cases_stay_editable(self, world, tanaka):
         from madoguchi.cases import services
+        from madoguchi.cases.identification import link_household
 
         old = make_case(world.program, world.operator, household=tanaka)
         other = make_case(world.program, world.operator)
         suspend_household(household=tanaka, actor=world.ward_manager, reason="請求")
         tanaka.refresh_from_db()
         with pytest.raises(ValidationError):
-            services.update_case(
+            # Identify later: linking the unidentified case to the suspended household.
+            link_household(
                 case=other,
                 actor=world.operator,
+                household=tanaka,
+                verified_items=["name", "dob"],
                 expected_version=other.version,
-                changes={"household": tanaka},
             )
         old.refresh_from_db()
         services.update_case(
