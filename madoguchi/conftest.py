@@ -116,6 +116,17 @@ def world(db: Any) -> World:
 
 
 @pytest.fixture(autouse=True)
+def _japanese_first() -> Iterator[None]:
+    """Each test starts in the default language: a test that switched to English (a response
+    under the language cookie) must not leave it active for the next one."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Each test starts with an empty per-process cache (allowlists, login throttles); on a
     shared cache such as Redis only the allowlist is dropped."""

@@ -13,7 +13,9 @@ import pkgutil
 from types import ModuleType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import translation
 
 from madoguchi.lifecycle import subcommands
 from madoguchi.lifecycle.subcommands import Refused
@@ -41,7 +43,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         module = _subcommand_modules()[options["subcommand"]]
         try:
-            status = int(module.run(options, self.stdout) or 0)
+            # Japanese whatever language the calling process had active (the default language).
+            with translation.override(settings.LANGUAGE_CODE):
+                status = int(module.run(options, self.stdout) or 0)
         except Refused as refused:
             self.stderr.write(refused.message)
             raise SystemExit(refused.exit_code) from None
