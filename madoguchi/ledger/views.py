@@ -24,11 +24,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from madoguchi.accounts.sessions import recently_authenticated
 from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
+from madoguchi.core.downloads import csv_attachment
 from madoguchi.core.navigation import NavItem
 from madoguchi.ledger import disclosure as disclosure_service
 from madoguchi.ledger.models import LedgerEntry
 from madoguchi.ledger.selectors import ledger_for
-from madoguchi.lib.csvsafe import safe_csv_text
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import require, ward_program_or_404, ward_programs
 from madoguchi.registry.models import Household
@@ -133,11 +133,8 @@ def program_csv(request: HttpRequest, code: str) -> HttpResponse:
             object_id=program.pk,
             details={"count": len(entries), "format": "csv"},
         )
-    body = safe_csv_text(CSV_HEADER, (csv_row(entry) for entry in entries))
-    response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="ledger-{program.code}-{stamp}.csv"'
-    return response
+    return csv_attachment(f"ledger-{program.code}-{stamp}.csv", CSV_HEADER, (csv_row(e) for e in entries))
 
 
 # --- disclosure (開示) of one household -----------------------------------------------------------
