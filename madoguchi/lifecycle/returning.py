@@ -28,11 +28,11 @@ from django.utils import timezone
 
 from madoguchi.audit.services import Action, record
 from madoguchi.cases.models import Case, TimelineEntry
+from madoguchi.core.pdf import render_pdf
 from madoguchi.ledger.models import LedgerKind
 from madoguchi.ledger.services import record_in_ledger
 from madoguchi.lib.csvsafe import spreadsheet_safe
 from madoguchi.lifecycle.models import ProgramErasure, ReturnExport
-from madoguchi.lifecycle.pdf import render_pdf
 from madoguchi.programs.models import Program
 from madoguchi.registry.importing.fields import TARGET_LIST_HEADER
 from madoguchi.registry.models import Child, Guardian, Household
