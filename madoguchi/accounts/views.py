@@ -40,6 +40,7 @@ from madoguchi.accounts.sessions import (
 )
 from madoguchi.audit.models import Action, Outcome
 from madoguchi.audit.services import record
+from madoguchi.core.forms import add_service_errors
 from madoguchi.core.request_context import current_client_ip
 from madoguchi.programs.scoping import require
 
@@ -444,8 +445,7 @@ def user_new(request: HttpRequest) -> HttpResponse:
                 valid_until=data["valid_until"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         else:
             return render(request, "accounts/user_created.html", {"new_user": user, "password": password})
     return render(request, "accounts/user_new.html", {"form": form})

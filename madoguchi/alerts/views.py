@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from madoguchi.alerts import selectors, services
 from madoguchi.alerts.forms import AlertSettingsForm
 from madoguchi.alerts.models import AlertSettings
+from madoguchi.core.forms import add_service_errors
 from madoguchi.programs.scoping import can, require
 
 
@@ -66,8 +67,7 @@ def alert_settings(request: HttpRequest, code: str) -> HttpResponse:
         try:
             services.update_settings(program=program, actor=request.user, changes=form.cleaned_data)
         except ValidationError as error:
-            for name, problems in error.message_dict.items():
-                form.add_error(name if name in form.fields else None, problems)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("アラートの設定を保存しました。"))
             return redirect("alerts:settings", program.code)

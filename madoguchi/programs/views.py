@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from madoguchi.core.forms import add_service_errors
 from madoguchi.core.navigation import NavItem
 from madoguchi.programs.forms import CloseRecordingForm
 from madoguchi.programs.models import Program
@@ -55,8 +56,7 @@ def close(request: HttpRequest, code: str) -> HttpResponse:
         except ProgramRefused as refused:
             form.add_error(None, refused.message)
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("記録を終了しました。"))
             return redirect("programs:close", program.code)

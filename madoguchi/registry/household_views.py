@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
+from madoguchi.core.forms import add_service_errors
 from madoguchi.programs.models import PersonalItem, Program
 from madoguchi.programs.scoping import programs_for, require
 from madoguchi.registry.forms import HouseholdLookupForm, LiftForm, SuspendForm
@@ -124,8 +125,7 @@ def suspend(request: HttpRequest, public_id: UUID) -> HttpResponse:
         except SuspensionRefused as refused:
             form.add_error(None, refused.message)
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,

@@ -29,6 +29,7 @@ from madoguchi.cases.views._common import (
     _program_for_new,
 )
 from madoguchi.cases.views._identification import Identified, kept_context, read_identification
+from madoguchi.core.forms import add_service_errors
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import programs_for, require, restrict
 from madoguchi.registry.models import Household
@@ -56,8 +57,7 @@ def new(request: HttpRequest, code: str | None = None) -> HttpResponse:
             except services.CaseError as error:
                 form.add_error(None, error.message)
             except ValidationError as error:
-                for field, problems in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, problems)
+                add_service_errors(form, error)
             else:
                 messages.success(
                     request, _("受付番号 %(number)s で記録しました。") % {"number": case.receipt_number}

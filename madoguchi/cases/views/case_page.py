@@ -49,6 +49,7 @@ from madoguchi.cases.views._common import (
     _expected_version,
     _uid,
 )
+from madoguchi.core.forms import add_service_errors
 from madoguchi.programs.scoping import can, require
 
 # --- the case page ------------------------------------------------------------------------------
@@ -182,8 +183,7 @@ def edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     except services.VersionConflict as conflict:
         return _conflict(request, case, conflict.current, form)
     except ValidationError as error:
-        for field, problems in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
+        add_service_errors(form, error)
         return render(
             request, "cases/detail.html", _detail_context(request, case, edit_form=form), status=400
         )

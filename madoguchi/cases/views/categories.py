@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,26 +18,16 @@ from madoguchi.cases.forms import (
 from madoguchi.cases.models import (
     Category,
 )
+from madoguchi.core.forms import add_service_errors
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import programs_for, require
+from madoguchi.programs.scoping import require, ward_program_or_404, ward_programs
 
 # --- the ward manager's program settings: correction window and categories ----------------------------
 
 
-def _org(request: HttpRequest) -> int | None:
-    return getattr(request.user, "organisation_id", None)
-
-
 def _managed_program(request: HttpRequest, code: str) -> Program:
     """403 for a role that never manages; 404 for a program the manager does not run."""
-    require(request.user, "manage")
-    return get_object_or_404(programs_for(request.user, "manage").filter(ward_id=_org(request)), code=code)
-
-
-def _add_errors(form: Any, error: ValidationError) -> None:
-    """A service's field errors go next to the form's field; the rest above the form."""
-    for field, problems in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, problems)
+    return ward_program_or_404(request.user, "manage", code)
 
 
 @login_required
@@ -59,7 +47,7 @@ def correction_window(request: HttpRequest, code: str) -> HttpResponse:
         except services.CaseError as error:
             form.add_error(None, error.message)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("訂正期間を更新しました。"))
             return redirect("cases:correction_window", program.code)
@@ -76,7 +64,7 @@ def correction_window(request: HttpRequest, code: str) -> HttpResponse:
 def category_index(request: HttpRequest) -> HttpResponse:
     """The navigation's entry: the one managed program's list, or a choice of programs."""
     require(request.user, "manage")
-    programs = list(programs_for(request.user, "manage").filter(ward_id=_org(request)))
+    programs = list(ward_programs(request.user, "manage"))
     if len(programs) == 1:
         return redirect("cases:categories", programs[0].code)
     return render(request, "cases/category_programs.html", {"programs": programs})
@@ -113,7 +101,7 @@ def categories(request: HttpRequest, code: str) -> HttpResponse:
         except services.CaseError as error:
             form.add_error(None, error.message)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("分類「%(name)s」を追加しました。") % {"name": category.name})
             return redirect("cases:categories", program.code)
@@ -139,7 +127,7 @@ def category_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         except services.CaseError as error:
             form.add_error(None, error.message)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("分類名を「%(name)s」に変更しました。") % {"name": category.name})
             return redirect("cases:categories", code)
