@@ -304,7 +304,12 @@ def main(argv: list[str]) -> None:
     world = build_world()
     program = world.program
     seed_categories(program)
-    load(program, world.ward_manager, world.operator, households, cases, entries)
+    from django.db import connection
+
+    from madoguchi.dashboards import counting
+
+    with counting.triggers_off(connection):
+        load(program, world.ward_manager, world.operator, households, cases, entries)
     load_audit(program, world.operator, changes)
     Program.objects.filter(pk=program.pk).update(
         recording_start=datetime.date(2023, 2, 3), recording_end=datetime.date(2023, 5, 10)

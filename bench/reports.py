@@ -151,8 +151,12 @@ def main(argv: list[str]) -> None:
     from madoguchi.reports.tables import report_tables
 
     program, operator, _ward = case_bench._world()
-    case_bench.load(program, operator, total, reload="reload" in options)
-    enrich(program)
+
+    from madoguchi.dashboards import counting
+
+    with counting.triggers_off(connection):
+        case_bench.load(program, operator, total, reload="reload" in options)
+        enrich(program)
     n_cases = Case.objects.count()
     n_entries = TimelineEntry.objects.count()
     supervisor = User.objects.get(username="supervisor")

@@ -8,10 +8,14 @@ SQLite: plain triggers with upserts (one writer at a time). A migration that reb
 (`ensure_installed`, from the app's post_migrate), like the cases' search triggers.
 
 `rebuild` recounts everything from the cases (after a bulk load that bypassed the triggers).
+`triggers_off` is that bulk load: a row trigger per inserted case, all upserting the same few
+count rows inside one transaction, makes a million-row INSERT take tens of minutes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # Static SQL of this module only; no value from input is ever formatted in.
@@ -203,6 +207,29 @@ def ensure_installed(connection: Any) -> None:
         return
     if not is_installed(connection):
         install(connection)
+        rebuild(connection)
+
+
+@contextmanager
+def triggers_off(connection: Any) -> Iterator[None]:
+    """Bulk-load cases without the counting triggers, then recount once (`rebuild`)."""
+    pg = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if pg:
+            cursor.execute("ALTER TABLE cases_case DISABLE TRIGGER dashboards_casecount_insdel")
+            cursor.execute("ALTER TABLE cases_case DISABLE TRIGGER dashboards_casecount_update")
+        else:
+            for name in SQLITE_TRIGGERS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if pg:
+                cursor.execute("ALTER TABLE cases_case ENABLE TRIGGER dashboards_casecount_insdel")
+                cursor.execute("ALTER TABLE cases_case ENABLE TRIGGER dashboards_casecount_update")
+        if not pg:
+            install(connection)
         rebuild(connection)
 
 
