@@ -25,7 +25,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from madoguchi.cases.business_days import business_days_between
 from madoguchi.cases.models import Case, Category, Channel, Status, TimelineEntry
@@ -35,7 +35,13 @@ REPORT_QUERIES = 5
 TOP_CATEGORIES = 10
 NO_CATEGORY = gettext_lazy("（未分類）")
 
-KINDS = {"daily": "日報", "weekly": "週報", "monthly": "月報", "range": "期間指定"}
+# Translated where shown (`Report.kind_label`); marked here for makemessages.
+KINDS = {
+    "daily": gettext_noop("日報"),
+    "weekly": gettext_noop("週報"),
+    "monthly": gettext_noop("月報"),
+    "range": gettext_noop("期間指定"),
+}
 
 
 # --- the period ------------------------------------------------------------------------------------
