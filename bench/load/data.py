@@ -35,11 +35,15 @@ def _households(program: Any, wanted: int) -> None:
     print(f"households: {wanted - have:,} added in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def _index(program: Any) -> None:
+def _index(program: Any, cases_started: threading.Event) -> None:
     from django.db import connection
 
     from madoguchi.identify.indexer import reindex_program, stale_program_ids
 
+    # The index build locks the program's row (FOR UPDATE) for its whole transaction, and the
+    # cases' INSERT needs a KEY SHARE lock on it (their foreign key): started first, the index
+    # would hold the cases back for its whole build. So it waits until their INSERT has begun.
+    cases_started.wait()
     try:
         if program.pk not in stale_program_ids():
             print("identification index up to date", flush=True)
@@ -53,7 +57,18 @@ def _index(program: Any) -> None:
         connection.close()
 
 
-def _cases(program: Any, wanted: int) -> None:
+def _cases_insert_running() -> bool:
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+            "AND query LIKE '%INSERT INTO cases_case (%' AND pid <> pg_backend_pid()"
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def _cases(program: Any, wanted: int, started: threading.Event) -> None:
     from django.db import connection
 
     from bench.cases import load
@@ -66,6 +81,7 @@ def _cases(program: Any, wanted: int) -> None:
             cursor.execute("SELECT count(*) FROM cases_case")
             if cursor.fetchone()[0] >= wanted:
                 print("cases present", flush=True)
+                started.set()
                 return
         # The synthetic households (one import, consecutive ids); the demo's own are left alone.
         latest = TargetListImport.objects.filter(program=program).order_by("-version").first()
@@ -86,6 +102,7 @@ def _cases(program: Any, wanted: int) -> None:
         try:
             load(program, operator, wanted, reload=True, households=(first, last))
         finally:
+            started.set()
             with connection.cursor() as cursor:
                 cursor.execute("ALTER TABLE cases_case ENABLE TRIGGER dashboards_casecount_insdel")
                 cursor.execute("ALTER TABLE cases_case ENABLE TRIGGER dashboards_casecount_update")
@@ -122,13 +139,18 @@ def main(argv: list[str]) -> int:
             failures.append(error)
             raise
 
+    cases_started = threading.Event()
     threads = [
-        threading.Thread(target=run, args=(_cases, program, cases)),
-        threading.Thread(target=run, args=(_index, program)),
+        threading.Thread(target=run, args=(_cases, program, cases, cases_started)),
+        threading.Thread(target=run, args=(_index, program, cases_started)),
     ]
-    for thread in threads:
-        thread.start()
-        time.sleep(5)  # the cases' INSERT first: the index build's program lock waits for it, not the reverse
+    threads[0].start()
+    while threads[0].is_alive() and not cases_started.is_set():
+        if _cases_insert_running():
+            cases_started.set()
+        time.sleep(1)
+    connection.close()
+    threads[1].start()
     for thread in threads:
         thread.join()
     if failures:
