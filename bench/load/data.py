@@ -68,7 +68,7 @@ def _cases_insert_running() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _cases(program: Any, wanted: int, started: threading.Event) -> None:
+def _cases(program: Any, wanted: int, inserting: threading.Event) -> None:
     from django.db import connection
 
     from bench.cases import load
@@ -81,7 +81,7 @@ def _cases(program: Any, wanted: int, started: threading.Event) -> None:
             cursor.execute("SELECT count(*) FROM cases_case")
             if cursor.fetchone()[0] >= wanted:
                 print("cases present", flush=True)
-                started.set()
+                inserting.set()
                 return
         # The synthetic households (one import, consecutive ids); the demo's own are left alone.
         latest = TargetListImport.objects.filter(program=program).order_by("-version").first()
@@ -102,7 +102,7 @@ def _cases(program: Any, wanted: int, started: threading.Event) -> None:
         try:
             load(program, operator, wanted, reload=True, households=(first, last))
         finally:
-            started.set()
+            inserting.set()
             with connection.cursor() as cursor:
                 cursor.execute("ALTER TABLE cases_case ENABLE TRIGGER dashboards_casecount_insdel")
                 cursor.execute("ALTER TABLE cases_case ENABLE TRIGGER dashboards_casecount_update")
