@@ -99,7 +99,12 @@ def _world() -> Any:
     return program, User.objects.get(username="operator"), User.objects.get(username="ward")
 
 
-def load(program: Any, operator: Any, total: int, *, reload: bool) -> None:
+def load(
+    program: Any, operator: Any, total: int, *, reload: bool, households: tuple[int, int] | None = None
+) -> None:
+    """Bulk-load `total` cases with five timeline entries each. With `households` (the first and
+    last household id of the program), case i belongs to a household of that range, spread
+    evenly; without, no case names a household."""
     from django.db import connection
 
     from madoguchi.cases.models import Case, Category
@@ -127,6 +132,11 @@ def load(program: Any, operator: Any, total: int, *, reload: bool) -> None:
             f"|| CASE WHEN i % {RARE_EVERY} = 0 THEN '。{RARE_WORD}' ELSE '' END"
         )
         response = f"({notes})[1 + (i % {n_notes})]"
+        household = "NULL"
+        if households is not None:
+            first, last = households
+            # A prime stride: neighbouring cases belong to households far apart.
+            household = f"{first} + (i::bigint * 7919) % {last - first + 1}"
         timeline_text = " || E'\\n' || ".join(body.format(n=n) for n in range(1, 6))
         cursor.execute(
             f"""
@@ -134,7 +144,8 @@ def load(program: Any, operator: Any, total: int, *, reload: bool) -> None:
                 public_id, program_id, receipt_number, channel, received_at, caller_relation,
                 caller_name, caller_kana, child_name, contact_phone, contact_email, verification,
                 verified_items, category_id, inquiry, response, status, priority, version,
-                escalated_at, ward_due_on, created_by_id, created_at, updated_at, search_text
+                escalated_at, ward_due_on, created_by_id, created_at, updated_at, search_text,
+                household_id
             )
             SELECT gen_random_uuid(), {program.pk},
                    '{program.receipt_prefix}' || '-'
@@ -151,7 +162,8 @@ def load(program: Any, operator: Any, total: int, *, reload: bool) -> None:
                    CASE WHEN i % 100 BETWEEN 92 AND 94
                         THEN (now() - ({total} - i) * interval '20 seconds')::date + 2 END,
                    {operator.pk}, now(), now(),
-                   lower({inquiry} || E'\\n' || {response} || E'\\n' || {timeline_text})
+                   lower({inquiry} || E'\\n' || {response} || E'\\n' || {timeline_text}),
+                   {household}
             FROM generate_series(1, {total}) AS i
             """
         )

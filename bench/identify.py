@@ -420,8 +420,14 @@ def load_synthetic(program: Any, households: int, *, seed: int, sample: int) -> 
     from madoguchi.registry.importing.versions import GUARDIAN_FIELDS, RawInsert
     from madoguchi.registry.models import Child, Guardian, Household, TargetListImport
 
+    # The next version of the program's list (the load run adds to the demo program's list).
+    version = TargetListImport.objects.filter(program=program).order_by("-version").first()
     target_import = TargetListImport.objects.create(
-        program=program, version=1, file_name="synthetic.csv", sha256="0" * 64, status="applied"
+        program=program,
+        version=version.version + 1 if version else 1,
+        file_name="synthetic.csv",
+        sha256="0" * 64,
+        status="applied",
     )
     kept: list[dict[str, Any]] = []
     now = timezone.now().isoformat()

@@ -5,25 +5,43 @@
 
 (as root, on the running cluster; `deploy/cluster/load.sh` wraps it in the heavy-job lock.)
 Residents: that many simulated residents, one inquiry per second each (so 100 ≈ 100/s).
+
+The figures are those of the steady state: from 15 s after the last user has started (and
+logged in) to the end. Logins happen during the ramp and are reported over the whole run.
 After the run: p50/p95/p99 per action, errors, throughput; CPU seconds per request of every
 process of the shape (gunicorn on both hosts, PostgreSQL primary and replica, Redis, nginx;
-the load generator separately); memory (RSS) per gunicorn worker; and the web inquiries
-acknowledged against the database (none lost, none duplicated).
+the load generator separately) over the steady state; memory (RSS) per gunicorn process; what
+the primary's active backends were waiting for (sampled each second); and the web inquiries
+acknowledged against the database (none lost, none duplicated). The report is printed and
+written to var/cluster/load-report.md.
 """
 
 from __future__ import annotations
 
+import collections
 import csv
 import os
+import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-from bench.load.drills import STATE, primary, sh
+from bench.load.drills import PSQL, STATE, primary, sh
 
 ROOT = Path(__file__).resolve().parents[2]
 TICKS = os.sysconf("SC_CLK_TCK")
+GRACE = 15.0
+# django-helpdesk with 100,000 tickets on this kind of machine (docs/benchmarks.md, the peer).
+PEER = {
+    "GET case list": "ticket list 700–1,500",
+    "GET case list (supervisor)": "ticket list 700–1,500",
+    "POST identify search": "search 300–2,000",
+    "GET case page": "detail 70–110",
+    "GET case page (ward)": "detail 70–110",
+    "POST inquiry send": "public form: 43 submissions/s",
+}
 
 
 def cpu(pid: int) -> float:
@@ -44,8 +62,8 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def processes() -> dict[str, list[int]]:
-    groups: dict[str, list[int]] = {"gunicorn": [], "postgres": [], "redis": [], "nginx": []}
+def processes(generator: int | None = None) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {"gunicorn": [], "postgres": [], "redis": [], "nginx": [], "locust": []}
     for ns in ("mdg-app1", "mdg-app2"):
         groups["gunicorn"] += [int(p) for p in sh("ip", "netns", "pids", ns).split()]
     for entry in Path("/proc").iterdir():
@@ -63,14 +81,54 @@ def processes() -> dict[str, list[int]]:
             groups["nginx"].append(int(entry.name))
             found = subprocess.run(["pgrep", "-P", entry.name], capture_output=True, text=True).stdout
             groups["nginx"] += [int(c) for c in found.split()]
+    if generator is not None:
+        groups["locust"].append(generator)
     return groups
+
+
+def cpu_of(groups: dict[str, list[int]]) -> dict[str, float]:
+    return {name: sum(cpu(p) for p in pids) for name, pids in groups.items()}
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+class WaitSampler(threading.Thread):
+    """What the primary's active backends of the app wait for, once a second."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: collections.Counter[str] = collections.Counter()
+        self.rounds = 0
+        self.stop = threading.Event()
+        self.active = False
+
+    def run(self) -> None:
+        sql = (
+            "SELECT coalesce(wait_event_type || ':' || wait_event, 'on CPU') FROM pg_stat_activity "
+            "WHERE datname = 'madoguchi' AND state = 'active' AND pid <> pg_backend_pid()"
+        )
+        while not self.stop.wait(1.0):
+            if not self.active:
+                continue
+            try:
+                command = [*PSQL, "-p", "5442", "-d", "madoguchi", "-c", sql]
+                out = subprocess.run(command, capture_output=True, text=True, timeout=5).stdout
+            except subprocess.TimeoutExpired:
+                continue
+            self.rounds += 1
+            self.samples.update(line for line in out.splitlines() if line)
 
 
 def main(argv: list[str]) -> int:
     opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
     operators, ward = int(opts.get("operators", 300)), int(opts.get("ward", 10))
     supervisors, residents = int(opts.get("supervisors", 5)), int(opts.get("residents", 100))
-    seconds, spawn = int(opts.get("seconds", 600)), opts.get("spawn-rate", "5")
+    seconds, spawn = int(opts.get("seconds", 600)), float(opts.get("spawn-rate", "5"))
     users_file = STATE / "load-users.json"
     env = {**os.environ}
     for line in (STATE / "host.env").read_text().splitlines():
@@ -91,6 +149,10 @@ def main(argv: list[str]) -> int:
         env=env,
         cwd=ROOT,
     )
+    data = primary(
+        "SELECT (SELECT count(*) FROM registry_household), (SELECT count(*) FROM cases_case), "
+        "(SELECT count(*) FROM cases_timelineentry), (SELECT count(*) FROM audit_auditevent)"
+    )
     started = primary("SELECT now()")
     prefix = STATE / "load"
     receipts_file = STATE / "load-receipts.txt"
@@ -104,8 +166,7 @@ def main(argv: list[str]) -> int:
         "RESIDENTS": str(residents),
     }
     total = operators + ward + supervisors + residents
-    groups = processes()
-    before = {name: sum(cpu(p) for p in pids) for name, pids in groups.items()}
+    ramp = total / spawn
     load_before = os.getloadavg()
     t0 = time.time()
     generator = subprocess.Popen(
@@ -119,7 +180,7 @@ def main(argv: list[str]) -> int:
             "-u",
             str(total),
             "-r",
-            spawn,
+            str(spawn),
             "-t",
             f"{seconds}s",
             "--csv",
@@ -130,62 +191,137 @@ def main(argv: list[str]) -> int:
         ],
         env=env,
         cwd=ROOT,
+        stdout=subprocess.DEVNULL,
     )
+    waits = WaitSampler()
+    waits.start()
     peak_rss: dict[int, float] = {}
+    steady_at = t0 + ramp + GRACE
+    cpu_start: dict[str, float] | None = None
+    load_steady = (0.0, 0.0, 0.0)
     while generator.poll() is None:
-        time.sleep(5)
+        time.sleep(1)
+        if cpu_start is None and time.time() >= steady_at:
+            cpu_start, steady_at = cpu_of(processes(generator.pid)), time.time()
+            load_steady = os.getloadavg()
+            waits.active = True
         for pid in processes()["gunicorn"]:
             peak_rss[pid] = max(peak_rss.get(pid, 0.0), rss_mb(pid))
-    elapsed = time.time() - t0
+        if cpu_start is not None:
+            # The generator's own CPU, read before it exits (its children's times are lost after).
+            cpu_end = cpu_of(processes(generator.pid))
+            t_end = time.time()
+    waits.stop.set()
     load_after = os.getloadavg()
-    groups_after = processes()
-    after = {name: sum(cpu(p) for p in pids) for name, pids in groups_after.items()}
-    generator_cpu = cpu_of_children()
-    with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
-        rows = list(csv.DictReader(stats))
-    total_row = next(r for r in rows if r["Name"] == "Aggregated")
-    requests_done = int(total_row["Request Count"])
-    print(
-        f"\n### Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(t0))}: "
-        f"{operators} operators, {ward} ward staff, {supervisors} supervisors, {residents} residents; "
-        f"{elapsed:.0f} s; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after\n"
-    )
-    print("| action | requests | failures | p50 ms | p95 ms | p99 ms | req/s |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in rows:
-        print(
-            f"| {r['Type']} {r['Name']} | {r['Request Count']} | {r['Failure Count']} | "
-            f"{r['50%']} | {r['95%']} | {r['99%']} | {float(r['Requests/s']):.1f} |"
+    if cpu_start is None:
+        print("the run ended before the ramp did: no steady state", file=sys.stderr)
+        return 1
+    window = t_end - steady_at
+
+    with open(f"{receipts_file}.requests.csv", encoding="utf-8") as requests_csv:
+        log = list(csv.DictReader(requests_csv))
+    steady = [r for r in log if steady_at <= float(r["start"]) <= t_end]
+    by_name: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
+    for r in steady:
+        by_name[r["name"]].append(r)
+    logins = [r for r in log if r["name"].endswith(" login")]
+    lines = [
+        f"### Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(t0))}",
+        "",
+        f"{operators} operators, {ward} ward staff, {supervisors} supervisors (one action every ~10 s each), "
+        f"{residents} residents (one web inquiry per second each); data: households, cases, "
+        f"timeline entries, audit events = {data.replace('|', ', ')}. Ramp {ramp:.0f} s at "
+        f"{spawn:g} users/s, then the steady state measured for {window:.0f} s. "
+        f"Load average (1 min) {load_before[0]:.1f} before, "
+        f"{load_steady[0]:.1f} at the start of the steady state, {load_after[0]:.1f} after.",
+        "",
+        "| action (steady state) | requests | failures | p50 ms | p95 ms | p99 ms | req/s | peer (ms) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    all_ms: list[float] = []
+    failures_total = 0
+    for name in sorted(by_name):
+        rows = by_name[name]
+        ms = [float(r["ms"]) for r in rows]
+        all_ms += ms
+        failed = [r for r in rows if r["failed"] == "1"]
+        failures_total += len(failed)
+        kinds = collections.Counter(r["status"] for r in failed)
+        statuses = ", ".join(f"{k}×{v}" for k, v in kinds.items())
+        failed_text = f"{len(failed)} ({statuses})" if failed else "0"
+        lines.append(
+            f"| {name} | {len(rows)} | {failed_text} | {percentile(ms, 0.5):.0f} | "
+            f"{percentile(ms, 0.95):.0f} | {percentile(ms, 0.99):.0f} | {len(rows) / window:.1f} | "
+            f"{PEER.get(name, '')} |"
         )
-    print()
-    for name in before:
-        used = after.get(name, 0.0) - before[name]
-        print(f"- CPU {name}: {used:.1f} s, {1000 * used / max(requests_done, 1):.2f} ms per request")
-    print(f"- CPU load generator (locust): {generator_cpu:.1f} s")
-    workers = [v for v in peak_rss.values() if v > 0]
+    lines.append(
+        f"| **all** | {len(steady)} | {failures_total} | {percentile(all_ms, 0.5):.0f} | "
+        f"{percentile(all_ms, 0.95):.0f} | {percentile(all_ms, 0.99):.0f} | {len(steady) / window:.1f} | |"
+    )
+    staff = [float(r["ms"]) for r in steady if "inquiry" not in r["name"]]
+    staff_failed = sum(1 for r in steady if "inquiry" not in r["name"] and r["failed"] == "1")
+    login_ms = [float(r["ms"]) for r in logins]
+    sent = [r for r in steady if r["name"] == "POST inquiry send" and r["status"] == "200"]
+    sent = [r for r in sent if r["failed"] == "0"]
+    lines += [
+        "",
+        f"- Staff requests (operators, ward, supervisors) in the steady state: {len(staff)}, "
+        f"{staff_failed} failed, p50 {percentile(staff, 0.5):.0f} ms, p95 {percentile(staff, 0.95):.0f} ms, "
+        f"p99 {percentile(staff, 0.99):.0f} ms.",
+        f"- Web inquiries acknowledged in the steady state: {len(sent)}, **{len(sent) / window:.1f}/s**.",
+        f"- Logins (password + TOTP, 4 requests each, during the ramp): {len(logins)} requests, "
+        f"{sum(1 for r in logins if r['failed'] == '1')} failed, p50 {percentile(login_ms, 0.5):.0f} ms, "
+        f"p95 {percentile(login_ms, 0.95):.0f} ms.",
+    ]
+    conflicts_file = Path(f"{receipts_file}.conflicts")
+    if conflicts_file.exists():
+        answered = len([c for c in conflicts_file.read_text().split() if c])
+        lines.append(f"- Ward answers refused because a colleague had answered the case first: {answered}.")
+    used = {name: cpu_end[name] - cpu_start.get(name, 0.0) for name in cpu_end}
+    server = sum(v for k, v in used.items() if k != "locust")
+    per = 1000 / max(len(steady), 1)
+    parts = ", ".join(f"{name} {per * v:.2f} ms ({v:.0f} s)" for name, v in used.items() if name != "locust")
+    lines += [
+        f"- CPU per request over the steady state: **{1000 * server / max(len(steady), 1):.2f} ms** for the "
+        f"server side ({parts}); the load generator {1000 * used['locust'] / max(len(steady), 1):.2f} ms "
+        f"({used['locust']:.0f} s). Cores busy on average: {(server + used['locust']) / window:.2f} of "
+        f"{os.cpu_count()} (the rest of the machine's load is other work).",
+    ]
+    workers = sorted(peak_rss.values())
     if workers:
-        print(
-            f"- gunicorn processes: {len(workers)}, "
-            f"peak RSS per process {min(workers):.0f}–{max(workers):.0f} MB"
+        lines.append(
+            f"- Memory: {len(workers)} gunicorn processes (2 hosts × (master + workers)), peak RSS "
+            + ", ".join(f"{v:.0f}" for v in workers)
+            + f" MB; median {statistics.median(workers):.0f} MB."
+        )
+    if waits.rounds:
+        top = ", ".join(f"{event} {n / waits.rounds:.2f}" for event, n in waits.samples.most_common(8))
+        lines.append(
+            f"- The primary's active app backends, average per sample ({waits.rounds} samples, one a "
+            f"second): {top}."
         )
     acknowledged = [r for r in receipts_file.read_text().split() if r] if receipts_file.exists() else []
     in_db = primary(
         "SELECT count(*), count(DISTINCT receipt_number) FROM cases_case WHERE channel='form' "  # noqa: S608
         f"AND created_at >= '{started}'"
     )
-    print(
-        f"- web inquiries acknowledged {len(acknowledged)} ({len(acknowledged) / elapsed:.1f}/s), "
-        f"in the database (count, distinct): {in_db}"
+    count, distinct = (int(x) for x in in_db.split("|"))
+    lines.append(
+        f"- Web inquiries over the whole run: {len(acknowledged)} acknowledged (receipt shown), "
+        f"{count} in the database, {distinct} distinct receipt numbers; receipts shown but not stored: "
+        f"{len(set(acknowledged) - set(_receipts_since(started)))}."
     )
-    failures = Path(f"{prefix}_failures.csv")
-    if failures.exists():
-        print("\nFailures:\n" + failures.read_text()[:3000])
+    report = "\n".join(lines)
+    print(report)
+    (STATE / "load-report.md").write_text(report + "\n", encoding="utf-8")
     return 0
 
 
-def cpu_of_children() -> float:
-    usage = os.times()
-    return usage.children_user + usage.children_system
+def _receipts_since(started: str) -> list[str]:
+    out = primary(
+        f"SELECT receipt_number FROM cases_case WHERE channel='form' AND created_at >= '{started}'"  # noqa: S608
+    )
+    return out.split()
 
 
 if __name__ == "__main__":

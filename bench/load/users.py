@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import sys
 from pathlib import Path
 
@@ -26,12 +27,13 @@ def main(argv: list[str]) -> int:
 
     django.setup()
     from django.contrib.auth.hashers import make_password
+    from django.db.models import Max, Min
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from madoguchi.accounts.models import Role, User
     from madoguchi.demo.services import DEMO_PROGRAM_CODE
     from madoguchi.programs.models import Program
-    from madoguchi.registry.models import Guardian
+    from madoguchi.registry.models import Guardian, Household
 
     program = Program.objects.get(code=DEMO_PROGRAM_CODE)
     hashed = make_password(PASSWORD)
@@ -60,7 +62,11 @@ def main(argv: list[str]) -> int:
             secret = base64.b32encode(bytes.fromhex(device.key)).decode().rstrip("=")
             accounts.append({"username": user.username, "totp": secret})
         out[str(role)] = accounts
-    sample = Guardian.objects.filter(household__program=program).exclude(phone="")
+    # Callers drawn from the whole list (a million households in the full run), not its first rows.
+    ids = Household.objects.filter(program=program).aggregate(low=Min("pk"), high=Max("pk"))
+    rng = random.Random(15)
+    picks = [rng.randint(ids["low"], ids["high"]) for _ in range(4000)] if ids["low"] else []
+    sample = Guardian.objects.filter(household__program=program, household_id__in=picks).exclude(phone="")
     out["households"] = [
         {"kana": kana, "phone": phone, "household": str(public_id)}
         for kana, phone, public_id in sample.values_list("kana", "phone", "household__public_id")[:2000]

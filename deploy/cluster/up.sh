@@ -145,6 +145,10 @@ on_host() { env $(grep -v '^#' "$STATE/host.env" | xargs) "$@"; }
 say "migrate と seed-demo（primary へ）"
 on_host "$VENV/bin/madoguchi" migrate --noinput >"$STATE/log/migrate.log"
 on_host "$VENV/bin/madoguchi" seed-demo --targets "${DEMO_TARGETS:-2000}" | tee "$STATE/demo-logins.txt"
+# The demo's list is left to a full rebuild of identification's index; production's cron runs
+# this every minute. Without it the first searches rebuild it inside a request, holding the
+# program's row lock, and deadlock against other requests' audit events (503s).
+on_host "$VENV/bin/madoguchi" identify_reindex --stale >/dev/null
 on_host "$VENV/bin/madoguchi" collectstatic --noinput >/dev/null
 
 # --- the two app hosts ------------------------------------------------------------------------
