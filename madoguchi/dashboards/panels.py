@@ -108,12 +108,14 @@ def _my_open(board: Dashboard) -> Panel:
 
 
 def _my_callbacks(board: Dashboard) -> Panel:
-    url = case_list(mine=True, status=Status.CALLBACK)
     return Panel(
         key="my_callbacks",
         title=_("折り返し（自分の担当）"),
         number_labels=[_("本日が期限"), _("期限超過")],
-        numbers=[num(board.my_callbacks_today, url), num(board.my_callbacks_overdue, url, strong=True)],
+        numbers=[
+            num(board.my_callbacks_today, case_list(mine=True, callback="due_today")),
+            num(board.my_callbacks_overdue, case_list(mine=True, callback="overdue"), strong=True),
+        ],
         more_url=reverse("cases:queue", args=[Status.CALLBACK]),
         more_label=_("折り返し待ちの一覧（待ち時間の長い順）"),
     )
@@ -195,7 +197,7 @@ def _past_deadline(board: Dashboard) -> Panel:
         number_labels=[_("区回答の期限超過"), _("折り返しの期限超過")],
         numbers=[
             num(board.ward_overdue, case_list(overdue=True), strong=True),
-            num(board.callbacks_overdue, reverse("cases:queue", args=[Status.CALLBACK]), strong=True),
+            num(board.callbacks_overdue, case_list(callback="overdue"), strong=True),
         ],
     )
 
