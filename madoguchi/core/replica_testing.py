@@ -20,21 +20,26 @@ from madoguchi.core.replica import REPLICA_ALIAS
 REPLICA_TEST_DATABASES = [DEFAULT_DB_ALIAS, REPLICA_ALIAS]
 
 
+def _local() -> Any:
+    """The handler's per-thread connections (private to Django: a test helper may reach in)."""
+    return connections._connections  # type: ignore[attr-defined]
+
+
 def add_alias(**changes: Any) -> None:
     settings_dict = dict(connections[DEFAULT_DB_ALIAS].settings_dict)
     if settings_dict["ENGINE"].endswith("sqlite3"):
         settings_dict["OPTIONS"] = {"timeout": 5}  # as settings make it: a reader, no IMMEDIATE
     settings_dict.update(changes)
     connections.settings[REPLICA_ALIAS] = settings_dict
-    if hasattr(connections._connections, REPLICA_ALIAS):
+    if hasattr(_local(), REPLICA_ALIAS):
         connections[REPLICA_ALIAS].close()
-        delattr(connections._connections, REPLICA_ALIAS)
+        delattr(_local(), REPLICA_ALIAS)
 
 
 def _drop_alias() -> None:
-    if hasattr(connections._connections, REPLICA_ALIAS):
+    if hasattr(_local(), REPLICA_ALIAS):
         connections[REPLICA_ALIAS].close()
-        delattr(connections._connections, REPLICA_ALIAS)
+        delattr(_local(), REPLICA_ALIAS)
     connections.settings.pop(REPLICA_ALIAS, None)
     replica.reset_state()
 
