@@ -487,32 +487,26 @@ def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def user_review(request: HttpRequest) -> HttpResponse:
     """The account review list (R-08, T-OP-05): every account the manager oversees, its role,
     organisation, status, roster dates and last login, as CSV (UTF-8 with BOM, for Excel)."""
-    import csv
-    import io
-
     from django.utils import timezone
 
-    from madoguchi.lib.csvsafe import spreadsheet_safe
+    from madoguchi.core.downloads import csv_attachment
 
     users = list(services.managed_users(request.user))
     enrolled = set(
         services.TOTPDevice.objects.filter(user__in=users, confirmed=True).values_list("user_id", flat=True)
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(
-        [
-            "ユーザー名",
-            "表示名",
-            "組織",
-            "役割",
-            "状態",
-            "利用開始日",
-            "利用終了日",
-            "最終ログイン",
-            "二要素認証",
-        ]
-    )
+    header = [
+        "ユーザー名",
+        "表示名",
+        "組織",
+        "役割",
+        "状態",
+        "利用開始日",
+        "利用終了日",
+        "最終ログイン",
+        "二要素認証",
+    ]
+    rows = []
     for user in users:
         assert user.organisation is not None
         status = (
@@ -534,14 +528,10 @@ def user_review(request: HttpRequest) -> HttpResponse:
             last,
             "登録済み" if user.pk in enrolled else "未登録",
         ]
-        writer.writerow([spreadsheet_safe(cell) for cell in row])
+        rows.append(row)
     record(action=Action.EXPORT, actor=request.user, object_type="user_review", details={"count": len(users)})
-    response = HttpResponse(
-        ("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
-    )
     stamp = timezone.localdate().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="accounts-review-{stamp}.csv"'
-    return response
+    return csv_attachment(f"accounts-review-{stamp}.csv", header, rows)
 
 
 @require_POST

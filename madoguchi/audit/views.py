@@ -6,16 +6,15 @@ Their reads tolerate a few seconds of lag: they go to the read replica when ther
 
 from __future__ import annotations
 
-import csv
 import datetime
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -37,8 +36,8 @@ from madoguchi.audit.selectors import (
     visible_events,
 )
 from madoguchi.audit.services import record
+from madoguchi.core.downloads import csv_download
 from madoguchi.core.replica import use_replica
-from madoguchi.lib.csvsafe import spreadsheet_safe
 from madoguchi.programs.scoping import can, require
 
 EXPORT_LIMIT = 200_000
@@ -103,27 +102,6 @@ def events(request: HttpRequest) -> HttpResponse:
 # --- CSV -------------------------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_response(
-    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> StreamingHttpResponse:
-    """UTF-8 with a BOM (Excel opens it as UTF-8), every cell spreadsheet-safe (no formulas)."""
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([spreadsheet_safe("" if cell is None else str(cell)) for cell in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 EVENT_HEADER = [
     "seq",
     "日時",
@@ -185,7 +163,7 @@ def export_events(request: HttpRequest) -> HttpResponseBase:
         )
     rows = (_event_row(event) for event in events_for_export(request.user, filters, limit=EXPORT_LIMIT))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    return _csv_response(f"audit-events-{stamp}.csv", EVENT_HEADER, rows)
+    return csv_download(f"audit-events-{stamp}.csv", EVENT_HEADER, rows)
 
 
 # --- before/after ---------------------------------------------------------------------------
@@ -347,4 +325,4 @@ def export_review(request: HttpRequest) -> HttpResponseBase:
         )
     report = access_review(request.user, at_from=at_from, at_to=at_to)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    return _csv_response(f"access-review-{stamp}.csv", REVIEW_HEADER, _review_rows(report))
+    return csv_download(f"access-review-{stamp}.csv", REVIEW_HEADER, _review_rows(report))

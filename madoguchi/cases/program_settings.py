@@ -198,20 +198,7 @@ def allow_correction(
             errors["reason"] = _("訂正を許可する理由を入力してください。")
         if errors:
             raise ValidationError(errors)
-    before = program.correction_allowed_until
-    program.correction_allowed_until = until
-    program.full_clean()
-    program.save(update_fields=["correction_allowed_until"])
-    record(
-        action=Action.SETTINGS_CHANGE,
-        actor=actor,
-        program_id=program.pk,
-        object_type="program",
-        object_id=program.pk,
-        details={"fields": ["correction_allowed_until"], "via": via},
-        before={"correction_allowed_until": before.isoformat() if before else None},
-        after={"correction_allowed_until": until.isoformat() if until else None, "reason": reason},
-    )
+    _save_setting(program, actor, "correction_allowed_until", until, via, reason=reason)
     return program
 
 
@@ -224,18 +211,27 @@ RETENTION_REFUSED = gettext_lazy("折り返し連絡先の保存日数を設定�
 def set_callback_retention(*, program: Program, actor: Any, days: int, via: str = "screen") -> Program:
     """Days a case's callback contact is kept after the case is closed (`lifecycle sweep`)."""
     _require_ward_manager(program, actor, RETENTION_REFUSED)
-    before = program.callback_retention_days
-    program.callback_retention_days = days
+    _save_setting(program, actor, "callback_retention_days", days, via)
+    return program
+
+
+def _save_setting(program: Program, actor: Any, field: str, value: Any, via: str, **extra: Any) -> None:
+    """Set one of the program's settings, validate, save and audit it (before and after)."""
+
+    def shown(v: Any) -> Any:
+        return v.isoformat() if hasattr(v, "isoformat") else v
+
+    before = getattr(program, field)
+    setattr(program, field, value)
     program.full_clean()
-    program.save(update_fields=["callback_retention_days"])
+    program.save(update_fields=[field])
     record(
         action=Action.SETTINGS_CHANGE,
         actor=actor,
         program_id=program.pk,
         object_type="program",
         object_id=program.pk,
-        details={"fields": ["callback_retention_days"], "via": via},
-        before={"callback_retention_days": before},
-        after={"callback_retention_days": days},
+        details={"fields": [field], "via": via},
+        before={field: shown(before)},
+        after={field: shown(value), **extra},
     )
-    return program

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from madoguchi.cases import program_settings
 from madoguchi.cases.services import CaseError
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import programs_for, require
+from madoguchi.programs.scoping import ward_program_or_404
 
 
 class RetentionForm(forms.Form):
@@ -30,9 +30,7 @@ class RetentionForm(forms.Form):
 
 
 def _managed_program(request: HttpRequest, code: str) -> Program:
-    require(request.user, "manage")
-    organisation_id = getattr(request.user, "organisation_id", None)
-    return get_object_or_404(programs_for(request.user, "manage").filter(ward_id=organisation_id), code=code)
+    return ward_program_or_404(request.user, "manage", code)
 
 
 @login_required

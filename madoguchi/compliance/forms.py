@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.audit.details import AuditDetailsError, check_token
 from madoguchi.audit.forms import DateTimeLocalInput
-from madoguchi.compliance.models import Incident
+from madoguchi.compliance.models import INCIDENT_FIELDS, Incident
 
 
 class DateInput(forms.DateInput):
@@ -52,19 +52,7 @@ class ResponsibleForm(forms.Form):
 class IncidentForm(forms.ModelForm):
     class Meta:
         model = Incident
-        fields = [
-            "program",
-            "summary",
-            "found_at",
-            "occurred_from",
-            "records",
-            "people_count",
-            "told_whom",
-            "ward_told_at",
-            "ppc_told_at",
-            "actions",
-            "status",
-        ]
+        fields = ["program", *INCIDENT_FIELDS]
         widgets = {
             "found_at": DateTimeLocalInput(),
             "occurred_from": DateTimeLocalInput(),

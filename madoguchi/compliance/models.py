@@ -131,3 +131,18 @@ class Incident(models.Model):
 
     def record_ids(self) -> list[str]:
         return [line.strip() for line in self.records.splitlines() if line.strip()]
+
+
+# The incident fields a user fills in (the form) and the audit compares (before/after).
+INCIDENT_FIELDS = [
+    "summary",
+    "found_at",
+    "occurred_from",
+    "records",
+    "people_count",
+    "told_whom",
+    "ward_told_at",
+    "ppc_told_at",
+    "actions",
+    "status",
+]

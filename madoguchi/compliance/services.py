@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from madoguchi.accounts.models import User
 from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
-from madoguchi.compliance.models import Incident, ResponsiblePerson, StaffCompliance, TrainingPolicy
+from madoguchi.compliance.models import (
+    INCIDENT_FIELDS,
+    Incident,
+    ResponsiblePerson,
+    StaffCompliance,
+    TrainingPolicy,
+)
 from madoguchi.programs.models import Program
 
 
@@ -172,20 +178,6 @@ def save_responsible(
         after=_values(person, ["user", "title", "since"]),
     )
     return person
-
-
-INCIDENT_FIELDS = [
-    "summary",
-    "found_at",
-    "occurred_from",
-    "records",
-    "people_count",
-    "told_whom",
-    "ward_told_at",
-    "ppc_told_at",
-    "actions",
-    "status",
-]
 
 
 @transaction.atomic

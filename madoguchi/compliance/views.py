@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
-from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -24,7 +22,7 @@ from madoguchi.compliance import selectors, services
 from madoguchi.compliance.forms import IncidentForm, PolicyForm, ResponsibleForm, StaffRecordForm
 from madoguchi.compliance.models import Incident, ResponsiblePerson, TrainingPolicy
 from madoguchi.compliance.rendering import places_by_item
-from madoguchi.lib.csvsafe import spreadsheet_safe
+from madoguchi.core.downloads import csv_download
 from madoguchi.programs.models import PersonalItem, Program
 from madoguchi.programs.scoping import can, require
 
@@ -32,25 +30,6 @@ from madoguchi.programs.scoping import can, require
 def _uid(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> StreamingHttpResponse:
-    """UTF-8 with a BOM, every cell spreadsheet-safe (as the audit export)."""
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([spreadsheet_safe("" if cell is None else str(cell)) for cell in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _stamp() -> str:
@@ -151,7 +130,7 @@ def staff_export(request: HttpRequest) -> StreamingHttpResponse:
         ]
         for row in rows
     )
-    return _csv(f"staff-compliance-{_stamp()}.csv", STAFF_HEADER, lines)
+    return csv_download(f"staff-compliance-{_stamp()}.csv", STAFF_HEADER, lines)
 
 
 @login_required
@@ -446,7 +425,7 @@ def incidents_export(request: HttpRequest) -> StreamingHttpResponse:
         ]
         for row in rows
     )
-    return _csv(f"incidents-{_stamp()}.csv", INCIDENT_HEADER, lines)
+    return csv_download(f"incidents-{_stamp()}.csv", INCIDENT_HEADER, lines)
 
 
 # --- the data inventory (個人情報ファイル簿の記録項目) ---------------------------------------------

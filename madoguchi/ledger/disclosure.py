@@ -15,13 +15,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from madoguchi.audit.models import Action, AuditEvent
 from madoguchi.audit.services import record
 from madoguchi.cases.models import Case, TimelineEntry
+from madoguchi.core.pdf import render_pdf
 from madoguchi.ledger.models import LedgerKind
 from madoguchi.ledger.services import record_in_ledger
 from madoguchi.lib.csvsafe import safe_csv_text
@@ -149,11 +149,9 @@ def render_csv(holding: Holding) -> tuple[bytes, int]:
     return safe_csv_text(CSV_HEADER, rows).encode("utf-8"), len(rows)
 
 
-def render_pdf(holding: Holding) -> tuple[bytes, int]:
-    from weasyprint import HTML  # heavy import: only when a PDF is made
-
-    html = render_to_string("ledger/disclosure_pdf.html", {"h": holding, "made_at": _local(holding.made_at)})
-    return HTML(string=html).write_pdf(), len(csv_rows(holding))
+def render_disclosure_pdf(holding: Holding) -> tuple[bytes, int]:
+    context = {"h": holding, "made_at": _local(holding.made_at)}
+    return render_pdf("ledger/disclosure_pdf.html", context), len(csv_rows(holding))
 
 
 @dataclass
@@ -171,7 +169,7 @@ def disclose(*, household: Household, actor: Any, fmt: str) -> Disclosure:
     if fmt not in FORMATS:
         raise ValueError(fmt)
     holding = collect(household)
-    content, row_count = render_pdf(holding) if fmt == "pdf" else render_csv(holding)
+    content, row_count = render_disclosure_pdf(holding) if fmt == "pdf" else render_csv(holding)
     digest = hashlib.sha256(content).hexdigest()
     stamp = timezone.localtime(holding.made_at).strftime("%Y%m%d-%H%M%S")
     file_name = f"disclosure-{household.program.code}-{stamp}.{fmt}"

@@ -24,13 +24,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from madoguchi.accounts.sessions import recently_authenticated
 from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
+from madoguchi.core.downloads import csv_attachment
 from madoguchi.core.navigation import NavItem
 from madoguchi.ledger import disclosure as disclosure_service
 from madoguchi.ledger.models import LedgerEntry
 from madoguchi.ledger.selectors import ledger_for
-from madoguchi.lib.csvsafe import safe_csv_text
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import can, programs_for, require
+from madoguchi.programs.scoping import require, ward_program_or_404, ward_programs
 from madoguchi.registry.models import Household
 
 PAGE_SIZE = 100
@@ -53,10 +53,7 @@ CSV_HEADER = [
 
 def readable_programs(user: object) -> list[Program]:
     """The programs whose register `user` may read: the own ward's, as ward manager or auditor."""
-    if not can(user, "audit"):
-        return []
-    organisation_id = getattr(user, "organisation_id", None)
-    return list(programs_for(user, "audit").filter(ward_id=organisation_id).order_by("code"))
+    return list(ward_programs(user, "audit").order_by("code"))
 
 
 def nav_items(request: HttpRequest) -> list[NavItem]:
@@ -67,9 +64,7 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
 
 def _program(request: HttpRequest, code: str) -> Program:
     """403 for a role that never reads a register; 404 for another ward's program."""
-    require(request.user, "audit")
-    organisation_id = getattr(request.user, "organisation_id", None)
-    return get_object_or_404(programs_for(request.user, "audit").filter(ward_id=organisation_id), code=code)
+    return ward_program_or_404(request.user, "audit", code)
 
 
 @login_required
@@ -138,11 +133,8 @@ def program_csv(request: HttpRequest, code: str) -> HttpResponse:
             object_id=program.pk,
             details={"count": len(entries), "format": "csv"},
         )
-    body = safe_csv_text(CSV_HEADER, (csv_row(entry) for entry in entries))
-    response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="ledger-{program.code}-{stamp}.csv"'
-    return response
+    return csv_attachment(f"ledger-{program.code}-{stamp}.csv", CSV_HEADER, (csv_row(e) for e in entries))
 
 
 # --- disclosure (開示) of one household -----------------------------------------------------------
@@ -151,8 +143,7 @@ def program_csv(request: HttpRequest, code: str) -> HttpResponse:
 def _disclosed_household(request: HttpRequest, public_id: UUID) -> Household:
     """The ward manager of the program's own ward only: 403 for other roles, 404 otherwise."""
     require(request.user, "manage")
-    organisation_id = getattr(request.user, "organisation_id", None)
-    programs = programs_for(request.user, "manage").filter(ward_id=organisation_id)
+    programs = ward_programs(request.user, "manage")
     return get_object_or_404(
         Household.objects.select_related("program").filter(program__in=programs), public_id=public_id
     )

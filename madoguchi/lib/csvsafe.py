@@ -10,14 +10,14 @@
 from __future__ import annotations
 
 import csv
-import io
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 __all__ = [
     "Cp932Problem",
     "encode_cp932_or_report",
+    "safe_csv_lines",
     "safe_csv_text",
     "spreadsheet_safe",
     "unencodable_in_cp932",
@@ -34,15 +34,25 @@ def spreadsheet_safe(cell: str) -> str:
     return cell
 
 
-def safe_csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A whole CSV file: UTF-8 BOM first (Excel then reads UTF-8), CRLF, every cell made safe."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([spreadsheet_safe(str(cell)) for cell in header])
+class _Line:
+    """A file for csv.writer that hands back what was written (one row at a time)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def safe_csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """A CSV file line by line, for streaming: UTF-8 BOM first (Excel then reads UTF-8), CRLF,
+    every cell made safe, None as an empty cell."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    yield "\ufeff" + writer.writerow([spreadsheet_safe(str(cell)) for cell in header])
     for row in rows:
-        writer.writerow([spreadsheet_safe("" if cell is None else str(cell)) for cell in row])
-    return buffer.getvalue()
+        yield writer.writerow([spreadsheet_safe("" if cell is None else str(cell)) for cell in row])
+
+
+def safe_csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A whole CSV file, as `safe_csv_lines` writes it."""
+    return "".join(safe_csv_lines(header, rows))
 
 
 def unencodable_in_cp932(value: str) -> list[str]:

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from madoguchi.core.pdf import render_pdf
 from madoguchi.lifecycle.erasure import STEPS
 from madoguchi.lifecycle.models import ProgramErasure
-from madoguchi.lifecycle.pdf import render_pdf
 
 
 def certificate_pdf(erasure: ProgramErasure, finished_at: datetime.datetime) -> bytes:

@@ -28,27 +28,16 @@ from django.utils import timezone
 
 from madoguchi.audit.services import Action, record
 from madoguchi.cases.models import Case, TimelineEntry
+from madoguchi.core.pdf import render_pdf
 from madoguchi.ledger.models import LedgerKind
 from madoguchi.ledger.services import record_in_ledger
 from madoguchi.lib.csvsafe import spreadsheet_safe
 from madoguchi.lifecycle.models import ProgramErasure, ReturnExport
-from madoguchi.lifecycle.pdf import render_pdf
 from madoguchi.programs.models import Program
+from madoguchi.registry.importing.fields import TARGET_LIST_HEADER
 from madoguchi.registry.models import Child, Guardian, Household
 
-TARGET_COLUMNS = (
-    "世帯番号",
-    "児童氏名",
-    "児童氏名カナ",
-    "児童生年月日",
-    "保護者氏名",
-    "保護者氏名カナ",
-    "保護者生年月日",
-    "郵便番号",
-    "住所",
-    "電話番号",
-    "メールアドレス",
-)
+TARGET_COLUMNS = TARGET_LIST_HEADER
 CASE_COLUMNS = (
     "受付番号",
     "受付方法",

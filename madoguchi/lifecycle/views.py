@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -28,15 +29,11 @@ from madoguchi.lifecycle.forms import RequestPurgeForm
 from madoguchi.lifecycle.models import ErasureState, ProgramErasure, ReturnExport
 from madoguchi.lifecycle.returning import return_export
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import programs_for, require
+from madoguchi.programs.scoping import require, ward_program_or_404, ward_programs
 
 
 def _program(request: HttpRequest, code: str) -> Program:
-    require(request.user, "audit")
-    program = programs_for(request.user, "audit").filter(code=code, ward=request.user.organisation_id).first()  # type: ignore[union-attr]
-    if program is None:
-        raise Http404
-    return program
+    return ward_program_or_404(request.user, "audit", code)
 
 
 def _reauth(request: HttpRequest, program: Program) -> HttpResponse | None:
@@ -51,7 +48,7 @@ def _reauth(request: HttpRequest, program: Program) -> HttpResponse | None:
 @never_cache
 def program_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "audit")
-    programs = programs_for(request.user, "audit").filter(ward=request.user.organisation_id).order_by("code")  # type: ignore[union-attr]
+    programs = ward_programs(request.user, "audit").order_by("code")
     erasures = {e.program_id: e for e in ProgramErasure.objects.filter(program__in=programs)}
     rows = [{"program": program, "erasure": erasures.get(program.pk)} for program in programs]
     return render(request, "lifecycle/program_list.html", {"rows": rows})
@@ -117,58 +114,68 @@ def return_download(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-@login_required
-@require_POST
-def request_purge(request: HttpRequest, code: str) -> HttpResponse:
+def _two_person_step(
+    request: HttpRequest,
+    code: str,
+    act: Callable[[Program], object],
+    done: str,
+    form: RequestPurgeForm | None = None,
+) -> HttpResponse:
+    """Request, approval and run of an erasure share one shape: re-authenticate, check the
+    form if there is one, act, say so."""
     program = _program(request, code)
     detour = _reauth(request, program)
     if detour:
         return detour
-    form = RequestPurgeForm(request.POST)
-    if not form.is_valid():
+    if form is not None and not form.is_valid():
         return _page(request, program, form, status=400)
     try:
-        services.request_purge(
+        act(program)
+    except services.LifecycleRefused as refused:
+        return _refused(request, program, refused)
+    messages.success(request, done)
+    return redirect("lifecycle:program", code=program.code)
+
+
+@login_required
+@require_POST
+def request_purge(request: HttpRequest, code: str) -> HttpResponse:
+    form = RequestPurgeForm(request.POST)
+    return _two_person_step(
+        request,
+        code,
+        lambda program: services.request_purge(
             program=program,
             actor=request.user,
             reason=form.cleaned_data["reason"],
             waive_return=form.cleaned_data["waive_return"],
             via="screen",
-        )
-    except services.LifecycleRefused as refused:
-        return _refused(request, program, refused)
-    messages.success(request, _("消去を依頼しました。別の区管理者または監査担当者の承認を待っています。"))
-    return redirect("lifecycle:program", code=program.code)
+        ),
+        _("消去を依頼しました。別の区管理者または監査担当者の承認を待っています。"),
+        form,
+    )
 
 
 @login_required
 @require_POST
 def approve_purge(request: HttpRequest, code: str) -> HttpResponse:
-    program = _program(request, code)
-    detour = _reauth(request, program)
-    if detour:
-        return detour
-    try:
-        services.approve_purge(program=program, actor=request.user, via="screen")
-    except services.LifecycleRefused as refused:
-        return _refused(request, program, refused)
-    messages.success(request, _("消去を承認しました。"))
-    return redirect("lifecycle:program", code=program.code)
+    return _two_person_step(
+        request,
+        code,
+        lambda program: services.approve_purge(program=program, actor=request.user, via="screen"),
+        _("消去を承認しました。"),
+    )
 
 
 @login_required
 @require_POST
 def run_purge(request: HttpRequest, code: str) -> HttpResponse:
-    program = _program(request, code)
-    detour = _reauth(request, program)
-    if detour:
-        return detour
-    try:
-        services.purge(program=program, actor=request.user)
-    except services.LifecycleRefused as refused:
-        return _refused(request, program, refused)
-    messages.success(request, _("消去を実行し、消去証明書を発行しました。"))
-    return redirect("lifecycle:program", code=program.code)
+    return _two_person_step(
+        request,
+        code,
+        lambda program: services.purge(program=program, actor=request.user),
+        _("消去を実行し、消去証明書を発行しました。"),
+    )
 
 
 @login_required

@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
+from django.http import Http404
 
 from madoguchi.accounts.models import Role
 from madoguchi.programs.models import Program
@@ -92,6 +93,24 @@ def programs_for(user: Any, action: str = "view") -> QuerySet[Program]:
         return Program.objects.none()
     org = user.organisation_id
     return Program.objects.filter(Q(ward_id=org) | Q(contractor_id=org), members=user).distinct()
+
+
+def ward_programs(user: Any, action: str) -> QuerySet[Program]:
+    """The programs of the user's own ward on which they may `action` (the ward's own screens:
+    ending recording, the register, the erasure, disclosures). A contractor's user gets none."""
+    if not can(user, action):
+        return Program.objects.none()
+    return programs_for(user, action).filter(ward_id=getattr(user, "organisation_id", None))
+
+
+def ward_program_or_404(user: Any, action: str, code: str) -> Program:
+    """One program of the user's own ward: 403 for a role that may never `action`, 404 for a
+    program outside the ward (or one the user is not a member of)."""
+    require(user, action)
+    program = ward_programs(user, action).filter(code=code).first()
+    if program is None:
+        raise Http404
+    return program
 
 
 def restrict(

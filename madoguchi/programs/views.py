@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,15 +14,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from madoguchi.core.navigation import NavItem
 from madoguchi.programs.forms import CloseRecordingForm
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import can, programs_for, require
+from madoguchi.programs.scoping import require, ward_program_or_404, ward_programs
 from madoguchi.programs.services import ProgramRefused, close_recording
 
 
 def _managed(user: object) -> list[Program]:
-    if not can(user, "manage"):
-        return []
-    organisation_id = getattr(user, "organisation_id", None)
-    return list(programs_for(user, "manage").filter(ward_id=organisation_id).order_by("code"))
+    return list(ward_programs(user, "manage").order_by("code"))
 
 
 def nav_items(request: HttpRequest) -> list[NavItem]:
@@ -33,9 +30,7 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
 
 def _managed_program(request: HttpRequest, code: str) -> Program:
     """403 for a role that never manages; 404 for a program the manager does not run."""
-    require(request.user, "manage")
-    organisation_id = getattr(request.user, "organisation_id", None)
-    return get_object_or_404(programs_for(request.user, "manage").filter(ward_id=organisation_id), code=code)
+    return ward_program_or_404(request.user, "manage", code)
 
 
 @login_required

@@ -21,20 +21,9 @@ from faker import Faker
 
 from madoguchi.lib.dates import format_wareki, to_wareki
 from madoguchi.lib.postal import postal_codes_for
+from madoguchi.registry.importing.fields import TARGET_LIST_HEADER
 
-HEADER = [
-    "世帯番号",
-    "児童氏名",
-    "児童氏名カナ",
-    "児童生年月日",
-    "保護者氏名",
-    "保護者氏名カナ",
-    "保護者生年月日",
-    "郵便番号",
-    "住所",
-    "電話番号",
-    "メールアドレス",
-]
+HEADER = list(TARGET_LIST_HEADER)
 
 # Setagaya towns and the 丁目 each has (the real ranges).
 TOWNS: tuple[tuple[str, int], ...] = (

@@ -65,19 +65,7 @@ def suspend_household(*, household: Household, actor: Any, reason: str) -> House
     locked.suspended_at = timezone.now()
     locked.suspended_reason = reason
     locked.suspended_by = actor
-    _check(locked)
-    locked.save(update_fields=["suspended_at", "suspended_reason", "suspended_by", "updated_at"])
-    record(
-        action=Action.UPDATE,
-        actor=actor,
-        program_id=locked.program_id,
-        object_type="household",
-        object_id=str(locked.public_id),
-        details={"fields": ["suspended_at", "suspended_reason"], "suspension": "suspended"},
-        before=before,
-        after={**_state(locked), "reason": reason},
-    )
-    return locked
+    return _save_and_audit(locked, actor, "suspended", before, reason)
 
 
 @transaction.atomic
@@ -90,6 +78,13 @@ def lift_suspension(*, household: Household, actor: Any, reason: str = "") -> Ho
     locked.suspended_at = None
     locked.suspended_reason = ""
     locked.suspended_by = None
+    return _save_and_audit(locked, actor, "lifted", before, " ".join((reason or "").split()))
+
+
+def _save_and_audit(
+    locked: Household, actor: Any, change: str, before: dict[str, Any], reason: str
+) -> Household:
+    """Save a suspension or its lifting and audit it, the reason in the after image."""
     _check(locked)
     locked.save(update_fields=["suspended_at", "suspended_reason", "suspended_by", "updated_at"])
     record(
@@ -98,8 +93,8 @@ def lift_suspension(*, household: Household, actor: Any, reason: str = "") -> Ho
         program_id=locked.program_id,
         object_type="household",
         object_id=str(locked.public_id),
-        details={"fields": ["suspended_at", "suspended_reason"], "suspension": "lifted"},
+        details={"fields": ["suspended_at", "suspended_reason"], "suspension": change},
         before=before,
-        after={**_state(locked), "reason": " ".join((reason or "").split())},
+        after={**_state(locked), "reason": reason},
     )
     return locked

@@ -47,6 +47,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("メールアドレス", PersonalItem.EMAIL, False, 254),
 )
 COLUMN_BY_NAME = {column.name: column for column in COLUMNS}
+# The target list's header in formats.md order: what the demo list, the return export and the
+# tests write, so that each reads back through the import unchanged.
+TARGET_LIST_HEADER: tuple[str, ...] = tuple(column.name for column in COLUMNS)
 
 _NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
 _LINE_BREAKS = re.compile(r"[\r\n]+")

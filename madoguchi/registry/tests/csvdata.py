@@ -6,19 +6,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-HEADER = [
-    "世帯番号",
-    "児童氏名",
-    "児童氏名カナ",
-    "児童生年月日",
-    "保護者氏名",
-    "保護者氏名カナ",
-    "保護者生年月日",
-    "郵便番号",
-    "住所",
-    "電話番号",
-    "メールアドレス",
-]
+from madoguchi.registry.importing.fields import TARGET_LIST_HEADER
+
+HEADER = list(TARGET_LIST_HEADER)
 
 
 def row(number: str = "H001", **values: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""PDFs of the life cycle (返還目録, 消去証明書): HTML templates through WeasyPrint.
+"""PDFs from HTML templates through WeasyPrint (返還目録, 消去証明書, 開示, the reports).
 
 The CSS names the font family "Noto Sans CJK JP" (Debian's fonts-noto-cjk), which holds 髙
 and 𠮷; WeasyPrint embeds the glyphs used.
@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 
 
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import HTML  # heavy import: only when a PDF is made
 
     # WeasyPrint and fontTools report every font subset at INFO/WARNING: not our log's business.
     for name in ("weasyprint", "weasyprint.progress", "fontTools"):
