@@ -2,7 +2,9 @@ import datetime
 import zoneinfo
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from madoguchi.accounts.testing import login
@@ -267,6 +269,36 @@ class QueryCountTests:
         with django_assert_max_num_queries(base):
             response = client.get("/")
         assert response.status_code == 200
+
+    @pytest.mark.parametrize("persona", ["operator", "supervisor", "ward_staff", "ward_manager"])
+    def test_the_figures_take_the_same_queries_at_two_data_sizes(self, world, persona):
+        seed_categories(world.program)
+        user = getattr(world, persona)
+        today = timezone.localdate()
+
+        def add_cases(count):
+            for _ in range(count):
+                escalated = make_case(world.program, world.operator)
+                services.assign(
+                    case=escalated, actor=world.supervisor, assignee=world.operator, expected_version=1
+                )
+                escalated.refresh_from_db()
+                escalate(escalated, world)
+                callback_case(world, world.operator, today)
+                callback_case(world, world.operator, today, datetime.time(9), datetime.time(11))
+                late = callback_case(world, world.supervisor, today)
+                Case.objects.filter(pk=late.pk).update(callback_due_on=today - datetime.timedelta(days=1))
+                make_case(world.program, None, channel=Channel.FORM)
+
+        def queries():
+            with CaptureQueriesContext(connection) as captured:
+                dashboard_for(user, now=at(today, 12))
+            return len(captured.captured_queries)
+
+        add_cases(1)
+        small = queries()
+        add_cases(5)
+        assert queries() == small
 
 
 @pytest.mark.django_db
