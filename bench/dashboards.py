@@ -67,7 +67,7 @@ def _prepare(program: Any) -> list[Any]:
         cursor.execute(
             """
             UPDATE cases_case
-            SET callback_due_on = (received_at AT TIME ZONE 'Asia/Tokyo')::date + (1 + id %% 3),
+            SET callback_due_on = (received_at AT TIME ZONE 'Asia/Tokyo')::date + (1 + id %% 3)::int,
                 callback_from = CASE WHEN id %% 3 = 0 THEN time '13:00' END,
                 callback_until = CASE WHEN id %% 3 = 0 THEN time '17:00' END
             WHERE program_id = %s AND status = 'callback' AND callback_due_on IS NULL
