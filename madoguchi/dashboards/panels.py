@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -46,6 +47,33 @@ class Panel:
     @property
     def figures(self) -> list[tuple[str, Cell]]:
         return list(zip(self.number_labels, self.numbers, strict=True))
+
+    @property
+    def rows_html(self) -> SafeString:
+        """The table's rows, the first cell a row header, each number linked to its list.
+
+        Written here rather than as a template loop: the daily trend has a row per day of the
+        program (hundreds), and the template engine's nested loop cost more than the SQL of
+        the whole dashboard (docs/benchmarks.md)."""
+        return SafeString(
+            "".join(
+                "<tr>"
+                + "".join(_cell_html(cell, header=index == 0) for index, cell in enumerate(row))
+                + "</tr>"
+                for row in self.rows
+            )
+        )
+
+
+def _cell_html(cell: Cell, *, header: bool) -> str:
+    text: str = escape(cell.text)
+    if cell.url:
+        text = format_html('<a href="{}">{}</a>', cell.url, text)
+    if cell.strong:
+        text = f"<strong>{text}</strong>"
+    if header:
+        return f'<th scope="row">{text}</th>'
+    return f'<td class="num">{text}</td>' if cell.numeric else f"<td>{text}</td>"
 
 
 def case_list(**filters: Any) -> str:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from madoguchi.accounts.testing import login
 from madoguchi.cases import callbacks, services
-from madoguchi.cases.models import CallbackOutcome, Case, Channel, Status
+from madoguchi.cases.models import CallbackOutcome, Case, Category, Channel, Status
 from madoguchi.cases.testing import make_case, seed_categories
 from madoguchi.dashboards.selectors import callback_deadline_filters, dashboard_for, figures_for
 
@@ -179,6 +179,12 @@ class SupervisorDashboardTests:
 
 @pytest.mark.django_db
 class WardDashboardTests:
+    def test_the_tables_escape_what_they_show(self, world):
+        categories = seed_categories(world.program)
+        Category.objects.filter(pk=next(iter(categories.values())).pk).update(name="<b>分類</b>")
+        html = client_for(world.ward_staff).get("/").content.decode()
+        assert "&lt;b&gt;分類&lt;/b&gt;" in html and "<b>分類</b>" not in html
+
     def test_the_age_of_a_waiting_case_counts_business_days_across_a_holiday(self, world):
         # Friday 2025-11-21; Monday 24 is a substitute holiday (勤労感謝の日 fell on a Sunday).
         case = make_case(world.program, world.operator)
