@@ -62,6 +62,18 @@ def _prepare(program: Any) -> list[Any]:
             """,
             [program.pk],
         )
+        # The callbacks the callback cases wait for: due 1-3 days after the case came in, a
+        # third of them with a time window (so some are due today, most are overdue).
+        cursor.execute(
+            """
+            UPDATE cases_case
+            SET callback_due_on = (received_at AT TIME ZONE 'Asia/Tokyo')::date + (1 + id %% 3)::int,
+                callback_from = CASE WHEN id %% 3 = 0 THEN time '13:00' END,
+                callback_until = CASE WHEN id %% 3 = 0 THEN time '17:00' END
+            WHERE program_id = %s AND status = 'callback' AND callback_due_on IS NULL
+            """,
+            [program.pk],
+        )
         cursor.execute("VACUUM ANALYZE cases_case")
     if first is not None:
         start = (first.astimezone(datetime.UTC) + datetime.timedelta(hours=9)).date()

@@ -67,7 +67,9 @@ def enrich(program: Any) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM cases_case WHERE program_id = %s AND ward_answered_at IS NOT NULL",
+            # (the dashboards' benchmark, on the same data, answers other cases: look at these)
+            "SELECT count(*) FROM cases_case WHERE program_id = %s AND status = 'callback' "
+            "AND ward_due_on IS NOT NULL",
             [program.pk],
         )
         if cursor.fetchone()[0]:

@@ -32,7 +32,7 @@ from madoguchi.alerts.models import Alert, AlertSettings, Kind, Recipient
 from madoguchi.audit.models import Action, AuditEvent
 from madoguchi.audit.services import record
 from madoguchi.cases.models import Case, Channel, Status
-from madoguchi.dashboards.selectors import callback_deadline_filters, with_callback_since
+from madoguchi.dashboards.selectors import callback_deadline_filters
 from madoguchi.programs.models import Program
 
 logger = logging.getLogger(__name__)
@@ -133,23 +133,24 @@ def ward_overdue(programs: list[int], today: datetime.date) -> list[Occurrence]:
     ]
 
 
-def callback_overdue(programs: list[int], today: datetime.date) -> list[Occurrence]:
-    """A callback past its due time (dashboards.selectors.callback_deadline_filters)."""
-    _due_today, overdue = callback_deadline_filters(today)
+def callback_overdue(programs: list[int], now: datetime.datetime) -> list[Occurrence]:
+    """A callback past its due time (the callback's day and window, as the dashboards count it:
+    `dashboards.selectors.callback_deadline_filters`). The due time is in the key: a callback
+    moved to a new time that passes too is a new occurrence."""
+    _due_today, overdue = callback_deadline_filters(now)
     rows = (
-        with_callback_since(Case.objects.filter(program_id__in=programs, status=Status.CALLBACK))
-        .filter(overdue)
-        .order_by("callback_since", "id")
-        .values_list("pk", "program_id", "callback_since")[:BATCH]  # type: ignore[misc]
+        Case.objects.filter(overdue, program_id__in=programs)
+        .order_by("callback_due_on", "id")
+        .values_list("pk", "program_id", "callback_due_on", "callback_until")[:BATCH]
     )
     return [
         Occurrence(
             Kind.CALLBACK_OVERDUE,
-            f"callback_overdue:{pk}:{timezone.localtime(since):%Y%m%d}",
+            f"callback_overdue:{pk}:{due:%Y%m%d}{until.strftime('T%H%M') if until else ''}",
             program,
             case_id=pk,
         )
-        for pk, program, since in rows
+        for pk, program, due, until in rows
     ]
 
 
@@ -337,7 +338,7 @@ def run(*, now: datetime.datetime | None = None) -> RunResult:
     ids = list(programs)
     occurrences = (
         ward_overdue(ids, today)
-        + callback_overdue(ids, today)
+        + callback_overdue(ids, now)
         + web_untouched(thresholds, now)
         + record_views(thresholds, now)
     )

@@ -203,6 +203,11 @@ class FilterForm(forms.Form):
     answered_from = forms.DateField(
         label=_("区回答日（から）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    callback = forms.ChoiceField(
+        label=_("折り返しの期限"),
+        choices=[("", _("すべて")), ("due_today", _("本日が期限")), ("overdue", _("期限超過"))],
+        required=False,
+    )
 
 
 class SearchForm(FilterForm):

@@ -113,6 +113,8 @@ class CaseFilter:
     mine: bool = False
     open: bool = False
     answered_from: datetime.date | None = None
+    # The callbacks "due today" or "overdue" by their own due time (`callback_filters`).
+    callback: str = ""
 
 
 @dataclass
@@ -183,6 +185,9 @@ def apply_filters(rows: QuerySet[Case], filters: CaseFilter, user: Any) -> Query
         rows = rows.exclude(status=Status.CLOSED)
     if filters.answered_from:
         rows = rows.filter(ward_answered_at__gte=_day_start(filters.answered_from))
+    if filters.callback in CALLBACK_FILTERS:
+        due_today, overdue = callback_filters(timezone.now())
+        rows = rows.filter(due_today if filters.callback == "due_today" else overdue)
     if filters.text:
         rows = text_search(rows, filters.text)
     return rows
@@ -317,6 +322,26 @@ def _callback_queue(rows: QuerySet[Case], limit: int) -> list[QueueRow]:
             )
         )
     return result
+
+
+CALLBACK_FILTERS = ("due_today", "overdue")
+
+
+def callback_filters(now: datetime.datetime) -> tuple[Q, Q]:
+    """(due today, overdue) among the cases waiting for a callback, as querysets' filters:
+    `callback_overdue`'s rule (`models.callback_deadline`) for many rows at once.
+
+    Overdue once the window's end has passed (the day's end without a window); due today when
+    its day is today and its window is not over yet. A callback with no day set is neither;
+    a callback done (通話済) has left 折り返し待ち and is neither either.
+    """
+    local = timezone.localtime(now)
+    today, moment = local.date(), local.time()
+    waiting = Q(status=Status.CALLBACK, callback_due_on__isnull=False)
+    window_over = Q(callback_due_on=today, callback_until__isnull=False, callback_until__lte=moment)
+    due_today = waiting & Q(callback_due_on=today) & ~window_over
+    overdue = waiting & (Q(callback_due_on__lt=today) | window_over)
+    return due_today, overdue
 
 
 def callback_overdue(case: Case, now: datetime.datetime | None = None) -> bool:

@@ -189,17 +189,22 @@ def primary_only() -> Iterator[None]:
         yield
 
 
-def _stream(content: Iterator[Any]) -> Iterator[Any]:
-    """A streamed response's rows are read after the view returned: read them where it read."""
+def _stream(content: Iterator[Any], *, pinned: bool) -> Iterator[Any]:
+    """A streamed response's rows are read after the view returned: read them where it read.
+
+    By then the middleware has forgotten the request's pin, so the pin the view saw (a user
+    who just wrote reads the primary) is carried here and set again around each chunk.
+    """
     iterator = iter(content)
     while True:
-        token = _wanted.set(True)
+        tokens = (_wanted.set(True), _pinned.set(pinned))
         try:
             chunk = next(iterator)
         except StopIteration:
             return
         finally:
-            _wanted.reset(token)
+            _pinned.reset(tokens[1])
+            _wanted.reset(tokens[0])
         yield chunk
 
 
@@ -239,7 +244,9 @@ class use_replica(contextlib.ContextDecorator):
             finally:
                 _used.reset(used_token)
             if isinstance(result, StreamingHttpResponse) and not result.is_async:
-                result.streaming_content = _stream(cast(Iterator[Any], result.streaming_content))
+                result.streaming_content = _stream(
+                    cast(Iterator[Any], result.streaming_content), pinned=_pinned.get()
+                )
             return result
 
         return cast(F, inner)

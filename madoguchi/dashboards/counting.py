@@ -49,8 +49,8 @@ def _keys(row: str, day: Any, false: str, true_if: str) -> dict[str, str]:
         "state": (
             f"{row}.program_id, 'state', "
             f"CASE WHEN {row}.status = 'escalated' AND {row}.ward_due_on IS NOT NULL THEN {row}.ward_due_on "
-            f"WHEN {row}.status = 'callback' "
-            f"THEN {day(f'coalesce({row}.ward_answered_at, {row}.updated_at)')} "
+            f"WHEN {row}.status = 'callback' AND {row}.callback_due_on IS NOT NULL "
+            f"THEN {row}.callback_due_on "
             f"ELSE {_no_day(day)} END, "
             f"{row}.status, {row}.channel, 0, coalesce({row}.assignee_id, 0), {true_if.format(row=row)}"
         ),
@@ -66,7 +66,7 @@ CHANGED = (
     "OR OLD.channel IS NOT NEW.channel OR OLD.category_id IS NOT NEW.category_id "
     "OR OLD.ward_answered_at IS NOT NEW.ward_answered_at OR OLD.status IS NOT NEW.status "
     "OR OLD.assignee_id IS NOT NEW.assignee_id OR OLD.ward_due_on IS NOT NEW.ward_due_on "
-    "OR (NEW.status = 'callback' AND OLD.updated_at IS NOT NEW.updated_at)"
+    "OR OLD.callback_due_on IS NOT NEW.callback_due_on"
 )
 
 
@@ -178,7 +178,12 @@ def _sqlite_sql() -> list[str]:
 
 
 def install(connection: Any) -> None:
-    statements = _pg_sql() if connection.vendor == "postgresql" else _sqlite_sql()
+    """(Re)install the triggers: PostgreSQL replaces its functions, SQLite's are dropped first."""
+    statements = (
+        _pg_sql()
+        if connection.vendor == "postgresql"
+        else [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS] + _sqlite_sql()
+    )
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)

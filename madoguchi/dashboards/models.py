@@ -6,7 +6,7 @@ three rows, one per kind, and a change moves it from its old rows to its new one
 - RECEIVED: the day it was received (JST), its channel and category;
 - ANSWERED: the day the ward answered it (JST), its channel and category (only if answered);
 - STATE: its status, channel and assignee, whether the ward answered it, and the day its
-  deadline falls on (the ward's answer for 区確認中, the callback's for 折り返し待ち).
+  deadline falls on (the ward's answer for 区確認中, `callback_due_on` for 折り返し待ち).
 The dashboards sum a few hundred of these rows instead of a million cases. Triggers, not
 service code, so that no write path (services, bulk loads, a manual UPDATE) can forget them.
 """

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -46,6 +47,33 @@ class Panel:
     @property
     def figures(self) -> list[tuple[str, Cell]]:
         return list(zip(self.number_labels, self.numbers, strict=True))
+
+    @property
+    def rows_html(self) -> SafeString:
+        """The table's rows, the first cell a row header, each number linked to its list.
+
+        Written here rather than as a template loop: the daily trend has a row per day of the
+        program (hundreds), and the template engine's nested loop cost more than the SQL of
+        the whole dashboard (docs/benchmarks.md)."""
+        return SafeString(
+            "".join(
+                "<tr>"
+                + "".join(_cell_html(cell, header=index == 0) for index, cell in enumerate(row))
+                + "</tr>"
+                for row in self.rows
+            )
+        )
+
+
+def _cell_html(cell: Cell, *, header: bool) -> str:
+    text: str = escape(cell.text)
+    if cell.url:
+        text = format_html('<a href="{}">{}</a>', cell.url, text)
+    if cell.strong:
+        text = f"<strong>{text}</strong>"
+    if header:
+        return f'<th scope="row">{text}</th>'
+    return f'<td class="num">{text}</td>' if cell.numeric else f"<td>{text}</td>"
 
 
 def case_list(**filters: Any) -> str:
@@ -108,12 +136,14 @@ def _my_open(board: Dashboard) -> Panel:
 
 
 def _my_callbacks(board: Dashboard) -> Panel:
-    url = case_list(mine=True, status=Status.CALLBACK)
     return Panel(
         key="my_callbacks",
         title=_("折り返し（自分の担当）"),
         number_labels=[_("本日が期限"), _("期限超過")],
-        numbers=[num(board.my_callbacks_today, url), num(board.my_callbacks_overdue, url, strong=True)],
+        numbers=[
+            num(board.my_callbacks_today, case_list(mine=True, callback="due_today")),
+            num(board.my_callbacks_overdue, case_list(mine=True, callback="overdue"), strong=True),
+        ],
         more_url=reverse("cases:queue", args=[Status.CALLBACK]),
         more_label=_("折り返し待ちの一覧（待ち時間の長い順）"),
     )
@@ -195,7 +225,7 @@ def _past_deadline(board: Dashboard) -> Panel:
         number_labels=[_("区回答の期限超過"), _("折り返しの期限超過")],
         numbers=[
             num(board.ward_overdue, case_list(overdue=True), strong=True),
-            num(board.callbacks_overdue, reverse("cases:queue", args=[Status.CALLBACK]), strong=True),
+            num(board.callbacks_overdue, case_list(callback="overdue"), strong=True),
         ],
     )
 

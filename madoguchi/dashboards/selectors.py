@@ -5,9 +5,10 @@ the database (COUNT ... GROUP BY) so no case row travels to Python except the sh
 the ward's oldest waiting cases. Which figure a role gets is decided here (`figures_for`),
 not in the template: a role that may not see a figure does not get its numbers computed.
 
-Callbacks are counted by `callback_deadline_filters`, the one place that knows what "a
-callback due today" means; it reads the status (折り返し待ち) and when the case went there
-until the case model carries a callback due time.
+Callbacks are counted by their own due day and window (`Case.callback_due_on`, set when the
+callback is scheduled): `callback_deadline_filters` is the one place that says what "due
+today" and "overdue" mean, for querysets; the counts (`CaseCount`) carry the due day, and
+today's callbacks whose window is already over are moved to overdue by one small query.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case as DjangoCase
-from django.db.models import Count, F, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, ExtractHour
+from django.db.models import Count, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
 from madoguchi.accounts.models import Role
 from madoguchi.cases.business_days import business_days_between
 from madoguchi.cases.models import Case, Category, Channel, Status
+from madoguchi.cases.selectors import callback_filters
 from madoguchi.dashboards.models import CaseCount
 from madoguchi.programs.scoping import can, programs_for
 
@@ -71,20 +73,10 @@ def week_start(today: datetime.date) -> datetime.date:
     return today - datetime.timedelta(days=today.weekday())
 
 
-def callback_deadline_filters(today: datetime.date) -> tuple[Q, Q]:
-    """(due today, overdue) among the cases waiting for a callback.
-
-    Until cases carry a callback due time, a callback is due on the day the case was put in
-    折り返し待ち (the ward's answer, else the last change): due today when that is today,
-    overdue when it is an earlier day. Point this function at the due time when it exists.
-    """
-    waiting = Q(status=Status.CALLBACK)
-    start = day_start(today)
-    return waiting & Q(callback_since__gte=start), waiting & Q(callback_since__lt=start)
-
-
-def with_callback_since(rows: QuerySet[Case]) -> QuerySet[Case]:
-    return rows.annotate(callback_since=Coalesce(F("ward_answered_at"), F("updated_at")))
+def callback_deadline_filters(now: datetime.datetime) -> tuple[Q, Q]:
+    """(due today, overdue) among the cases waiting for a callback, by the callback's own due
+    day and window (`Case.callback_due_on`): the callback queue's rule, `cases.selectors`."""
+    return callback_filters(now)
 
 
 # --- figures -----------------------------------------------------------------------------------------
@@ -138,14 +130,18 @@ class Dashboard:
     trend_start: datetime.date | None = None
 
 
-def dashboard_for(user: Any, *, today: datetime.date | None = None) -> Dashboard:
+def dashboard_for(
+    user: Any, *, today: datetime.date | None = None, now: datetime.datetime | None = None
+) -> Dashboard:
     """Everything the user's dashboard shows, in a fixed number of queries.
 
     The counts come from `CaseCount` (kept by triggers, see models.py): a few hundred rows
-    whatever the number of cases. Only today's intake and the ward's oldest waiting cases
-    read `cases_case`, each an index range of today's or the waiting cases.
+    whatever the number of cases. Only today's intake, today's callbacks whose window is over
+    and the ward's oldest waiting cases read `cases_case`, each an index range of today's,
+    today's callbacks or the waiting cases.
     """
-    today = today or timezone.localdate()
+    now = now or timezone.now()
+    today = today or timezone.localdate(now, JST)
     figures = figures_for(user)
     board = Dashboard(role=str(getattr(user, "role", "")), figures=figures, today=today)
     if not figures:
@@ -158,6 +154,7 @@ def dashboard_for(user: Any, *, today: datetime.date | None = None) -> Dashboard
     rows = Case.objects.filter(program_id__in=board.program_ids)
     counts = CaseCount.objects.filter(program_id__in=board.program_ids)
     _states(board, counts, figures, user)
+    _callback_windows(board, rows, figures, user, _moment(today, now))
     if "intake_today" in figures:
         _intake(board, rows, today)
     if "ward_waiting" in figures:
@@ -238,6 +235,40 @@ def _states(board: Dashboard, counts: QuerySet[CaseCount], figures: tuple[str, .
             ((pk, names.get(pk, str(pk)), n) for pk, n in load.items() if n),
             key=lambda item: (-item[2], item[1]),
         )
+
+
+def _moment(today: datetime.date, now: datetime.datetime) -> datetime.time:
+    """The time of day on `today` up to which callback windows are over."""
+    local = timezone.localtime(now, JST)
+    if local.date() == today:
+        return local.time()
+    return datetime.time.max if today < local.date() else datetime.time.min
+
+
+def _callback_windows(
+    board: Dashboard, rows: QuerySet[Case], figures: tuple[str, ...], user: Any, moment: datetime.time
+) -> None:
+    """Today's callbacks whose window is already over are overdue, not due (the counts carry
+    the due day only): one grouped query over the (program, status, callback_due_on) index."""
+    mine, everyone = "my_callbacks" in figures, "past_deadline" in figures
+    if not (mine or everyone):
+        return
+    over = rows.filter(
+        status=Status.CALLBACK,
+        callback_due_on=board.today,
+        callback_until__isnull=False,
+        callback_until__lte=moment,
+    )
+    if not everyone:
+        over = over.filter(assignee_id=user.pk)
+    for assignee_id, n in (
+        over.values("assignee_id").annotate(n=Count("id")).order_by().values_list("assignee_id", "n")
+    ):
+        if mine and assignee_id == user.pk:
+            board.my_callbacks_today -= n
+            board.my_callbacks_overdue += n
+        if everyone:
+            board.callbacks_overdue += n
 
 
 def _intake(board: Dashboard, rows: QuerySet[Case], today: datetime.date) -> None:

@@ -9,12 +9,14 @@ from django.views.decorators.http import require_GET
 
 from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
+from madoguchi.core.replica import use_replica
 from madoguchi.dashboards.panels import panels_for
 from madoguchi.dashboards.selectors import dashboard_for
 
 
 @login_required
 @require_GET
+@use_replica()  # counts a few seconds old are fine; the user's own writes pin the primary
 def dashboard(request: HttpRequest) -> HttpResponse:
     board = dashboard_for(request.user)
     if board.figures:

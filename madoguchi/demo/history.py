@@ -234,6 +234,14 @@ def _draft(
                 )
         else:
             case.closed_at = min(received + datetime.timedelta(minutes=rng.randrange(5, 600)), now)
+    if case.status == Status.CALLBACK:
+        # The callback the caller asked for: a day or two after the case came back, some with
+        # an afternoon window; older ones are overdue. From the case's number, not `rng`, so
+        # the rest of the history stays what it was.
+        since = timezone.localtime(case.ward_answered_at or received, JST).date()
+        case.callback_due_on = since + datetime.timedelta(days=number % 3)
+        if number % 4 == 0:
+            case.callback_from, case.callback_until = datetime.time(13), datetime.time(17)
     return plan
 
 

@@ -14,6 +14,7 @@ from madoguchi.accounts.sessions import recently_authenticated
 from madoguchi.accounts.views import reauth_required
 from madoguchi.cases import selectors as case_selectors
 from madoguchi.cases.selectors import CaseFilter
+from madoguchi.core.replica import use_replica
 from madoguchi.core.request_context import current_client_ip, current_request_id
 from madoguchi.exports import services
 from madoguchi.exports.forms import ExportForm
@@ -47,6 +48,10 @@ def _page(request: HttpRequest, form: ExportForm, programs: list[Program], statu
 @login_required
 @require_http_methods(["GET", "POST"])
 @reauth_required("exports:index", action="export")  # type: ignore[arg-type]  # a streamed file
+# Innermost, so the re-authentication check reads the session where it always does. The rows
+# are read on the replica as they stream; the audit events and the ledger entry are written on
+# the primary, and the export's POST does not pin the user to it.
+@use_replica()
 def index(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     programs = list(services.exportable_programs(request.user))
     if request.method == "GET":

@@ -28,6 +28,13 @@ _FORMULA_STARTS = frozenset("=+-@\t\r\n\x00")
 
 def spreadsheet_safe(cell: str) -> str:
     """``'=1+1`` for ``=1+1`` (and ``＝1+1``, `` =1``); any other value is returned as is."""
+    if not cell:
+        return cell
+    first = cell[0]
+    # Fast path (an export calls this for every cell): an ASCII first character other than a
+    # space is its own NFKC form and is not stripped, so it alone decides.
+    if first.isascii() and first != " ":
+        return "'" + cell if first in _FORMULA_STARTS else cell
     probe = unicodedata.normalize("NFKC", cell[:8]).lstrip(" ")
     if cell and (cell[0] in _FORMULA_STARTS or (probe and probe[0] in _FORMULA_STARTS)):
         return "'" + cell

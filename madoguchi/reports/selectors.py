@@ -247,7 +247,9 @@ def build_report(
         for row in cases.filter(received_at__gte=since, received_at__lt=until)
         .annotate(day=TruncDate("received_at"))
         .values("day", "channel", "category_id", "status")
-        .annotate(n=Count("id"))
+        # COUNT(*), not COUNT(id): every column read is in `report_case_received`, so the
+        # period is an index-only scan (reports/indexes.py); the operators' counts likewise.
+        .annotate(n=Count("*"))
         .order_by("day", "channel", "category_id", "status")
     ]
     escalations = _escalations(cases, since, until, as_of)
@@ -335,9 +337,10 @@ def _operators(cases: Any, since: datetime.datetime, until: datetime.datetime) -
         cases.filter(received_at__gte=since, received_at__lt=until)
         .values("assignee_id", "assignee__display_name", "assignee__username")
         .annotate(
-            received=Count("id"),
-            escalated=Count("id", filter=Q(escalated_at__isnull=False)),
-            closed=Count("id", filter=Q(status=Status.CLOSED)),
+            # received_at (never null) rather than id: a column of the covering index
+            received=Count("received_at"),
+            escalated=Count("received_at", filter=Q(escalated_at__isnull=False)),
+            closed=Count("received_at", filter=Q(status=Status.CLOSED)),
         )
         .order_by("-received", "assignee__username")
     )

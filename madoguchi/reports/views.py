@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from madoguchi.core.replica import use_replica
 from madoguchi.programs.models import Program
 from madoguchi.reports import formats, services
 from madoguchi.reports.forms import DownloadForm, ReportForm
@@ -60,6 +61,7 @@ def _known_program(data: QueryDict, programs: list[Program]) -> None:
 
 @login_required
 @require_GET
+@use_replica()  # reports count closed days: a few seconds of lag change nothing
 def index(request: HttpRequest) -> HttpResponse:
     programs = _programs(request)
     _known_program(request.GET, programs)
@@ -73,6 +75,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@use_replica()  # a POST that only reads (and audits): it does not pin the user to the primary
 def download(request: HttpRequest) -> HttpResponse:
     programs = _programs(request)
     _known_program(request.POST, programs)

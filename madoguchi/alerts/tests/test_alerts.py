@@ -14,8 +14,9 @@ from madoguchi.alerts import services
 from madoguchi.alerts.models import Alert, AlertSettings, Kind, Recipient
 from madoguchi.audit.models import Action, AuditEvent
 from madoguchi.audit.services import record
+from madoguchi.cases import callbacks
 from madoguchi.cases import services as case_services
-from madoguchi.cases.models import Case, Channel
+from madoguchi.cases.models import CallbackOutcome, Case, Channel
 from madoguchi.cases.testing import make_case
 
 JST = zoneinfo.ZoneInfo("Asia/Tokyo")
@@ -111,10 +112,49 @@ class ContractorAlertTests:
         case_services.escalate(case=case, actor=world.operator, question="確認", expected_version=1)
         case.refresh_from_db()
         case_services.answer(case=case, actor=world.ward_staff, body="回答", expected_version=case.version)
+        case.refresh_from_db()
+        # An answer from two days ago with no callback day yet: nothing is late.
+        Case.objects.filter(pk=case.pk).update(ward_answered_at=timezone.now() - datetime.timedelta(days=2))
         assert services.run().raised == {}
-        Case.objects.filter(pk=case.pk).update(ward_answered_at=timezone.now() - datetime.timedelta(days=1))
-        assert services.run().raised == {Kind.CALLBACK_OVERDUE: 1}
+        today = timezone.localdate()
+        callbacks.schedule_callback(
+            case=case,
+            actor=world.operator,
+            due_on=today,
+            start=datetime.time(9),
+            until=datetime.time(11),
+            expected_version=case.version,
+        )
+        ten, noon = (datetime.datetime.combine(today, datetime.time(hour), tzinfo=JST) for hour in (10, 12))
+        assert services.run(now=ten).raised == {}  # within its window
+        assert services.run(now=noon).raised == {Kind.CALLBACK_OVERDUE: 1}
         assert [r.user for r in Recipient.objects.all()] == [world.supervisor]
+        assert services.run(now=noon).raised == {}  # once per occurrence
+
+    def test_a_callback_moved_to_a_new_time_that_passes_too_is_a_new_occurrence(self, world):
+        case = make_case(world.program, world.operator)
+        callbacks.schedule_callback(
+            case=case, actor=world.operator, due_on=timezone.localdate(), expected_version=1
+        )
+        yesterday = timezone.localdate() - datetime.timedelta(days=1)
+        Case.objects.filter(pk=case.pk).update(callback_due_on=yesterday - datetime.timedelta(days=1))
+        assert services.run().raised == {Kind.CALLBACK_OVERDUE: 1}
+        Case.objects.filter(pk=case.pk).update(callback_due_on=yesterday)
+        assert services.run().raised == {Kind.CALLBACK_OVERDUE: 1}
+        assert services.run().raised == {}
+
+    def test_a_callback_done_raises_nothing(self, world):
+        case = make_case(world.program, world.operator)
+        callbacks.schedule_callback(
+            case=case, actor=world.operator, due_on=timezone.localdate(), expected_version=1
+        )
+        case.refresh_from_db()
+        callbacks.record_attempt(
+            case=case, actor=world.operator, outcome=CallbackOutcome.REACHED, expected_version=case.version
+        )
+        Case.objects.filter(pk=case.pk).update(
+            callback_due_on=timezone.localdate() - datetime.timedelta(days=3)
+        )
         assert services.run().raised == {}
 
     def test_a_web_inquiry_untouched_for_the_programs_hours(self, world):

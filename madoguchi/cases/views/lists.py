@@ -43,6 +43,7 @@ def _filters_from(data: dict[str, Any]) -> selectors.CaseFilter:
         mine=bool(data.get("mine")),
         open=bool(data.get("open")),
         answered_from=data.get("answered_from"),
+        callback=data.get("callback") or "",
         text=data.get("text") or "",
     )
 

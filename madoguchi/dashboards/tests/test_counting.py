@@ -2,8 +2,9 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from madoguchi.cases import services
+from madoguchi.cases import callbacks, services
 from madoguchi.cases.models import Case, Channel, Status, TimelineEntry
 from madoguchi.cases.testing import make_case, seed_categories
 from madoguchi.dashboards import counting
@@ -32,6 +33,14 @@ class CountingTests:
         services.escalate(case=first, actor=world.operator, question="確認", expected_version=first.version)
         cases[0].refresh_from_db()
         services.answer(case=first, actor=world.ward_staff, body="回答", expected_version=first.version)
+        first.refresh_from_db()
+        callbacks.schedule_callback(
+            case=first, actor=world.operator, due_on=timezone.localdate(), expected_version=first.version
+        )
+        # Moved to the next day: the case moves to the other day's state row.
+        Case.objects.filter(pk=first.pk).update(
+            callback_due_on=timezone.localdate() + datetime.timedelta(days=1)
+        )
         services.transition(case=cases[1], to=Status.CLOSED, actor=world.operator, expected_version=1)
         Case.objects.filter(pk=cases[2].pk).update(
             category=categories[5], received_at=cases[2].received_at - datetime.timedelta(days=3)
@@ -40,6 +49,8 @@ class CountingTests:
         Case.objects.filter(pk=cases[3].pk).delete()
         live = snapshot()
         assert sum(n for *_key, n in live if _key[1] == "received") == 3
+        callback_days = [key[2] for *key, n in live if key[1] == "state" and key[3] == Status.CALLBACK and n]
+        assert callback_days == [timezone.localdate() + datetime.timedelta(days=1)]
         counting.rebuild(connection)
         assert snapshot() == live
 

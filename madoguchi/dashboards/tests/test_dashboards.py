@@ -2,13 +2,16 @@ import datetime
 import zoneinfo
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from madoguchi.accounts.testing import login
-from madoguchi.cases import services
-from madoguchi.cases.models import Case, Channel, Status
+from madoguchi.cases import callbacks, services
+from madoguchi.cases.models import CallbackOutcome, Case, Category, Channel, Status
 from madoguchi.cases.testing import make_case, seed_categories
-from madoguchi.dashboards.selectors import dashboard_for, figures_for
+from madoguchi.dashboards.selectors import callback_deadline_filters, dashboard_for, figures_for
 
 JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 
@@ -21,6 +24,18 @@ def client_for(user):
     client = Client()
     login(client, user)
     return client
+
+
+def callback_case(world, user, day, start=None, until=None):
+    """A case of `user` waiting for a callback on `day` (in the window start-until)."""
+    case = make_case(world.program, user)
+    services.assign(case=case, actor=user, assignee=user, expected_version=1)
+    case.refresh_from_db()
+    callbacks.schedule_callback(
+        case=case, actor=user, due_on=day, start=start, until=until, expected_version=case.version
+    )
+    case.refresh_from_db()
+    return case
 
 
 def escalate(case, world):
@@ -49,22 +64,58 @@ class OperatorDashboardTests:
         assert sum(board.my_open.values()) == 2
         assert board.my_open == {Status.NEW: 2}
 
-    def test_it_counts_callbacks_due_today_overdue_and_ward_answers(self, world):
-        today = datetime.date.today()
-        cases = [make_case(world.program, world.operator) for _ in range(3)]
+    def test_it_counts_callbacks_by_their_due_day_and_window_and_not_the_done_ones(self, world):
+        today = timezone.localdate()
+        noon = at(today, 12)
+        due_today = callback_case(world, world.operator, today)
+        window_ahead = callback_case(world, world.operator, today, datetime.time(13), datetime.time(17))
+        window_over = callback_case(world, world.operator, today, datetime.time(9), datetime.time(11))
+        yesterday = callback_case(world, world.operator, today)
+        Case.objects.filter(pk=yesterday.pk).update(callback_due_on=today - datetime.timedelta(days=1))
+        callback_case(world, world.operator, today + datetime.timedelta(days=1))  # not yet due
+        done = callback_case(world, world.operator, today)
+        callbacks.record_attempt(
+            case=done, actor=world.operator, outcome=CallbackOutcome.REACHED, expected_version=done.version
+        )
+        # Someone else's overdue callback is not mine.
+        theirs = callback_case(world, world.supervisor, today)
+        Case.objects.filter(pk=theirs.pk).update(callback_due_on=today - datetime.timedelta(days=2))
+        board = dashboard_for(world.operator, now=noon)
+        assert board.my_callbacks_today == 2  # due_today, window_ahead
+        assert board.my_callbacks_overdue == 2  # window_over, yesterday
+        # The lists behind the figures (and the alert) use the same rule.
+        due, overdue = callback_deadline_filters(noon)
+        assert set(Case.objects.filter(due).values_list("pk", flat=True)) == {due_today.pk, window_ahead.pk}
+        assert set(Case.objects.filter(overdue).values_list("pk", flat=True)) == {
+            window_over.pk,
+            yesterday.pk,
+            theirs.pk,
+        }
+        # The same morning, before the window closed, it was still due today.
+        early = dashboard_for(world.operator, now=at(today, 10))
+        assert (early.my_callbacks_today, early.my_callbacks_overdue) == (3, 1)
+
+    def test_a_ward_answer_waits_for_a_callback_day_before_it_is_due(self, world):
+        today = timezone.localdate()
+        cases = [make_case(world.program, world.operator) for _ in range(2)]
         for case in cases:
             services.assign(case=case, actor=world.operator, assignee=world.operator, expected_version=1)
             case.refresh_from_db()
             escalate(case, world)
             answer(case, world)
-        # One answer came back yesterday: its callback is overdue.
+        # An answer from yesterday with no callback day: an answer to see, not a late callback.
         Case.objects.filter(pk=cases[0].pk).update(
             ward_answered_at=at(today - datetime.timedelta(days=1), 10)
         )
-        board = dashboard_for(world.operator, today=today)
-        assert board.my_callbacks_today == 2
-        assert board.my_callbacks_overdue == 1
-        assert board.my_answers == 3
+        board = dashboard_for(world.operator, now=at(today, 12))
+        assert board.my_answers == 2
+        assert (board.my_callbacks_today, board.my_callbacks_overdue) == (0, 0)
+        cases[1].refresh_from_db()
+        callbacks.schedule_callback(
+            case=cases[1], actor=world.operator, due_on=today, expected_version=cases[1].version
+        )
+        board = dashboard_for(world.operator, now=at(today, 12))
+        assert (board.my_callbacks_today, board.my_callbacks_overdue, board.my_answers) == (1, 0, 2)
 
     def test_the_operator_does_not_get_the_supervisors_or_the_wards_figures(self, world):
         client = client_for(world.operator)
@@ -103,6 +154,17 @@ class SupervisorDashboardTests:
         assert board.web_waiting == 1
         assert board.load == [(world.operator.pk, world.operator.display_name, 1)]
 
+    def test_it_counts_every_operators_callbacks_past_their_due_time(self, world):
+        today = timezone.localdate()
+        late = callback_case(world, world.operator, today)
+        Case.objects.filter(pk=late.pk).update(callback_due_on=today - datetime.timedelta(days=1))
+        callback_case(world, world.supervisor, today, datetime.time(9), datetime.time(11))  # window over
+        callback_case(world, world.operator, today, datetime.time(13), datetime.time(17))  # still due
+        callback_case(world, world.operator, today)  # due by the end of the day
+        board = dashboard_for(world.supervisor, now=at(today, 12))
+        assert board.callbacks_overdue == 2
+        assert board.backlog == {Status.CALLBACK: 4}
+
     def test_the_supervisor_sees_the_load_per_operator_and_the_ward_staff_does_not(self, world):
         case = make_case(world.program, world.operator)
         services.assign(case=case, actor=world.supervisor, assignee=world.operator, expected_version=1)
@@ -117,6 +179,12 @@ class SupervisorDashboardTests:
 
 @pytest.mark.django_db
 class WardDashboardTests:
+    def test_the_tables_escape_what_they_show(self, world):
+        categories = seed_categories(world.program)
+        Category.objects.filter(pk=next(iter(categories.values())).pk).update(name="<b>分類</b>")
+        html = client_for(world.ward_staff).get("/").content.decode()
+        assert "&lt;b&gt;分類&lt;/b&gt;" in html and "<b>分類</b>" not in html
+
     def test_the_age_of_a_waiting_case_counts_business_days_across_a_holiday(self, world):
         # Friday 2025-11-21; Monday 24 is a substitute holiday (勤労感謝の日 fell on a Sunday).
         case = make_case(world.program, world.operator)
@@ -208,6 +276,36 @@ class QueryCountTests:
             response = client.get("/")
         assert response.status_code == 200
 
+    @pytest.mark.parametrize("persona", ["operator", "supervisor", "ward_staff", "ward_manager"])
+    def test_the_figures_take_the_same_queries_at_two_data_sizes(self, world, persona):
+        seed_categories(world.program)
+        user = getattr(world, persona)
+        today = timezone.localdate()
+
+        def add_cases(count):
+            for _ in range(count):
+                escalated = make_case(world.program, world.operator)
+                services.assign(
+                    case=escalated, actor=world.supervisor, assignee=world.operator, expected_version=1
+                )
+                escalated.refresh_from_db()
+                escalate(escalated, world)
+                callback_case(world, world.operator, today)
+                callback_case(world, world.operator, today, datetime.time(9), datetime.time(11))
+                late = callback_case(world, world.supervisor, today)
+                Case.objects.filter(pk=late.pk).update(callback_due_on=today - datetime.timedelta(days=1))
+                make_case(world.program, None, channel=Channel.FORM)
+
+        def queries():
+            with CaptureQueriesContext(connection) as captured:
+                dashboard_for(user, now=at(today, 12))
+            return len(captured.captured_queries)
+
+        add_cases(1)
+        small = queries()
+        add_cases(5)
+        assert queries() == small
+
 
 @pytest.mark.django_db
 class HomeTests:
@@ -233,12 +331,17 @@ class OperatorLinkTests:
         case.refresh_from_db()
         escalate(case, world)
         answer(case, world)
+        today = timezone.localdate()
+        callback_case(world, world.operator, today)
+        late = callback_case(world, world.operator, today)
+        Case.objects.filter(pk=late.pk).update(callback_due_on=today - datetime.timedelta(days=1))
         client = client_for(world.operator)
         panels = {panel.key: panel for panel in client.get("/").context["panels"]}
+        assert [cell.text for cell in panels["my_callbacks"].numbers] == ["1", "1"]
         for cell in [
             *panels["my_open"].numbers,
             *panels["my_answers"].numbers,
-            *panels["my_callbacks"].numbers[:1],
+            *panels["my_callbacks"].numbers,
         ]:
             listed = client.get(cell.url)
             assert len(listed.context["page"].cases) == int(cell.text), cell

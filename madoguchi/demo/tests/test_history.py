@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from madoguchi.cases.models import Case, ReceiptCounter, Status, TimelineEntry
+from madoguchi.cases.selectors import callback_filters
 from madoguchi.cases.testing import seed_categories
 from madoguchi.dashboards.selectors import dashboard_for
 from madoguchi.demo.history import seed_history
@@ -32,6 +33,9 @@ class HistoryTests:
         assert {Status.CLOSED, Status.ESCALATED, Status.CALLBACK, Status.IN_PROGRESS, Status.NEW} <= statuses
         assert set(cases.values_list("channel", flat=True)) == {"phone", "form", "email", "counter"}
         assert cases.filter(ward_answered_at__isnull=False).exists()
+        # Every callback has its day (the dashboards count callbacks by it), some already late.
+        assert not cases.filter(status=Status.CALLBACK, callback_due_on__isnull=True).exists()
+        assert cases.filter(callback_filters(timezone.now())[1]).exists()
         first = cases.order_by("received_at").first().received_at
         last = cases.order_by("-received_at").first().received_at
         assert timezone.localtime(first).date() >= program.recording_start

@@ -5,10 +5,13 @@ import datetime
 import hashlib
 import io
 import time
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -160,6 +163,31 @@ class ExportScreenTests:
         failed = AuditEvent.objects.filter(action=Action.EXPORT).order_by("-seq").first()
         assert failed.outcome == Outcome.FAILED and failed.details["stage"] == "interrupted"
         assert not LedgerEntry.objects.exists()
+
+    @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+    def test_the_export_takes_the_same_queries_whatever_the_number_of_rows(self, world, fmt):
+        # Rows are read through one streaming cursor (CHUNK_SIZE at a time), never a query per
+        # row or per chunk; the small CHUNK_SIZE makes the larger export span several chunks.
+        def queries(count: int) -> int:
+            for n in range(count):
+                case(world.program, at(D(2025, 11, 1 + n % 28)), caller_name=f"件{n}")
+            export = services.ExportRequest(
+                program=world.program,
+                actor=world.ward_manager,
+                filters=CaseFilter(),
+                columns=["receipt_number", "received_at", "category", "assignee", "caller_name"],
+                fmt=fmt,
+                purpose="テスト",
+            )
+            with CaptureQueriesContext(connection) as captured:
+                services.start_export(export)
+                b"".join(services.stream(export))
+            assert export.ledger_entry is not None
+            return len(captured.captured_queries)
+
+        with mock.patch.object(services, "CHUNK_SIZE", 4):
+            small = queries(3)
+            assert queries(30) == small
 
 
 @pytest.mark.django_db

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,6 +13,8 @@ from madoguchi.lib.csvsafe import (
     spreadsheet_safe,
     unencodable_in_cp932,
 )
+
+FORMULA_STARTS = frozenset("=+-@\t\r\n\x00")
 
 
 class SpreadsheetSafeTests:
@@ -28,6 +32,12 @@ class SpreadsheetSafeTests:
     @given(st.text(max_size=20))
     def test_it_only_ever_adds_one_quote(self, cell: str) -> None:
         assert spreadsheet_safe(cell) in (cell, "'" + cell)
+
+    @given(st.text(max_size=12))
+    def test_the_fast_path_decides_as_the_nfkc_probe_does(self, cell: str) -> None:
+        probe = unicodedata.normalize("NFKC", cell[:8]).lstrip(" ")
+        quoted = bool(cell) and (cell[0] in FORMULA_STARTS or bool(probe and probe[0] in FORMULA_STARTS))
+        assert spreadsheet_safe(cell) == ("'" + cell if quoted else cell)
 
 
 class SafeCsvTextTests:
