@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, connections
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BigIntegerField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -137,7 +137,9 @@ def decode_cursor(cursor: str) -> tuple[datetime.datetime, int] | None:
         return None
 
 
-def text_search(rows: QuerySet[Case], text: str) -> QuerySet[Case]:
+def text_search(
+    rows: QuerySet[Case], text: str, *, wanted: int | None = None, form: str = ""
+) -> QuerySet[Case]:
     """Receipt number or a substring of the inquiry, the response or any timeline entry.
 
     The substring is looked for in `search_text` through an n-gram index, never by reading
@@ -145,22 +147,38 @@ def text_search(rows: QuerySet[Case], text: str) -> QuerySet[Case]:
     (migration 0002); on SQLite the FTS5 bigram index of `sqlite_search` (migration 0004),
     which returns exactly the cases that LIKE would. Receipt numbers are matched exactly
     (after NFKC and upper-casing) so "kj-000123" and "ＫＪ－０００１２３" find it.
+
+    `wanted`: the caller keeps only the first `wanted` rows in the list's order (a page, a
+    capped count); on SQLite that chooses the plan (`sqlite_search.choose_form`). None: every
+    row is wanted (an export). `form` forces a plan (tests and benchmarks).
     """
     key = search_key(text).strip()
     if not key:
         return rows
     receipt = key.upper().replace("ー", "-").replace("−", "-")
-    if connections[rows.db].vendor != "sqlite":
+    database = connections[rows.db]
+    if database.vendor != "sqlite":
         return rows.filter(Q(receipt_number=receipt) | Q(search_text__contains=key))
-    # Two id lists, so the planner can keep walking the list's index (the receipt number
-    # through the (program, receipt_number) unique index) and never reads a row to decide.
-    # A constant statement; the query travels as a parameter.
-    text_ids = RawSQL(sqlite_search.matching_ids_sql(), [sqlite_search.match_expression(key)])  # noqa: S611
+    match = sqlite_search.match_expression(key)
+    if not form:
+        form = "in" if wanted is None else sqlite_search.choose_form(database, match, wanted)
+    # Two id lists, so the planner never reads a row to decide: the receipt number through the
+    # (program, receipt_number) unique index, the text through the FTS index. A constant
+    # statement; the query travels as a parameter.
+    text_ids = RawSQL(sqlite_search.matching_ids_sql(), [match])  # noqa: S611
     receipt_ids = rows.filter(receipt_number=receipt).values("pk")
+    if form == "walk":
+        # `id + 0` is not the primary key to the planner, so it cannot start from the hits: it
+        # walks the list's index and looks each id up in the hits, gathered once.
+        rows = rows.alias(text_probe=ExpressionWrapper(F("pk") + 0, output_field=BigIntegerField()))
+        return rows.filter(Q(text_probe__in=text_ids) | Q(pk__in=receipt_ids))
     return rows.filter(Q(pk__in=text_ids) | Q(pk__in=receipt_ids))
 
 
-def apply_filters(rows: QuerySet[Case], filters: CaseFilter, user: Any) -> QuerySet[Case]:
+def apply_filters(
+    rows: QuerySet[Case], filters: CaseFilter, user: Any, *, wanted: int | None = None
+) -> QuerySet[Case]:
+    """The list's filters; `wanted` as in `text_search` (None: every row is read)."""
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.category:
@@ -184,7 +202,7 @@ def apply_filters(rows: QuerySet[Case], filters: CaseFilter, user: Any) -> Query
     if filters.answered_from:
         rows = rows.filter(ward_answered_at__gte=_day_start(filters.answered_from))
     if filters.text:
-        rows = text_search(rows, filters.text)
+        rows = text_search(rows, filters.text, wanted=wanted)
     return rows
 
 
@@ -193,7 +211,7 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 
 def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: int = PAGE_SIZE) -> CasePage:
-    rows = apply_filters(cases_for(user), filters, user)
+    rows = apply_filters(cases_for(user), filters, user, wanted=page_size + 1)
     position = decode_cursor(cursor) if cursor else None
     if position is not None:
         when, pk = position
@@ -203,10 +221,19 @@ def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: in
     cases = list(listed.order_by("-received_at", "-id")[: page_size + 1])
     more = len(cases) > page_size
     cases = cases[:page_size]
+    label = ""
+    if position is None:
+        # The count keeps more rows than the page: its own plan (see sqlite_search).
+        counted = (
+            rows
+            if not filters.text
+            else apply_filters(cases_for(user), filters, user, wanted=COUNT_LIMIT + 1)
+        )
+        label = count_label(counted)
     return CasePage(
         cases=cases,
         next_cursor=encode_cursor(cases[-1]) if more else "",
-        count_label="" if position is not None else count_label(rows),
+        count_label=label,
         filters=filters,
     )
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 # Every statement here is built from this module's constants; values go in as parameters.
 # ruff: noqa: S608
+import math
 from typing import Any
 
 TABLE = "cases_case_search"
@@ -91,13 +92,18 @@ def rebuild(connection: Any) -> None:
         )
 
 
+def create_triggers(connection: Any) -> None:
+    """Create the index and its triggers, without filling it (a bulk load fills it itself)."""
+    with connection.cursor() as cursor:
+        for statement in _statements():
+            cursor.execute(statement)
+
+
 def install(connection: Any) -> None:
     """Create the index and its triggers and fill it (idempotent). SQLite only."""
     if connection.vendor != "sqlite":
         return
-    with connection.cursor() as cursor:
-        for statement in _statements():
-            cursor.execute(statement)
+    create_triggers(connection)
     rebuild(connection)
 
 
@@ -144,3 +150,59 @@ def match_expression(key: str) -> str:
 def matching_ids_sql() -> str:
     """The subquery of case ids whose `search_text` contains the key given as its parameter."""
     return f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s"
+
+
+# --- the list's two plans ---------------------------------------------------------------------------
+#
+# The case list wants the first `wanted` matching cases newest first (51 for a page, 1,001 for
+# its count label). SQLite can answer that in two ways, and which is cheap depends on how many
+# cases contain the text (H, out of N cases):
+#
+# - "in": the index gives the H hits; each case is read by id, filtered and sorted; the first
+#   `wanted` are kept. Cost H · HIT_COST: a rare text costs nothing, a text in most cases reads
+#   and sorts most of the table (611 ms for 「配送」, in 63 % of 100,000 cases).
+# - "walk": the hits are gathered once into a temporary b-tree (a decoded doclist entry and an
+#   insert: GATHER_COST each, far below HIT_COST), then the list's own index is walked newest
+#   first, each row's id looked up in that set, until `wanted` rows are found. With the hits
+#   spread over the table, about wanted · N / H rows are walked: cost
+#   H · GATHER_COST + wanted · N / H · STEP_COST. A rare text walks the whole index.
+#
+# "walk" is cheaper when H · (HIT_COST − GATHER_COST) > wanted · N · STEP_COST / H, that is when
+# H > √(wanted · N · STEP_COST / (HIT_COST − GATHER_COST)) — the crossover. Both costs there are
+# about crossover · HIT_COST, the worst any text can cost; away from it the cheaper form is much
+# cheaper. The unit costs are relative (HIT_COST = 1) and were measured on bench/cases_sqlite.py's
+# synthetic cases (docs/benchmarks.md); the crossover moves with their square root, so a factor of
+# two in a ratio moves it by 1.4 and the worst case by as much.
+HIT_COST = 1.0
+GATHER_COST = 0.05
+STEP_COST = 0.1
+FORMS = ("in", "walk")
+
+
+def crossover(wanted: int, table_rows: int) -> int:
+    """The number of hits above which walking the list's index is the cheaper plan."""
+    return math.ceil(math.sqrt(wanted * max(table_rows, 1) * STEP_COST / (HIT_COST - GATHER_COST)))
+
+
+def table_size(connection: Any) -> int:
+    """About how many cases there are, from the ends of the primary key (two index probes, not
+    a count): ids are never reused, so a table thinned by purges is overestimated, which only
+    raises the crossover towards the "in" form."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id) - min(id) + 1, 0) FROM {SOURCE}")
+        return int(cursor.fetchone()[0])
+
+
+def capped_hits(connection: Any, match: str, cap: int) -> int:
+    """How many cases the index holds for `match`, counting no further than `cap`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s LIMIT %s)", [match, cap]
+        )
+        return int(cursor.fetchone()[0])
+
+
+def choose_form(connection: Any, match: str, wanted: int) -> str:
+    """ "walk" or "in" for a list that keeps the first `wanted` rows (see the costs above)."""
+    limit = crossover(wanted, table_size(connection))
+    return "walk" if capped_hits(connection, match, limit + 1) > limit else "in"

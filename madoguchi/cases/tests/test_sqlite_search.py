@@ -91,6 +91,12 @@ class BigramIndexTests:
                     receipt = key.upper().replace("ー", "-").replace("−", "-")
                     expected = Case.objects.filter(Q(receipt_number=receipt) | Q(search_text__contains=key))
                     assert set(selectors.text_search(Case.objects.all(), query)) == set(expected), query
+                    # Both plans of the list (sqlite_search.choose_form), in the list's order.
+                    newest = list(expected.order_by("-received_at", "-id")[:3])
+                    for form in sqlite_search.FORMS:
+                        found = selectors.text_search(Case.objects.all(), query, form=form)
+                        assert set(found) == set(expected), (form, query)
+                        assert list(found.order_by("-received_at", "-id")[:3]) == newest, (form, query)
             transaction.set_rollback(True)
 
     def test_the_sql_cuts_a_text_of_every_length_as_python_does(self):
@@ -170,9 +176,12 @@ class BigramIndexTests:
                 page = selectors.case_page(world.operator, filters)
             assert page.cases
             searches = [
-                query["sql"] for query in captured.captured_queries if "cases_case_search" in query["sql"]
+                query["sql"]
+                for query in captured.captured_queries
+                if "cases_case_search" in query["sql"]
+                and not query["sql"].startswith("SELECT count(*) FROM (SELECT rowid")
             ]
-            assert len(searches) == 2  # the page and its capped count
+            assert len(searches) == 2  # the page and its capped count (beside the plans' hit counts)
             for sql in searches:
                 assert "LIKE" not in sql and "search_text" not in sql  # no scan of the text
                 with connection.cursor() as cursor:
@@ -184,6 +193,60 @@ class BigramIndexTests:
                 # Every access to cases_case is a SEARCH through an index or the primary key.
                 assert not [step for step in plan if step.startswith("SCAN cases_case ")], plan
                 assert not [step for step in plan if step == "SCAN cases_case"], plan
+
+
+@pytest.mark.django_db
+class PlanTests:
+    """A text in most cases walks the list's index; a rare one starts from its hits."""
+
+    def plan(self, rows) -> list[str]:
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            return [row[3] for row in cursor.fetchall()]
+
+    def test_the_crossover_grows_with_the_rows_wanted_and_the_table(self):
+        assert sqlite_search.crossover(51, 100_000) < sqlite_search.crossover(1001, 100_000)
+        assert sqlite_search.crossover(51, 10_000) < sqlite_search.crossover(51, 100_000)
+        assert sqlite_search.crossover(51, 0) >= 1
+
+    def test_a_common_text_walks_the_lists_index_and_a_rare_one_starts_from_its_hits(self, world):
+        for n in range(40):
+            make_case(world.program, world.operator, inquiry="配送の遅れ" if n else "返品の件")
+        table = sqlite_search.table_size(connection)
+        assert table == 40
+        wanted = selectors.PAGE_SIZE + 1
+        # 39 hits is above the crossover of 40 cases, 1 hit below it.
+        assert 1 <= sqlite_search.crossover(wanted, table) < 39
+        common = sqlite_search.match_expression("配送")
+        rare = sqlite_search.match_expression("返品")
+        assert sqlite_search.choose_form(connection, common, wanted) == "walk"
+        assert sqlite_search.choose_form(connection, rare, wanted) == "in"
+        rows = selectors.cases_for(world.operator).order_by("-received_at", "-id")
+        walk = self.plan(selectors.text_search(rows, "配送", wanted=wanted)[:wanted])
+        assert any("USING INDEX case_program_received" in step for step in walk), walk
+        assert not any("TEMP B-TREE FOR ORDER BY" in step for step in walk), walk
+        # The "in" form leaves the plan to SQLite (from its hits when it has statistics).
+
+    def test_both_plans_give_the_same_pages_and_count(self, world, monkeypatch):
+        for n in range(12):
+            make_case(world.program, world.operator, inquiry="配送の遅れ" if n % 5 else "返品の件")
+        pages = {}
+        for form in sqlite_search.FORMS:
+            monkeypatch.setattr(sqlite_search, "choose_form", lambda *args, form=form: form)
+            seen, cursor, label = [], "", None
+            while True:
+                page = selectors.case_page(
+                    world.operator, selectors.CaseFilter(text="配送"), cursor, page_size=3
+                )
+                label = label or page.count_label
+                seen += [case.pk for case in page.cases]
+                if not page.next_cursor:
+                    break
+                cursor = page.next_cursor
+            pages[form] = (seen, label)
+        assert pages["in"] == pages["walk"]
+        assert len(pages["in"][0]) == 9 and pages["in"][1] == "9"
 
 
 @pytest.mark.django_db(transaction=True)
