@@ -28,26 +28,9 @@ from madoguchi.cases.models import (
 from madoguchi.cases.views._common import (
     _uid,
 )
-from madoguchi.lib.field_html import rendered_fields
 from madoguchi.programs.scoping import program_ids, require
 
 # --- lists, search and queues ---------------------------------------------------------------------
-
-
-# The filter form's fields the template shows through `cases/_field.html` (category and assignee
-# are selects written in the template).
-FILTER_FIELDS = (
-    "text",
-    "status",
-    "channel",
-    "date_from",
-    "date_to",
-    "escalated",
-    "overdue",
-    "mine",
-    "open",
-    "answered_from",
-)
 
 
 def _filters_from(data: dict[str, Any]) -> selectors.CaseFilter:
@@ -114,7 +97,6 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": _rows(page.cases),
-            "fields": rendered_fields(form, FILTER_FIELDS, template="cases/_field.html", uncached=["text"]),
             "categories": selectors.categories_for(program_ids(request.user)),
             "assignees": list(selectors.assignees_for(request.user)),
             "search_id": request.GET.get("search", ""),
