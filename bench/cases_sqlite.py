@@ -174,17 +174,7 @@ def main(argv: list[str]) -> None:
     rows = []
     forms = []
     base = selectors.cases_for(operator)
-    # The plan docs/notes.md had measured first: a correlated probe of the index per row.
-    probe = (
-        f"SELECT id FROM cases_case WHERE program_id = %s AND EXISTS (SELECT 1 FROM {sqlite_search.TABLE} "
-        f"WHERE {sqlite_search.TABLE} MATCH %s AND rowid = cases_case.id) "
-        "ORDER BY received_at DESC, id DESC LIMIT 51"
-    )
     table_rows = sqlite_search.table_size(connection)
-    crossovers = {
-        wanted: sqlite_search.crossover(wanted, table_rows)
-        for wanted in (selectors.PAGE_SIZE + 1, selectors.COUNT_LIMIT + 1)
-    }
     for kind, word in words:
         key = search_key(word)
         match = sqlite_search.match_expression(key)
@@ -199,7 +189,13 @@ def main(argv: list[str]) -> None:
             client.get(url)
         queries = len(captured)  # now: the next request clears the log
         p50, p95, cpu = timed(lambda url=url: client.get(url), runs)
-        chosen = sqlite_search.choose_form(connection, match, selectors.PAGE_SIZE + 1)
+        chosen = sqlite_search.choose_form(connection, key, selectors.PAGE_SIZE + 1)
+        estimate = sqlite_search.costs(
+            hits=min(hits, sqlite_search.HIT_CAP),
+            tokens=sqlite_search.tokens(key),
+            wanted=selectors.PAGE_SIZE + 1,
+            table_rows=table_rows,
+        )
         rows.append((kind, word, hits, p50, p95, cpu, queries, chosen))
         print(
             f"{kind:7s} {word:20s} {hits:7,} hits  list p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
@@ -208,6 +204,11 @@ def main(argv: list[str]) -> None:
         )
         # The list's statement alone, in each form.
         for form in sqlite_search.FORMS:
+            if estimate[form] > 100 * max(estimate[chosen], 1):
+                # A probe of every row for a rare phrase: seconds per run, not worth the lock.
+                forms.append((word, hits, form, float("nan"), float("nan")))
+                print(f"        form {form:8s} not run (estimated {estimate[form]:,.0f} units)", flush=True)
+                continue
 
             def run(form: str = form, word: str = word) -> None:
                 listed = selectors.text_search(base, word, form=form)
@@ -217,14 +218,6 @@ def main(argv: list[str]) -> None:
             forms.append((word, hits, form, f50, fcpu))
             print(f"        form {form:8s} {f50:7.1f} ms  CPU {fcpu:7.1f} ms", flush=True)
 
-        def run_probe(match: str = match) -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(probe, [program.pk, match])
-                cursor.fetchall()
-
-        f50, _f95, fcpu = timed(run_probe, max(3, runs // 4))
-        forms.append((word, hits, "probe (correlated, not used)", f50, fcpu))
-        print(f"        form probe    {f50:7.1f} ms  CPU {fcpu:7.1f} ms", flush=True)
     load_average = os.getloadavg()
     table = "\n".join(
         f"| {kind} | 「{word}」 | {hits:,} ({hits / n_cases:.1%}) | {p50:.1f} | {p95:.1f} | {cpu:.1f} "
@@ -249,10 +242,10 @@ process, so "CPU ms" is the request's whole cost without the waits for a core. L
 
 The list's statement alone (first 51 rows, newest first), in each form of `sqlite_search`
 (`in`: the index's hits are fetched and sorted; `walk`: the list's index is walked and each
-row looked up in the hits, gathered once; `probe`: the list's index walked with an FTS query
-per row, the form measured first in docs/notes.md), median of {max(3, runs // 4)} runs. The
-crossover (`sqlite_search.crossover`) at {table_rows:,} cases is {crossovers[selectors.PAGE_SIZE + 1]:,}
-hits for a page (51 rows) and {crossovers[selectors.COUNT_LIMIT + 1]:,} for the count label (1,001 rows).
+row looked up in the hits, gathered once; `probe`: the list's index is walked with a phrase
+query per row), median of {max(3, runs // 4)} runs; "nan": not run, its estimated cost is over
+100 times the chosen plan's (a probe of every one of the {table_rows:,} rows for a rare phrase).
+The unit costs of `sqlite_search.costs` are read from this table (docs/notes.md).
 
 | text | hits | form | ms (wall, median) | CPU ms (median) |
 | --- | ---: | --- | ---: | ---: |

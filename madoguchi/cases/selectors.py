@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, connections
-from django.db.models import BigIntegerField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -174,7 +184,7 @@ def text_search(
         return rows.filter(Q(receipt_number=receipt) | Q(search_text__contains=key))
     match = sqlite_search.match_expression(key)
     if not form:
-        form = "in" if wanted is None else sqlite_search.choose_form(database, match, wanted)
+        form = "in" if wanted is None else sqlite_search.choose_form(database, key, wanted)
     # Two id lists, so the planner never reads a row to decide: the receipt number through the
     # (program, receipt_number) unique index, the text through the FTS index. A constant
     # statement; the query travels as a parameter.
@@ -185,7 +195,32 @@ def text_search(
         # walks the list's index and looks each id up in the hits, gathered once.
         rows = rows.alias(text_probe=ExpressionWrapper(F("pk") + 0, output_field=BigIntegerField()))
         return rows.filter(Q(text_probe__in=text_ids) | Q(pk__in=receipt_ids))
+    if form == "probe":
+        return rows.filter(Q(_TextProbe(match)) | Q(pk__in=receipt_ids))
     return rows.filter(Q(pk__in=text_ids) | Q(pk__in=receipt_ids))
+
+
+class _TextProbe(Expression):
+    """`sqlite_search.probe_sql` for the case of the outer row (its id compiled by Django, so the
+    condition follows the query when it is relabelled as a subquery)."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, match: str, pk: Any = None) -> None:
+        super().__init__()
+        self.match = match
+        self.pk = pk if pk is not None else F("pk")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.pk]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.pk,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        pk_sql, pk_params = compiler.compile(self.pk)
+        return sqlite_search.probe_sql(pk_sql), [self.match, *pk_params]
 
 
 def apply_filters(

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 # Every statement here is built from this module's constants; values go in as parameters.
 # ruff: noqa: S608
-import math
 from typing import Any
 
 TABLE = "cases_case_search"
@@ -152,48 +151,60 @@ def matching_ids_sql() -> str:
     return f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s"
 
 
-# --- the list's two plans ---------------------------------------------------------------------------
+# --- the list's three plans -------------------------------------------------------------------------
 #
 # The case list wants the first `wanted` matching cases newest first (51 for a page, 1,001 for
-# its count label). SQLite can answer that in two ways, and which is cheap depends on how many
-# cases contain the text (H, out of N cases):
+# its count label). SQLite can answer in three ways; which is cheap depends on how many of the N
+# cases contain the text (H) and on how many tokens its phrase has (T = length − 1, at least 1):
 #
-# - "in": the index gives the H hits; each case is read by id, filtered and sorted; the first
-#   `wanted` are kept. Cost H · HIT_COST: a rare text costs nothing, a text in most cases reads
-#   and sorts most of the table (611 ms for 「配送」, in 63 % of 100,000 cases).
-# - "walk": the hits are gathered once into a temporary b-tree (a decoded doclist entry and an
-#   insert: GATHER_COST each, far below HIT_COST), then the list's own index is walked newest
-#   first, each row's id looked up in that set, until `wanted` rows are found. With the hits
-#   spread over the table, about wanted · N / H rows are walked: cost
-#   H · GATHER_COST + wanted · N / H · STEP_COST. A rare text walks the whole index.
+# - "in": the index gives the H hits; each case is read by id, filtered, sorted, and the first
+#   `wanted` kept. Cost H · HIT_COST. Nothing for a rare text; 611 ms for 「配送」, in 63 % of
+#   100,000 cases, where it reads and sorts most of the table.
+# - "walk": the hits are gathered once into a temporary b-tree (each token's doclist decoded:
+#   T · GATHER_COST per hit), then the list's own index is walked newest first and each id
+#   looked up in that set until `wanted` rows are found. With the hits spread over the table,
+#   about wanted · N / H rows are walked: cost H · T · GATHER_COST + wanted · N / H · STEP_COST.
+# - "probe": the list's index is walked and each row asks the index whether it contains the
+#   text (a rowid-bounded phrase query: T · PROBE_COST). Cost wanted · N / H · T · PROBE_COST:
+#   nothing is gathered, the best plan for a short text in most cases, and ruinous for a rare
+#   one (every row is probed).
 #
-# "walk" is cheaper when H · (HIT_COST − GATHER_COST) > wanted · N · STEP_COST / H, that is when
-# H > √(wanted · N · STEP_COST / (HIT_COST − GATHER_COST)) — the crossover. Both costs there are
-# about crossover · HIT_COST, the worst any text can cost; away from it the cheaper form is much
-# cheaper. The unit costs are relative (HIT_COST = 1) and were measured on bench/cases_sqlite.py's
-# synthetic cases (docs/benchmarks.md); the crossover moves with their square root, so a factor of
-# two in a ratio moves it by 1.4 and the worst case by as much.
+# `choose_form` counts the hits up to HIT_CAP (a doclist scan: a few hundredths of HIT_COST
+# per hit) and takes the cheapest plan by these formulas. Above the cap, H is taken as HIT_CAP:
+# that overstates the probe's cost, understates the others', and at that many hits the probe
+# already wins for short texts. The unit costs are relative (HIT_COST = 1): CPU per hit, per
+# gathered token, per walked row and per probed token, measured on bench/cases_sqlite.py's
+# synthetic cases at 20,000 and 100,000 (docs/benchmarks.md, docs/notes.md). The boundaries
+# between plans move with the square root of the ratios, so a factor of two in a unit cost
+# moves a boundary by 1.4 and the worst text's cost by as much.
 HIT_COST = 1.0
-GATHER_COST = 0.05
+GATHER_COST = 0.2
 STEP_COST = 0.1
-FORMS = ("in", "walk")
+PROBE_COST = 3.0
+HIT_CAP = 20_000
+FORMS = ("in", "walk", "probe")
 
 
-def crossover(wanted: int, table_rows: int) -> int:
-    """The number of hits above which walking the list's index is the cheaper plan."""
-    return math.ceil(math.sqrt(wanted * max(table_rows, 1) * STEP_COST / (HIT_COST - GATHER_COST)))
+def costs(*, hits: int, tokens: int, wanted: int, table_rows: int) -> dict[str, float]:
+    """The relative cost of each plan (see above)."""
+    walked = wanted * max(table_rows, 1) / max(hits, 1)
+    return {
+        "in": hits * HIT_COST,
+        "walk": hits * tokens * GATHER_COST + walked * STEP_COST,
+        "probe": walked * tokens * PROBE_COST,
+    }
 
 
 def table_size(connection: Any) -> int:
     """About how many cases there are, from the ends of the primary key (two index probes, not
     a count): ids are never reused, so a table thinned by purges is overestimated, which only
-    raises the crossover towards the "in" form."""
+    makes the walks look longer than they are."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT coalesce(max(id) - min(id) + 1, 0) FROM {SOURCE}")
         return int(cursor.fetchone()[0])
 
 
-def capped_hits(connection: Any, match: str, cap: int) -> int:
+def capped_hits(connection: Any, match: str, cap: int = HIT_CAP) -> int:
     """How many cases the index holds for `match`, counting no further than `cap`."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -202,7 +213,22 @@ def capped_hits(connection: Any, match: str, cap: int) -> int:
         return int(cursor.fetchone()[0])
 
 
-def choose_form(connection: Any, match: str, wanted: int) -> str:
-    """ "walk" or "in" for a list that keeps the first `wanted` rows (see the costs above)."""
-    limit = crossover(wanted, table_size(connection))
-    return "walk" if capped_hits(connection, match, limit + 1) > limit else "in"
+def tokens(key: str) -> int:
+    """How many tokens the phrase of `key` has (`match_expression`)."""
+    return max(1, len(key) - 1)
+
+
+def choose_form(connection: Any, key: str, wanted: int) -> str:
+    """The cheapest plan for a list that keeps the first `wanted` rows containing `key`."""
+    estimate = costs(
+        hits=capped_hits(connection, match_expression(key)),
+        tokens=tokens(key),
+        wanted=wanted,
+        table_rows=table_size(connection),
+    )
+    return min(FORMS, key=lambda form: estimate[form])
+
+
+def probe_sql(pk_sql: str) -> str:
+    """A condition true when the case whose id is `pk_sql` contains the key (its parameter)."""
+    return f"EXISTS (SELECT 1 FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid = {pk_sql})"

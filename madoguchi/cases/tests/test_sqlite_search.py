@@ -205,27 +205,35 @@ class PlanTests:
             cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
             return [row[3] for row in cursor.fetchall()]
 
-    def test_the_crossover_grows_with_the_rows_wanted_and_the_table(self):
-        assert sqlite_search.crossover(51, 100_000) < sqlite_search.crossover(1001, 100_000)
-        assert sqlite_search.crossover(51, 10_000) < sqlite_search.crossover(51, 100_000)
-        assert sqlite_search.crossover(51, 0) >= 1
+    def test_each_plan_is_the_cheapest_where_it_should_be(self):
+        def cheapest(**given: int) -> str:
+            estimate = sqlite_search.costs(**given)
+            return min(estimate, key=lambda form: estimate[form])
+
+        # A rare text starts from its hits; a two-character text in most cases probes the
+        # rows the list walks; in between, or a long phrase, the hits are gathered once.
+        assert cheapest(hits=20, tokens=10, wanted=51, table_rows=100_000) == "in"
+        assert cheapest(hits=20_000, tokens=1, wanted=51, table_rows=100_000) == "probe"
+        assert cheapest(hits=1_950, tokens=1, wanted=51, table_rows=20_000) == "walk"
+        assert cheapest(hits=0, tokens=3, wanted=51, table_rows=100_000) == "in"
+        # The count label keeps 1,001 rows: walking pays off later than for a page.
+        page = sqlite_search.costs(hits=3_000, tokens=1, wanted=51, table_rows=100_000)
+        count = sqlite_search.costs(hits=3_000, tokens=1, wanted=1001, table_rows=100_000)
+        assert page["walk"] < page["in"] < count["walk"]
 
     def test_a_common_text_walks_the_lists_index_and_a_rare_one_starts_from_its_hits(self, world):
         for n in range(40):
             make_case(world.program, world.operator, inquiry="配送の遅れ" if n else "返品の件")
-        table = sqlite_search.table_size(connection)
-        assert table == 40
+        assert sqlite_search.table_size(connection) == 40
         wanted = selectors.PAGE_SIZE + 1
-        # 39 hits is above the crossover of 40 cases, 1 hit below it.
-        assert 1 <= sqlite_search.crossover(wanted, table) < 39
-        common = sqlite_search.match_expression("配送")
-        rare = sqlite_search.match_expression("返品")
-        assert sqlite_search.choose_form(connection, common, wanted) == "walk"
-        assert sqlite_search.choose_form(connection, rare, wanted) == "in"
+        assert sqlite_search.capped_hits(connection, sqlite_search.match_expression("配送")) == 39
+        assert sqlite_search.choose_form(connection, "配送", wanted) != "in"
+        assert sqlite_search.choose_form(connection, "返品", wanted) == "in"
         rows = selectors.cases_for(world.operator).order_by("-received_at", "-id")
-        walk = self.plan(selectors.text_search(rows, "配送", wanted=wanted)[:wanted])
-        assert any("USING INDEX case_program_received" in step for step in walk), walk
-        assert not any("TEMP B-TREE FOR ORDER BY" in step for step in walk), walk
+        for form in ("walk", "probe"):
+            plan = self.plan(selectors.text_search(rows, "配送", form=form)[:wanted])
+            assert any("USING INDEX case_program_received" in step for step in plan), plan
+            assert not any("TEMP B-TREE FOR ORDER BY" in step for step in plan), plan
         # The "in" form leaves the plan to SQLite (from its hits when it has statistics).
 
     def test_both_plans_give_the_same_pages_and_count(self, world, monkeypatch):
@@ -245,7 +253,7 @@ class PlanTests:
                     break
                 cursor = page.next_cursor
             pages[form] = (seen, label)
-        assert pages["in"] == pages["walk"]
+        assert pages["in"] == pages["walk"] == pages["probe"]
         assert len(pages["in"][0]) == 9 and pages["in"][1] == "9"
 
 
