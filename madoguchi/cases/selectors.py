@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,7 +216,7 @@ class _TextProbe(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.pk]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.pk,) = exprs
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
