@@ -74,7 +74,7 @@ def get_case(user: Any, public_id: Any, action: str = "view") -> Case:
 
     return get_object_or_404(
         cases_for(user, action).select_related(
-            "program", "category", "assignee", "household", "caller_person", "created_by", "merged_into"
+            "program", "category", "assignee", "household", "merged_into"
         ),
         public_id=public_id,
     )
