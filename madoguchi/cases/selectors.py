@@ -73,9 +73,7 @@ def get_case(user: Any, public_id: Any, action: str = "view") -> Case:
     from django.shortcuts import get_object_or_404
 
     return get_object_or_404(
-        cases_for(user, action).select_related(
-            "program", "category", "assignee", "household", "merged_into"
-        ),
+        cases_for(user, action).select_related("program", "category", "assignee", "household", "merged_into"),
         public_id=public_id,
     )
 

@@ -196,11 +196,15 @@ def costs(*, hits: int, tokens: int, wanted: int, table_rows: int) -> dict[str, 
 
 
 def table_size(connection: Any) -> int:
-    """About how many cases there are, from the ends of the primary key (two index probes, not
-    a count): ids are never reused, so a table thinned by purges is overestimated, which only
+    """About how many cases there are, from the ends of the primary key (two probes of its
+    b-tree, not a count): ids are never reused, so a table thinned by purges is overestimated, which only
     makes the walks look longer than they are."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT coalesce(max(id) - min(id) + 1, 0) FROM {SOURCE}")
+        # Two subqueries: SQLite answers a lone min() or max() from the index's end, but
+        # `max(id) - min(id)` in one SELECT reads the whole table (30 ms at 100,000 cases).
+        cursor.execute(
+            f"SELECT coalesce((SELECT max(id) FROM {SOURCE}) - (SELECT min(id) FROM {SOURCE}) + 1, 0)"
+        )
         return int(cursor.fetchone()[0])
 
 
