@@ -10,11 +10,22 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, connections
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -34,10 +45,23 @@ from madoguchi.cases.models import (
 )
 from madoguchi.cases.services import search_key
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import can, restrict
+from madoguchi.programs.scoping import can, program_ids, restrict
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 1000
+# What a row of the case list shows (cases/views/lists.py `_rows`) and its cursor reads.
+LIST_COLUMNS = (
+    "id",
+    "public_id",
+    "program_id",
+    "receipt_number",
+    "received_at",
+    "status",
+    "channel",
+    "category__name",
+    "assignee__username",
+    "assignee__display_name",
+)
 
 
 def cases_for(user: Any, action: str = "view") -> QuerySet[Case]:
@@ -49,9 +73,7 @@ def get_case(user: Any, public_id: Any, action: str = "view") -> Case:
     from django.shortcuts import get_object_or_404
 
     return get_object_or_404(
-        cases_for(user, action).select_related(
-            "program", "category", "assignee", "household", "caller_person", "created_by", "merged_into"
-        ),
+        cases_for(user, action).select_related("program", "category", "assignee", "household", "merged_into"),
         public_id=public_id,
     )
 
@@ -139,7 +161,9 @@ def decode_cursor(cursor: str) -> tuple[datetime.datetime, int] | None:
         return None
 
 
-def text_search(rows: QuerySet[Case], text: str) -> QuerySet[Case]:
+def text_search(
+    rows: QuerySet[Case], text: str, *, wanted: int | None = None, form: str = ""
+) -> QuerySet[Case]:
     """Receipt number or a substring of the inquiry, the response or any timeline entry.
 
     The substring is looked for in `search_text` through an n-gram index, never by reading
@@ -147,22 +171,63 @@ def text_search(rows: QuerySet[Case], text: str) -> QuerySet[Case]:
     (migration 0002); on SQLite the FTS5 bigram index of `sqlite_search` (migration 0004),
     which returns exactly the cases that LIKE would. Receipt numbers are matched exactly
     (after NFKC and upper-casing) so "kj-000123" and "ＫＪ－０００１２３" find it.
+
+    `wanted`: the caller keeps only the first `wanted` rows in the list's order (a page, a
+    capped count); on SQLite that chooses the plan (`sqlite_search.choose_form`). None: every
+    row is wanted (an export). `form` forces a plan (tests and benchmarks).
     """
     key = search_key(text).strip()
     if not key:
         return rows
     receipt = key.upper().replace("ー", "-").replace("−", "-")
-    if connections[rows.db].vendor != "sqlite":
+    database = connections[rows.db]
+    if database.vendor != "sqlite":
         return rows.filter(Q(receipt_number=receipt) | Q(search_text__contains=key))
-    # Two id lists, so the planner can keep walking the list's index (the receipt number
-    # through the (program, receipt_number) unique index) and never reads a row to decide.
-    # A constant statement; the query travels as a parameter.
-    text_ids = RawSQL(sqlite_search.matching_ids_sql(), [sqlite_search.match_expression(key)])  # noqa: S611
+    match = sqlite_search.match_expression(key)
+    if not form:
+        form = "in" if wanted is None else sqlite_search.choose_form(database, key, wanted)
+    # Two id lists, so the planner never reads a row to decide: the receipt number through the
+    # (program, receipt_number) unique index, the text through the FTS index. A constant
+    # statement; the query travels as a parameter.
+    text_ids = RawSQL(sqlite_search.matching_ids_sql(), [match])  # noqa: S611
     receipt_ids = rows.filter(receipt_number=receipt).values("pk")
+    if form == "walk":
+        # `id + 0` is not the primary key to the planner, so it cannot start from the hits: it
+        # walks the list's index and looks each id up in the hits, gathered once.
+        rows = rows.alias(text_probe=ExpressionWrapper(F("pk") + 0, output_field=BigIntegerField()))
+        return rows.filter(Q(text_probe__in=text_ids) | Q(pk__in=receipt_ids))
+    if form == "probe":
+        return rows.filter(Q(_TextProbe(match)) | Q(pk__in=receipt_ids))
     return rows.filter(Q(pk__in=text_ids) | Q(pk__in=receipt_ids))
 
 
-def apply_filters(rows: QuerySet[Case], filters: CaseFilter, user: Any) -> QuerySet[Case]:
+class _TextProbe(Expression):
+    """`sqlite_search.probe_sql` for the case of the outer row (its id compiled by Django, so the
+    condition follows the query when it is relabelled as a subquery)."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, match: str, pk: Any = None) -> None:
+        super().__init__()
+        self.match = match
+        self.pk = pk if pk is not None else F("pk")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.pk]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.pk,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        pk_sql, pk_params = compiler.compile(self.pk)
+        return sqlite_search.probe_sql(pk_sql), [self.match, *pk_params]
+
+
+def apply_filters(
+    rows: QuerySet[Case], filters: CaseFilter, user: Any, *, wanted: int | None = None
+) -> QuerySet[Case]:
+    """The list's filters; `wanted` as in `text_search` (None: every row is read)."""
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.category:
@@ -189,7 +254,7 @@ def apply_filters(rows: QuerySet[Case], filters: CaseFilter, user: Any) -> Query
         due_today, overdue = callback_filters(timezone.now())
         rows = rows.filter(due_today if filters.callback == "due_today" else overdue)
     if filters.text:
-        rows = text_search(rows, filters.text)
+        rows = text_search(rows, filters.text, wanted=wanted)
     return rows
 
 
@@ -198,20 +263,30 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 
 def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: int = PAGE_SIZE) -> CasePage:
-    rows = apply_filters(cases_for(user), filters, user)
+    rows = apply_filters(cases_for(user), filters, user, wanted=page_size + 1)
     position = decode_cursor(cursor) if cursor else None
     if position is not None:
         when, pk = position
         rows = rows.filter(Q(received_at__lt=when) | Q(received_at=when, id__lt=pk))
-    # search_text holds the whole timeline's text: the list never shows it.
-    listed = rows.select_related("category", "assignee").defer("search_text")
+    # Only the columns the list shows (and the cursor needs): a case has forty, search_text
+    # holds the whole timeline's text, and building fifty full rows was a fifth of the page.
+    listed = rows.select_related("category", "assignee").only(*LIST_COLUMNS)
     cases = list(listed.order_by("-received_at", "-id")[: page_size + 1])
     more = len(cases) > page_size
     cases = cases[:page_size]
+    label = ""
+    if position is None:
+        # The count keeps more rows than the page: its own plan (see sqlite_search).
+        counted = (
+            rows
+            if not filters.text
+            else apply_filters(cases_for(user), filters, user, wanted=COUNT_LIMIT + 1)
+        )
+        label = count_label(counted)
     return CasePage(
         cases=cases,
         next_cursor=encode_cursor(cases[-1]) if more else "",
-        count_label="" if position is not None else count_label(rows),
+        count_label=label,
         filters=filters,
     )
 
@@ -269,9 +344,32 @@ def waiting_counts(
         "new": Q(status=Status.NEW),
         "web": Q(status=Status.NEW, channel=Channel.FORM),
     }
-    counts = {name: capped_count(rows.filter(filters[name])) for name in only}
-    unread = capped_count(Notification.objects.filter(user_id=user.pk, read_at__isnull=True))
-    return WaitingCounts(notifications=unread, **counts)
+    counts = capped_counts(
+        {
+            **{name: rows.filter(filters[name]) for name in only},
+            "notifications": Notification.objects.filter(user_id=user.pk, read_at__isnull=True),
+        }
+    )
+    return WaitingCounts(**counts)
+
+
+def capped_counts(querysets: dict[str, QuerySet[Any]]) -> dict[str, int]:
+    """`capped_count` of each queryset, in one statement (every page shows these badges: one
+    round trip instead of one per badge)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    database = connections[next(iter(querysets.values())).db]
+    for rows in querysets.values():
+        if rows.query.is_empty():
+            parts.append("0")
+            continue
+        sql, values = rows.order_by().values("pk")[: BADGE_CAP + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608
+        params.extend(values)
+    with database.cursor() as cursor:
+        # Each part is SQL Django compiled from a queryset; values travel as parameters.
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return dict(zip(querysets, map(int, cursor.fetchone()), strict=True))
 
 
 @dataclass
@@ -380,12 +478,10 @@ def categories_for_settings(program: Program) -> list[Category]:
 def assignees_for(user: Any) -> QuerySet[Any]:
     from django.contrib.auth import get_user_model
 
-    from madoguchi.programs.scoping import programs_for
-
     return (
         get_user_model()
         .objects.filter(
-            programs__in=programs_for(user, "view"),
+            programs__in=program_ids(user, "view"),
             is_active=True,
             role__in=[Role.OPERATOR, Role.SUPERVISOR, Role.WARD_STAFF, Role.WARD_MANAGER],
         )

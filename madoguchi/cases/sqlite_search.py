@@ -91,13 +91,18 @@ def rebuild(connection: Any) -> None:
         )
 
 
+def create_triggers(connection: Any) -> None:
+    """Create the index and its triggers, without filling it (a bulk load fills it itself)."""
+    with connection.cursor() as cursor:
+        for statement in _statements():
+            cursor.execute(statement)
+
+
 def install(connection: Any) -> None:
     """Create the index and its triggers and fill it (idempotent). SQLite only."""
     if connection.vendor != "sqlite":
         return
-    with connection.cursor() as cursor:
-        for statement in _statements():
-            cursor.execute(statement)
+    create_triggers(connection)
     rebuild(connection)
 
 
@@ -144,3 +149,90 @@ def match_expression(key: str) -> str:
 def matching_ids_sql() -> str:
     """The subquery of case ids whose `search_text` contains the key given as its parameter."""
     return f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s"
+
+
+# --- the list's three plans -------------------------------------------------------------------------
+#
+# The case list wants the first `wanted` matching cases newest first (51 for a page, 1,001 for
+# its count label). SQLite can answer in three ways; which is cheap depends on how many of the N
+# cases contain the text (H) and on how many tokens its phrase has (T = length − 1, at least 1):
+#
+# - "in": the index gives the H hits; each case is read by id, filtered, sorted, and the first
+#   `wanted` kept. Cost H · HIT_COST. Nothing for a rare text; 611 ms for 「配送」, in 63 % of
+#   100,000 cases, where it reads and sorts most of the table.
+# - "walk": the hits are gathered once into a temporary b-tree (each token's doclist decoded:
+#   T · GATHER_COST per hit), then the list's own index is walked newest first and each id
+#   looked up in that set until `wanted` rows are found. With the hits spread over the table,
+#   about wanted · N / H rows are walked: cost H · T · GATHER_COST + wanted · N / H · STEP_COST.
+# - "probe": the list's index is walked and each row asks the index whether it contains the
+#   text (a rowid-bounded phrase query: T · PROBE_COST). Cost wanted · N / H · T · PROBE_COST:
+#   nothing is gathered, the best plan for a short text in most cases, and ruinous for a rare
+#   one (every row is probed).
+#
+# `choose_form` counts the hits up to HIT_CAP (a doclist scan: a few hundredths of HIT_COST
+# per hit) and takes the cheapest plan by these formulas. Above the cap, H is taken as HIT_CAP:
+# that overstates the probe's cost, understates the others', and at that many hits the probe
+# already wins for short texts. The unit costs are relative (HIT_COST = 1): CPU per hit, per
+# gathered token, per walked row and per probed token, measured on bench/cases_sqlite.py's
+# synthetic cases at 20,000 and 100,000 (docs/benchmarks.md, docs/notes.md). The boundaries
+# between plans move with the square root of the ratios, so a factor of two in a unit cost
+# moves a boundary by 1.4 and the worst text's cost by as much.
+HIT_COST = 1.0
+GATHER_COST = 0.2
+STEP_COST = 0.1
+PROBE_COST = 3.0
+HIT_CAP = 20_000
+FORMS = ("in", "walk", "probe")
+
+
+def costs(*, hits: int, tokens: int, wanted: int, table_rows: int) -> dict[str, float]:
+    """The relative cost of each plan (see above)."""
+    walked = wanted * max(table_rows, 1) / max(hits, 1)
+    return {
+        "in": hits * HIT_COST,
+        "walk": hits * tokens * GATHER_COST + walked * STEP_COST,
+        "probe": walked * tokens * PROBE_COST,
+    }
+
+
+def table_size(connection: Any) -> int:
+    """About how many cases there are, from the ends of the primary key (two probes of its
+    b-tree, not a count): ids are never reused, so a table thinned by purges is overestimated, which only
+    makes the walks look longer than they are."""
+    with connection.cursor() as cursor:
+        # Two subqueries: SQLite answers a lone min() or max() from the index's end, but
+        # `max(id) - min(id)` in one SELECT reads the whole table (30 ms at 100,000 cases).
+        cursor.execute(
+            f"SELECT coalesce((SELECT max(id) FROM {SOURCE}) - (SELECT min(id) FROM {SOURCE}) + 1, 0)"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def capped_hits(connection: Any, match: str, cap: int = HIT_CAP) -> int:
+    """How many cases the index holds for `match`, counting no further than `cap`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s LIMIT %s)", [match, cap]
+        )
+        return int(cursor.fetchone()[0])
+
+
+def tokens(key: str) -> int:
+    """How many tokens the phrase of `key` has (`match_expression`)."""
+    return max(1, len(key) - 1)
+
+
+def choose_form(connection: Any, key: str, wanted: int) -> str:
+    """The cheapest plan for a list that keeps the first `wanted` rows containing `key`."""
+    estimate = costs(
+        hits=capped_hits(connection, match_expression(key)),
+        tokens=tokens(key),
+        wanted=wanted,
+        table_rows=table_size(connection),
+    )
+    return min(FORMS, key=lambda form: estimate[form])
+
+
+def probe_sql(pk_sql: str) -> str:
+    """A condition true when the case whose id is `pk_sql` contains the key (its parameter)."""
+    return f"EXISTS (SELECT 1 FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid = {pk_sql})"

@@ -8,11 +8,12 @@ from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 
 from madoguchi.core.client_ip import client_ip
-from madoguchi.core.request_context import client_ip_var, new_request_id, request_id_var
+from madoguchi.core.request_context import client_ip_var, new_request_id, request_id_var, request_memo_var
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (shown on error pages, logged, audited) and its client address."""
+    """Gives every request an id (shown on error pages, logged, audited), its client address and
+    its memo (`request_context.memoized`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -24,11 +25,13 @@ class RequestIdMiddleware:
         request.client_ip = address  # type: ignore[attr-defined]
         id_token = request_id_var.set(request_id)
         ip_token = client_ip_var.set(address)
+        memo_token = request_memo_var.set({})
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(id_token)
             client_ip_var.reset(ip_token)
+            request_memo_var.reset(memo_token)
         response["X-Request-ID"] = request_id
         return response
 

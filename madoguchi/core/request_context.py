@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import contextvars
 import uuid
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 client_ip_var: contextvars.ContextVar[str] = contextvars.ContextVar("client_ip", default="")
@@ -19,3 +23,22 @@ def current_request_id() -> str:
 
 def current_client_ip() -> str:
     return client_ip_var.get()
+
+
+# What one request looks up more than once and cannot change under it within the request (the
+# program ids a user reaches: read by the list, its count, the badges and the filters). Set by
+# RequestIdMiddleware for the length of a request; outside a request (commands, tests calling
+# selectors) nothing is kept, so a change made between two calls is always seen.
+request_memo_var: contextvars.ContextVar[dict[Any, Any] | None] = contextvars.ContextVar(
+    "request_memo", default=None
+)
+
+
+def memoized(key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`, kept for the rest of the current request under `key`."""
+    memo = request_memo_var.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]

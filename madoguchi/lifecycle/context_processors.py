@@ -7,15 +7,18 @@ from typing import Any
 from django.http import HttpRequest
 
 from madoguchi.lifecycle.models import ErasureState, ProgramErasure
-from madoguchi.programs.scoping import programs_for
+from madoguchi.programs.scoping import program_ids
 
 
 def erasure_banner(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or request.path.startswith("/inquiry/"):
         return {}
+    ids = program_ids(user, "view")
+    if not ids:
+        return {"erasure_notices": []}
     erasures = ProgramErasure.objects.filter(
-        program__in=programs_for(user, "view"), state__in=(ErasureState.ERASING, ErasureState.ERASED)
+        program_id__in=ids, state__in=(ErasureState.ERASING, ErasureState.ERASED)
     ).select_related("program")
     return {
         "erasure_notices": [

@@ -14,6 +14,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from madoguchi.accounts.models import Role
+from madoguchi.core.request_context import memoized
 from madoguchi.programs.models import Program
 
 M = TypeVar("M", bound=Model)
@@ -113,13 +114,24 @@ def ward_program_or_404(user: Any, action: str, code: str) -> Program:
     return program
 
 
+def program_ids(user: Any, action: str = "view") -> list[int]:
+    """The ids of `programs_for(user, action)`, looked up once per request (a page asks four or
+    five times: the list, its count, the filters, the badges)."""
+    if not can(user, action):
+        return []
+    return memoized(
+        ("program_ids", user.pk, user.organisation_id, user.role, action),
+        lambda: list(programs_for(user, action).values_list("id", flat=True)),
+    )
+
+
 def restrict(
     queryset: QuerySet[M], user: Any, action: str = "view", *, program_field: str = "program"
 ) -> QuerySet[M]:
     """Limit `queryset` to rows of programs `user` may `action` on. Empty when none."""
-    program_ids = list(programs_for(user, action).values_list("id", flat=True))
-    if not program_ids:
+    ids = program_ids(user, action)
+    if not ids:
         return queryset.none()
     if program_field == "id":
-        return queryset.filter(id__in=program_ids)
-    return queryset.filter(**{f"{program_field}__in": program_ids})
+        return queryset.filter(id__in=ids)
+    return queryset.filter(**{f"{program_field}__in": ids})

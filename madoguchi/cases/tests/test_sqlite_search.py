@@ -91,6 +91,12 @@ class BigramIndexTests:
                     receipt = key.upper().replace("ー", "-").replace("−", "-")
                     expected = Case.objects.filter(Q(receipt_number=receipt) | Q(search_text__contains=key))
                     assert set(selectors.text_search(Case.objects.all(), query)) == set(expected), query
+                    # Both plans of the list (sqlite_search.choose_form), in the list's order.
+                    newest = list(expected.order_by("-received_at", "-id")[:3])
+                    for form in sqlite_search.FORMS:
+                        found = selectors.text_search(Case.objects.all(), query, form=form)
+                        assert set(found) == set(expected), (form, query)
+                        assert list(found.order_by("-received_at", "-id")[:3]) == newest, (form, query)
             transaction.set_rollback(True)
 
     def test_the_sql_cuts_a_text_of_every_length_as_python_does(self):
@@ -170,9 +176,12 @@ class BigramIndexTests:
                 page = selectors.case_page(world.operator, filters)
             assert page.cases
             searches = [
-                query["sql"] for query in captured.captured_queries if "cases_case_search" in query["sql"]
+                query["sql"]
+                for query in captured.captured_queries
+                if "cases_case_search" in query["sql"]
+                and not query["sql"].startswith("SELECT count(*) FROM (SELECT rowid")
             ]
-            assert len(searches) == 2  # the page and its capped count
+            assert len(searches) == 2  # the page and its capped count (beside the plans' hit counts)
             for sql in searches:
                 assert "LIKE" not in sql and "search_text" not in sql  # no scan of the text
                 with connection.cursor() as cursor:
@@ -184,6 +193,68 @@ class BigramIndexTests:
                 # Every access to cases_case is a SEARCH through an index or the primary key.
                 assert not [step for step in plan if step.startswith("SCAN cases_case ")], plan
                 assert not [step for step in plan if step == "SCAN cases_case"], plan
+
+
+@pytest.mark.django_db
+class PlanTests:
+    """A text in most cases walks the list's index; a rare one starts from its hits."""
+
+    def plan(self, rows) -> list[str]:
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            return [row[3] for row in cursor.fetchall()]
+
+    def test_each_plan_is_the_cheapest_where_it_should_be(self):
+        def cheapest(**given: int) -> str:
+            estimate = sqlite_search.costs(**given)
+            return min(estimate, key=lambda form: estimate[form])
+
+        # A rare text starts from its hits; a two-character text in most cases probes the
+        # rows the list walks; in between, or a long phrase, the hits are gathered once.
+        assert cheapest(hits=20, tokens=10, wanted=51, table_rows=100_000) == "in"
+        assert cheapest(hits=20_000, tokens=1, wanted=51, table_rows=100_000) == "probe"
+        assert cheapest(hits=1_950, tokens=1, wanted=51, table_rows=20_000) == "walk"
+        assert cheapest(hits=0, tokens=3, wanted=51, table_rows=100_000) == "in"
+        # The count label keeps 1,001 rows: walking pays off later than for a page.
+        page = sqlite_search.costs(hits=3_000, tokens=1, wanted=51, table_rows=100_000)
+        count = sqlite_search.costs(hits=3_000, tokens=1, wanted=1001, table_rows=100_000)
+        assert page["walk"] < page["in"] < count["walk"]
+
+    def test_a_common_text_walks_the_lists_index_and_a_rare_one_starts_from_its_hits(self, world):
+        for n in range(40):
+            make_case(world.program, world.operator, inquiry="配送の遅れ" if n else "返品の件")
+        assert sqlite_search.table_size(connection) == 40
+        wanted = selectors.PAGE_SIZE + 1
+        assert sqlite_search.capped_hits(connection, sqlite_search.match_expression("配送")) == 39
+        assert sqlite_search.choose_form(connection, "配送", wanted) != "in"
+        assert sqlite_search.choose_form(connection, "返品", wanted) == "in"
+        rows = selectors.cases_for(world.operator).order_by("-received_at", "-id")
+        for form in ("walk", "probe"):
+            plan = self.plan(selectors.text_search(rows, "配送", form=form)[:wanted])
+            assert any("USING INDEX case_program_received" in step for step in plan), plan
+            assert not any("TEMP B-TREE FOR ORDER BY" in step for step in plan), plan
+        # The "in" form leaves the plan to SQLite (from its hits when it has statistics).
+
+    def test_both_plans_give_the_same_pages_and_count(self, world, monkeypatch):
+        for n in range(12):
+            make_case(world.program, world.operator, inquiry="配送の遅れ" if n % 5 else "返品の件")
+        pages = {}
+        for form in sqlite_search.FORMS:
+            monkeypatch.setattr(sqlite_search, "choose_form", lambda *args, form=form: form)
+            seen, cursor, label = [], "", None
+            while True:
+                page = selectors.case_page(
+                    world.operator, selectors.CaseFilter(text="配送"), cursor, page_size=3
+                )
+                label = label or page.count_label
+                seen += [case.pk for case in page.cases]
+                if not page.next_cursor:
+                    break
+                cursor = page.next_cursor
+            pages[form] = (seen, label)
+        assert pages["in"] == pages["walk"] == pages["probe"]
+        assert len(pages["in"][0]) == 9 and pages["in"][1] == "9"
 
 
 @pytest.mark.django_db(transaction=True)

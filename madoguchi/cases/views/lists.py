@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from madoguchi.audit.models import Action
@@ -19,13 +20,15 @@ from madoguchi.cases.forms import (
     SearchForm,
 )
 from madoguchi.cases.models import (
+    Case,
+    Channel,
     SavedSearch,
     Status,
 )
 from madoguchi.cases.views._common import (
     _uid,
 )
-from madoguchi.programs.scoping import programs_for, require
+from madoguchi.programs.scoping import program_ids, require
 
 # --- lists, search and queues ---------------------------------------------------------------------
 
@@ -88,21 +91,40 @@ def case_list(request: HttpRequest) -> HttpResponse:
         object_type="case_list",
         details={"count": len(page.cases), "text_search": bool(filters.text)},
     )
-    program_ids = list(programs_for(request.user).values_list("id", flat=True))
     return render(
         request,
         "cases/list.html",
         {
             "form": form,
             "page": page,
-            "categories": selectors.categories_for(program_ids),
+            "rows": _rows(page.cases),
+            "categories": selectors.categories_for(program_ids(request.user)),
             "assignees": list(selectors.assignees_for(request.user)),
-            # One reverse() for the page instead of one per row.
-            "detail_prefix": reverse("cases:list"),
             "search_id": request.GET.get("search", ""),
             "query_without_cursor": _query_without_cursor(request),
         },
     )
+
+
+def _rows(cases: list[Case]) -> list[dict[str, str]]:
+    """What each row shows, as text: one reverse() and one translation of each status and
+    channel for the page instead of one per row (a `get_status_display` translates every
+    choice of the field each time it is called)."""
+    statuses = {value: str(label) for value, label in Status.choices}
+    channels = {value: str(label) for value, label in Channel.choices}
+    prefix = reverse("cases:list")
+    return [
+        {
+            "url": f"{prefix}{case.public_id}/",
+            "receipt": case.receipt_number,
+            "received": timezone.localtime(case.received_at).strftime("%Y-%m-%d %H:%M"),
+            "status": statuses.get(case.status, case.status),
+            "category": (case.category.name if case.category else "") or "—",
+            "channel": channels.get(case.channel, case.channel),
+            "assignee": str(case.assignee) if case.assignee else "—",
+        }
+        for case in cases
+    ]
 
 
 def _query_without_cursor(request: HttpRequest) -> str:
