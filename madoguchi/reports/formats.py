@@ -12,10 +12,10 @@ import datetime
 import io
 from dataclasses import dataclass
 
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
+from madoguchi.core.pdf import render_pdf
 from madoguchi.lib.csvsafe import spreadsheet_safe, unencodable_in_cp932
 from madoguchi.reports.selectors import Report
 from madoguchi.reports.tables import Cell, Table, pdf_tables, report_tables
@@ -167,11 +167,8 @@ def to_xlsx(report: Report) -> bytes:
 
 
 def to_pdf(report: Report) -> bytes:
-    from weasyprint import HTML
-
-    tables = pdf_tables(report)
-    html = render_to_string("reports/report_pdf.html", {"report": report, "tables": tables, "font": PDF_FONT})
-    return bytes(HTML(string=html).write_pdf())
+    context = {"report": report, "tables": pdf_tables(report), "font": PDF_FONT}
+    return render_pdf("reports/report_pdf.html", context)
 
 
 def render(report: Report, fmt: str, encoding: str = "utf-8") -> bytes:
