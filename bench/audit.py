@@ -479,7 +479,9 @@ def _child_drill(args: argparse.Namespace) -> dict[str, Any]:
         cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('audit_auditevent'))")
         size = cursor.fetchone()[0]
         cursor.execute("SELECT hash FROM audit_auditevent WHERE seq = %s", [events])
-        ChainHead.objects.update_or_create(pk=1, defaults={"seq": events, "hash": cursor.fetchone()[0]})
+        # The synthetic rows form the legacy chain 0 (no chain_seq); new events go after them.
+        ChainHead.objects.update_or_create(pk=0, defaults={"seq": events, "hash": cursor.fetchone()[0]})
+        cursor.execute("SELECT setval('audit_event_seq', %s)", [events])
         cursor.execute("CHECKPOINT")
 
     auditor = world["auditor"]
