@@ -90,7 +90,9 @@ def _advance_head() -> Link:
 
     PostgreSQL: the first head no other transaction holds (`FOR UPDATE SKIP LOCKED`), so
     concurrent requests append to different chains instead of queueing on one row across their
-    COMMIT; only when every head is taken does a writer wait, on one picked at random. The
+    COMMIT; only when every head is taken does a writer wait, on one picked at random. A
+    transaction that already holds a head never waits (SKIP LOCKED does not skip its own
+    locks), so two transactions cannot each hold a head and wait for the other's. The
     event number comes from a sequence (not transactional: a rollback leaves a gap in `seq`,
     never in a chain). SQLite: one chain, and the UPDATE takes the database write lock at once
     (rather than failing later when a reader upgrades), under which MAX(seq) + 1 is safe.
