@@ -131,6 +131,37 @@ class ConcurrentWritersTests:
             thread.join()
         assert verify_chain().ok
 
+    def test_a_transaction_holding_a_head_never_waits_for_another(self, world, settings):
+        # Two heads: another transaction holds one, this one takes the other and then records
+        # again. Its own head is not skipped, so it never queues on the other's (no deadlock).
+        settings.AUDIT_CHAINS = 2
+        held = threading.Event()
+        release = threading.Event()
+
+        def hold() -> None:
+            try:
+                with transaction.atomic():
+                    record(action=Action.VIEW, actor=None, object_id=1)
+                    held.set()
+                    release.wait(30)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=hold)
+        thread.start()
+        try:
+            assert held.wait(30)
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '5s'")
+                first = record(action=Action.VIEW, actor=None, object_id=2)
+                second = record(action=Action.VIEW, actor=None, object_id=3)
+            assert first.chain == second.chain and second.chain_seq == first.chain_seq + 1
+        finally:
+            release.set()
+            thread.join()
+        assert verify_chain().ok
+
 
 @pytest.mark.django_db
 class ErasureSwitchTests:
