@@ -225,6 +225,7 @@ def load(program: Any, manager: Any, operator: Any, households: int, cases: int,
 def load_audit(program: Any, operator: Any, changes: int) -> None:
     """`changes` events with before/after values on a real chain (bulk, hashes computed here)."""
     from django.db import connection
+    from django.db.models import Max
     from django.utils import timezone
 
     from madoguchi.audit.chain import change_digest, event_hash
@@ -233,13 +234,17 @@ def load_audit(program: Any, operator: Any, changes: int) -> None:
 
     started = time.perf_counter()
     record(action="view", actor=operator, program_id=program.pk, object_type="program", object_id=program.pk)
+    # Appended to chain 1 (where that one event went): positions follow its head, and `seq`
+    # (unique across chains) follows the highest so far.
     head = ChainHead.objects.get(pk=1)
-    seq, prev = head.seq, head.hash
+    position, prev = head.seq, head.hash
+    seq = AuditEvent.objects.aggregate(top=Max("seq"))["top"] or 0
     now = timezone.now()
     batch: list[AuditEvent] = []
     pending: list[tuple[AuditEvent, dict[str, Any], dict[str, Any]]] = []
     for i in range(changes):
         seq += 1
+        position += 1
         before = {
             "case.contact_phone": f"080-{i % 10000:04d}-{i // 10000:04d}",
             "case.caller_name": f"佐藤　一郎{i}",
@@ -250,6 +255,8 @@ def load_audit(program: Any, operator: Any, changes: int) -> None:
         }
         event = AuditEvent(
             seq=seq,
+            chain=1,
+            chain_seq=position,
             at=now + datetime.timedelta(microseconds=i),
             actor_id=operator.pk,
             actor_username=operator.username,
@@ -277,8 +284,10 @@ def load_audit(program: Any, operator: Any, changes: int) -> None:
                 [AuditChange(event=event, before=b, after=a) for event, b, a in pending]
             )
             batch, pending = [], []
-    ChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    ChainHead.objects.filter(pk=1).update(seq=position, hash=prev)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT setval('audit_event_seq', %s)", [seq])
         cursor.execute("VACUUM ANALYZE audit_auditchange")
     print(f"{changes:,} audit changes loaded in {time.perf_counter() - started:.0f} s", flush=True)
 

@@ -352,6 +352,12 @@ AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400)
 # How long a database backup lives: the 消去証明書 states until when erased data may remain in one.
 BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30)
 AUDIT_HEADS_DIR = Path(env_str("AUDIT_HEADS_DIR") or VAR_DIR / "audit-heads")
+# How many hash chains concurrent requests spread their audit events over (PostgreSQL; SQLite
+# has one writer and one chain). At least the number of requests that write at once (all app
+# hosts' workers together): with fewer, writers queue on a head across its COMMIT.
+AUDIT_CHAINS = env_int("AUDIT_CHAINS", 16)
+if not 1 <= AUDIT_CHAINS <= 1000:
+    raise ConfigError("AUDIT_CHAINS must be between 1 and 1000")
 AUDIT_REVIEW_HOUSEHOLDS_PER_HOUR = env_int("AUDIT_REVIEW_HOUSEHOLDS_PER_HOUR", 60)
 AUDIT_REVIEW_HOURS = env_str("AUDIT_REVIEW_HOURS", "08:00-20:00") or "08:00-20:00"
 AUDIT_REVIEW_WEEKDAYS_ONLY = env_bool("AUDIT_REVIEW_WEEKDAYS_ONLY", True)

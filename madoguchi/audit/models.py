@@ -1,9 +1,14 @@
 """The audit trail: one append-only, hash-chained table of events that never holds a personal value.
 
-Each event carries `seq` (gapless, 1, 2, 3, ...), `prev_hash` (the previous event's `hash`)
-and `hash` = SHA-256 over a canonical serialisation of its own fields and `prev_hash`
-(`madoguchi.audit.chain`). The single `ChainHead` row holds the last seq and hash; writers
-lock it in their transaction, so the chain neither forks nor leaves a gap. Before and after
+Events are appended to one of several hash chains (`chain` 1..AUDIT_CHAINS; chain 0 is the
+single chain written before migration 0007, frozen since). Each event carries `chain_seq`
+(gapless within its chain, 1, 2, 3, ...), `prev_hash` (the `hash` of the chain's previous
+event) and `hash` = SHA-256 over a canonical serialisation of its own fields and `prev_hash`
+(`madoguchi.audit.chain`). `seq` is the event's number across all chains: unique and
+increasing, but with gaps where a transaction rolled back. One `ChainHead` row per chain holds
+its last position and hash; a writer locks one free head (`FOR UPDATE SKIP LOCKED`) until its
+transaction ends, so no chain forks or leaves a gap and writers do not queue behind each other
+while a head is free (docs/audit.md, "Several chains"). Before and after
 values of a change live in `AuditChange`, a separate table only the ward manager's screens
 read; the event carries a digest of them so the change table is tamper-evident too.
 """
@@ -48,7 +53,12 @@ class Outcome(models.TextChoices):
 
 
 class AuditEvent(models.Model):
+    # The event's number across every chain (the id screens, ledgers and seals cite).
     seq = models.BigIntegerField(unique=True)
+    # The chain the event was appended to; 0 is the legacy single chain (frozen).
+    chain = models.SmallIntegerField(default=0)
+    # The position in that chain, gapless from 1. Null in the legacy chain, where it is `seq`.
+    chain_seq = models.BigIntegerField(null=True, blank=True)
     at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True)
     # A snapshot of who the actor was at the time: accounts change, the trail must not.
@@ -73,6 +83,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["seq"]
+        constraints = [
+            # No two events at one position of a chain (no fork); its index is also the order
+            # in which `audit verify` walks each chain.
+            models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_position"),
+        ]
         # Every screen lists newest first by (at, seq) with keyset pagination; each index ends
         # in (at, seq) so a filtered page is an index range scan, never a sort of the table.
         indexes = [
@@ -119,8 +134,12 @@ class AuditChange(models.Model):
 
 
 class ChainHead(models.Model):
-    """The one row (id 1) holding the chain's last seq and hash; writers lock it (no fork, no gap)."""
+    """One row per chain (id = the chain's number) holding its last position and hash.
 
+    A writer locks one row until its transaction ends: no fork, no gap within a chain.
+    """
+
+    # The chain's last position (`chain_seq`; `seq` for the legacy chain 0).
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
 

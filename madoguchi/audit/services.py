@@ -1,10 +1,11 @@
 """Writing audit events. Call `record()` inside the same transaction as the change it describes:
 if the event cannot be written, the change fails with it (fail closed, R-36).
 
-Every event is appended to the hash chain (`madoguchi.audit.chain`): the writer increments the
-single `ChainHead` row first, which locks it until the caller's transaction ends, so concurrent
-writers queue there and the chain neither forks nor leaves a gap. The lock is held until the
-caller commits: record as late in a long transaction as you can.
+Every event is appended to one of several hash chains (`madoguchi.audit.chain`): the writer
+takes a free `ChainHead` row first, which stays locked until the caller's transaction ends, so
+no chain forks or leaves a gap, and concurrent requests use different chains rather than queue
+on one row across their COMMIT. A head is held until the caller commits: record as late in a
+long transaction as you can.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import random
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.http import HttpRequest
 from django.utils import timezone
 
 from madoguchi.audit import sqlite_guard
-from madoguchi.audit.chain import canonical_json, change_digest, event_hash
+from madoguchi.audit.chain import LEGACY_CHAIN, canonical_json, change_digest, event_hash, position
 from madoguchi.audit.details import AuditDetailsError, check_details, check_token
 from madoguchi.audit.models import GENESIS_HASH, Action, AuditChange, AuditEvent, ChainHead, Outcome
 from madoguchi.core.request_context import current_client_ip, current_request_id
@@ -44,38 +47,104 @@ __all__ = [
 _ACTIONS = frozenset(Action.values)
 
 
-def _advance_head() -> tuple[int, str]:
-    """Take the next seq and the previous hash, locking the head row until our transaction ends.
+@dataclass(frozen=True)
+class Link:
+    """Where the next event goes: its number, its chain, its position there and the previous hash."""
 
-    An UPDATE rather than SELECT ... FOR UPDATE: on PostgreSQL both lock the row, and on SQLite
-    the UPDATE takes the write lock at once instead of failing later when a reader upgrades.
+    seq: int
+    chain: int
+    chain_seq: int
+    prev_hash: str
+
+
+def chain_count() -> int:
+    """How many chains writers spread over: AUDIT_CHAINS on PostgreSQL, one on SQLite (one writer)."""
+    if connection.vendor != "postgresql":
+        return 1
+    return max(1, int(settings.AUDIT_CHAINS))
+
+
+def ensure_heads(chains: int) -> bool:
+    """Create the head rows of chains 1..`chains` that are missing (a new database, more chains
+    configured, or a test flush that emptied the table), each from its chain's last event.
+    True when some were missing."""
+    present = set(ChainHead.objects.filter(pk__gte=1, pk__lte=chains).values_list("pk", flat=True))
+    missing = [number for number in range(1, chains + 1) if number not in present]
+    heads = []
+    for number in missing:
+        last = (
+            AuditEvent.objects.filter(chain=number)
+            .order_by("-chain_seq")
+            .values_list("chain_seq", "hash")
+            .first()
+        )
+        position, head_hash = last if last else (0, GENESIS_HASH)
+        heads.append(ChainHead(id=number, seq=position or 0, hash=head_hash))
+    if heads:
+        ChainHead.objects.bulk_create(heads, ignore_conflicts=True)
+    return bool(heads)
+
+
+def _advance_head() -> Link:
+    """Take a chain head, locking its row until our transaction ends, and the next event number.
+
+    PostgreSQL: the first head no other transaction holds (`FOR UPDATE SKIP LOCKED`), so
+    concurrent requests append to different chains instead of queueing on one row across their
+    COMMIT; only when every head is taken does a writer wait, on one picked at random. A
+    transaction that already holds a head never waits (SKIP LOCKED does not skip its own
+    locks), so two transactions cannot each hold a head and wait for the other's. The
+    event number comes from a sequence (not transactional: a rollback leaves a gap in `seq`,
+    never in a chain). SQLite: one chain, and the UPDATE takes the database write lock at once
+    (rather than failing later when a reader upgrades), under which MAX(seq) + 1 is safe.
     """
     table = connection.ops.quote_name(ChainHead._meta.db_table)
+    chains = chain_count()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            returning = "RETURNING id, seq, hash, nextval('audit_event_seq')"
+            free_head = (
+                f"UPDATE {table} SET seq = seq + 1 WHERE id = (SELECT id FROM {table} "  # noqa: S608
+                f"WHERE id BETWEEN 1 AND %s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) {returning}"
+            )
+            cursor.execute(free_head, [chains])
+            row = cursor.fetchone()
+            if row is None and ensure_heads(chains):
+                cursor.execute(free_head, [chains])  # heads were missing (a flush): try again
+                row = cursor.fetchone()
+            if row is None:
+                # Every head is held: queue on one.
+                cursor.execute(
+                    f"UPDATE {table} SET seq = seq + 1 WHERE id = %s {returning}",  # noqa: S608
+                    [random.randint(1, chains)],  # spreads the queue; not a secret
+                )
+                row = cursor.fetchone()
+            if row is None:
+                raise RuntimeError("the audit chain head could not be taken")
+            return Link(seq=int(row[3]), chain=int(row[0]), chain_seq=int(row[1]), prev_hash=str(row[2]))
         cursor.execute(f"UPDATE {table} SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")  # noqa: S608
         row = cursor.fetchone()
-    if row is not None:
-        return int(row[0]), str(row[1])
-    # No head row: a test flush emptied the table. Rebuild it from the last event.
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-    try:
-        with transaction.atomic():
-            ChainHead.objects.create(id=1, seq=seq, hash=prev)
-    except IntegrityError:
-        return _advance_head()
-    return seq, prev
+        if row is None:
+            ensure_heads(1)
+            cursor.execute(f"UPDATE {table} SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")  # noqa: S608
+            row = cursor.fetchone()
+        cursor.execute(
+            f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {connection.ops.quote_name(AuditEvent._meta.db_table)}"  # noqa: S608
+        )
+        (seq,) = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the audit chain head could not be taken")
+    return Link(seq=int(seq), chain=1, chain_seq=int(row[0]), prev_hash=str(row[1]))
 
 
 def _insert_and_move_head(event: AuditEvent) -> None:
-    """Insert the event and store its hash in the head.
+    """Insert the event and store its hash in its chain's head.
 
     On PostgreSQL in one statement (a data-modifying CTE): one round trip less per event, and
-    every round trip is time the head stays locked for everyone else.
+    every round trip is time the head stays locked.
     """
     if connection.vendor != "postgresql":
         event.save(force_insert=True)
-        ChainHead.objects.filter(pk=1).update(hash=event.hash)
+        ChainHead.objects.filter(pk=event.chain).update(hash=event.hash)
         return
     quote = connection.ops.quote_name
     fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
@@ -85,11 +154,11 @@ def _insert_and_move_head(event: AuditEvent) -> None:
     sql = (
         f"WITH event AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
         f"VALUES ({placeholders}) RETURNING id) "
-        f"UPDATE {quote(ChainHead._meta.db_table)} SET hash = %s WHERE id = 1 "
+        f"UPDATE {quote(ChainHead._meta.db_table)} SET hash = %s WHERE id = %s "
         "RETURNING (SELECT id FROM event)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, event.hash])
+        cursor.execute(sql, [*values, event.hash, event.chain])
         row = cursor.fetchone()
     if row is None:
         raise RuntimeError("the audit chain head disappeared while an event was written")
@@ -156,9 +225,11 @@ def record(
         # No savepoint of our own: a failure here must fail the caller's whole transaction
         # anyway (fail closed), and SAVEPOINT/RELEASE would double the round trips.
         with transaction.atomic(savepoint=False):
-            seq, prev = _advance_head()
+            link = _advance_head()
             event = AuditEvent(
-                seq=seq,
+                seq=link.seq,
+                chain=link.chain,
+                chain_seq=link.chain_seq,
                 # Taken under the head lock, so time never runs backwards along the chain.
                 at=timezone.now(),
                 client_ip=(ip or "")[:45],
@@ -170,7 +241,7 @@ def record(
                 outcome=str(outcome),
                 details=clean_details,
                 change_digest=change_digest(*change) if change else "",
-                prev_hash=prev,
+                prev_hash=link.prev_hash,
                 **fields,
             )
             event.hash = event_hash(event)
@@ -263,6 +334,8 @@ class PurgeResult:
     to_seq: int
     last_hash: str
     seal: AuditEvent | None
+    # One seal per chain that lost events; `seal` is the last of them.
+    seals: tuple[AuditEvent, ...] = ()
 
 
 def retention_cutoff(today: datetime.date | None = None) -> datetime.date:
@@ -275,10 +348,10 @@ def retention_cutoff(today: datetime.date | None = None) -> datetime.date:
 def purge(*, before: datetime.date, today: datetime.date | None = None) -> PurgeResult:
     """Remove events older than `before` and append a sealed summary the chain continues from.
 
-    The seal (action PURGE, object type `audit_chain`) records how many events went, their
-    seq range and the last one's hash: `verify` accepts a chain that starts where a seal says
-    the purged part ended. The only path that may DELETE audit rows (PostgreSQL and SQLite
-    triggers).
+    One seal per chain that lost events (action PURGE, object type `audit_chain`) records the
+    chain, how many events went, their positions and the last one's hash: `verify` accepts a
+    chain that starts where a seal of that chain says the purged part ended. The only path
+    that may DELETE audit rows (PostgreSQL and SQLite triggers).
     """
     if before > retention_cutoff(today):
         raise PurgeRefused(
@@ -299,27 +372,64 @@ def purge(*, before: datetime.date, today: datetime.date | None = None) -> Purge
                 cursor.execute(sqlite_guard.REVOKE)
 
 
+def _lock_every_head() -> None:
+    """Hold every chain's head for the whole purge, so no writer appends in between."""
+    ensure_heads(chain_count())
+    table = connection.ops.quote_name(ChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT id FROM {table} ORDER BY id FOR UPDATE")  # noqa: S608
+        else:
+            cursor.execute(f"UPDATE {table} SET seq = seq")  # noqa: S608 - SQLite: the write lock
+
+
 def _purge_up_to(*, cutoff_date: datetime.date) -> PurgeResult:
-    # Hold the head lock for the whole purge, so no writer appends in between.
-    seq, _prev = _advance_head()
-    ChainHead.objects.filter(pk=1).update(seq=seq - 1)
+    _lock_every_head()
     cutoff = timezone.make_aware(datetime.datetime.combine(cutoff_date, datetime.time.min))
-    last = AuditEvent.objects.filter(at__lt=cutoff).order_by("-seq").first()
-    if last is None:
+    seals: list[AuditEvent] = []
+    purged: list[tuple[int, int, int, str]] = []  # (count, lowest seq, highest seq, its hash)
+    for chain in sorted(ChainHead.objects.values_list("pk", flat=True)):
+        ordering = "seq" if chain == LEGACY_CHAIN else "chain_seq"
+        events = AuditEvent.objects.filter(chain=chain)
+        last = events.filter(at__lt=cutoff).order_by(f"-{ordering}").first()
+        if last is None:
+            continue
+        first = events.order_by(ordering).values_list(ordering, flat=True).first() or position(last)
+        doomed = events.filter(**{f"{ordering}__lte": position(last)})
+        span = doomed.aggregate(low=Min("seq"), high=Max("seq"))
+        highest = doomed.filter(seq=span["high"]).values_list("hash", flat=True).get()
+        AuditChange.objects.filter(event__in=doomed.values("pk")).delete()
+        count = doomed._raw_delete(AuditEvent.objects.db)
+        purged.append((count, span["low"], span["high"], highest))
+        seals.append(
+            record(
+                action=Action.PURGE,
+                object_type="audit_chain",
+                details={
+                    "purged_chain": chain,
+                    "purged_count": count,
+                    "purged_from_seq": first,
+                    "purged_to_seq": position(last),
+                    "purged_last_hash": last.hash,
+                    "purged_before_epoch": int(cutoff.timestamp()),
+                },
+            )
+        )
+        logger.warning(
+            "audit purge: %s events of chain %s up to position %s removed, seal seq %s",
+            count,
+            chain,
+            position(last),
+            seals[-1].seq,
+        )
+    if not purged:
         return PurgeResult(count=0, from_seq=0, to_seq=0, last_hash="", seal=None)
-    first_seq = AuditEvent.objects.order_by("seq").values_list("seq", flat=True).first() or last.seq
-    AuditChange.objects.filter(event__seq__lte=last.seq).delete()
-    count = AuditEvent.objects.filter(seq__lte=last.seq)._raw_delete(AuditEvent.objects.db)
-    seal = record(
-        action=Action.PURGE,
-        object_type="audit_chain",
-        details={
-            "purged_count": count,
-            "purged_from_seq": first_seq,
-            "purged_to_seq": last.seq,
-            "purged_last_hash": last.hash,
-            "purged_before_epoch": int(cutoff.timestamp()),
-        },
+    top = max(purged, key=lambda item: item[2])
+    return PurgeResult(
+        count=sum(item[0] for item in purged),
+        from_seq=min(item[1] for item in purged),
+        to_seq=top[2],
+        last_hash=top[3],
+        seal=seals[-1],
+        seals=tuple(seals),
     )
-    logger.warning("audit purge: %s events up to seq %s removed, seal seq %s", count, last.seq, seal.seq)
-    return PurgeResult(count=count, from_seq=first_seq, to_seq=last.seq, last_hash=last.hash, seal=seal)

@@ -67,4 +67,4 @@ class FailClosedTests:
     def test_after_the_failure_the_chain_goes_on_without_a_gap(self, world):
         with audit_store_down(), pytest.raises(DatabaseError), transaction.atomic():
             record(action=Action.VIEW, actor=world.operator)
-        assert record(action=Action.VIEW, actor=world.operator).seq == 1
+        assert record(action=Action.VIEW, actor=world.operator).chain_seq == 1

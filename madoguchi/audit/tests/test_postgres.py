@@ -1,4 +1,4 @@
-"""What only PostgreSQL can show: the append-only trigger and 50 writers racing for the head."""
+"""What only PostgreSQL can show: the append-only trigger and concurrent writers over several chains."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
 
-from madoguchi.audit.models import Action, AuditChange, AuditEvent
+from madoguchi.audit.models import GENESIS_HASH, Action, AuditChange, AuditEvent
 from madoguchi.audit.services import purge, record
 from madoguchi.audit.verify import verify_chain
 
@@ -19,8 +19,8 @@ class AppendOnlyTriggerTests:
     def test_it_refuses_update_of_an_event(self, world):
         record(action=Action.VIEW, actor=world.operator, object_id=1)
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            AuditEvent.objects.filter(seq=1).update(object_id="2")
-        assert AuditEvent.objects.get(seq=1).object_id == "1"
+            AuditEvent.objects.filter(chain_seq=1).update(object_id="2")
+        assert AuditEvent.objects.get(chain_seq=1).object_id == "1"
 
     def test_it_refuses_delete_of_an_event_and_of_a_change(self, world):
         record(action=Action.UPDATE, actor=world.operator, before={"a": "x"}, after={"a": "y"})
@@ -39,10 +39,10 @@ class AppendOnlyTriggerTests:
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL madoguchi.audit_purge = 'on'")
-            AuditEvent.objects.filter(seq=1).update(object_id="2")
+            AuditEvent.objects.filter(chain_seq=1).update(object_id="2")
         # The switch is local to the purge's transaction: outside it, DELETE is refused again.
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            AuditEvent.objects.filter(seq=1).delete()
+            AuditEvent.objects.filter(chain_seq=1).delete()
 
     def test_the_purge_itself_gets_through(self, world, settings, monkeypatch):
         import datetime
@@ -60,7 +60,9 @@ class AppendOnlyTriggerTests:
 
 @pytest.mark.django_db(transaction=True)
 class ConcurrentWritersTests:
-    def test_fifty_writers_leave_no_gap_and_no_fork(self, world):
+    def test_fifty_writers_over_four_chains_leave_no_gap_and_no_fork(self, world, settings):
+        # Fewer chains than writers: most writers find every head taken and queue on one.
+        settings.AUDIT_CHAINS = 4
         writers, per_writer = 50, 4
         start = threading.Barrier(writers)
         errors: list[BaseException] = []
@@ -87,12 +89,78 @@ class ConcurrentWritersTests:
         for thread in threads:
             thread.join()
         assert errors == []
-        seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
-        assert seqs == list(range(1, writers * per_writer + 1))
+        rows = list(AuditEvent.objects.values_list("chain", "chain_seq", "prev_hash"))
+        assert len(rows) == writers * per_writer
+        chains = {chain for chain, _position, _prev in rows}
+        assert chains <= {1, 2, 3, 4} and len(chains) > 1
+        for chain in chains:
+            positions = sorted(position for c, position, _prev in rows if c == chain)
+            assert positions == list(range(1, len(positions) + 1))  # gapless within each chain
+        prevs = [prev for _chain, _position, prev in rows if prev != GENESIS_HASH]
+        assert len(set(prevs)) == len(prevs)  # no two events claim the same predecessor: no fork
         report = verify_chain()
         assert report.ok, report.problem
-        prevs = list(AuditEvent.objects.values_list("prev_hash", flat=True))
-        assert len(set(prevs)) == len(prevs)  # no two events claim the same predecessor: no fork
+        assert report.checked == writers * per_writer and report.chains == len(chains)
+
+    def test_a_writer_does_not_wait_for_another_transaction_holding_a_head(self, world):
+        held = threading.Event()
+        release = threading.Event()
+        holder: list[AuditEvent] = []
+
+        def hold() -> None:
+            try:
+                with transaction.atomic():
+                    holder.append(record(action=Action.VIEW, actor=None, object_id=1))
+                    held.set()
+                    release.wait(30)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=hold)
+        thread.start()
+        try:
+            assert held.wait(30)
+            with transaction.atomic():
+                # With one chain head, this would queue behind the holder's open transaction.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '5s'")
+                event = record(action=Action.VIEW, actor=None, object_id=2)
+            assert event.chain != holder[0].chain
+        finally:
+            release.set()
+            thread.join()
+        assert verify_chain().ok
+
+    def test_a_transaction_holding_a_head_never_waits_for_another(self, world, settings):
+        # Two heads: another transaction holds one, this one takes the other and then records
+        # again. Its own head is not skipped, so it never queues on the other's (no deadlock).
+        settings.AUDIT_CHAINS = 2
+        held = threading.Event()
+        release = threading.Event()
+
+        def hold() -> None:
+            try:
+                with transaction.atomic():
+                    record(action=Action.VIEW, actor=None, object_id=1)
+                    held.set()
+                    release.wait(30)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=hold)
+        thread.start()
+        try:
+            assert held.wait(30)
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '5s'")
+                first = record(action=Action.VIEW, actor=None, object_id=2)
+                second = record(action=Action.VIEW, actor=None, object_id=3)
+            assert first.chain == second.chain and second.chain_seq == first.chain_seq + 1
+        finally:
+            release.set()
+            thread.join()
+        assert verify_chain().ok
 
 
 @pytest.mark.django_db

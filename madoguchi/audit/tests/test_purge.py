@@ -40,19 +40,20 @@ class PurgeTests:
         self, world, monkeypatch, tmp_path
     ):
         old = _events_at(monkeypatch, world, LONG_AGO, 3)
-        record(action=Action.UPDATE, actor=world.ward_staff, before={"a": "x"}, after={"a": "y"})
-        heads, _ = export_head(tmp_path)
+        update = record(action=Action.UPDATE, actor=world.ward_staff, before={"a": "x"}, after={"a": "y"})
+        heads, _ = export_head(tmp_path)  # also records a join seal
+        joined = AuditEvent.objects.get(object_type="audit_heads")
         out = _purge("--before", "2024-06-01", "--confirm")
-        assert "purged 3 events (seq 1..3); seal seq=5" in out
-        assert list(AuditEvent.objects.values_list("seq", flat=True)) == [4, 5]
-        seal = AuditEvent.objects.get(seq=5)
-        assert seal.action == Action.PURGE and seal.object_type == "audit_chain"
+        seal = AuditEvent.objects.get(action=Action.PURGE, object_type="audit_chain")
+        assert f"purged 3 events (seq {old[0].seq}..{old[-1].seq}); seal seq={seal.seq}" in out
+        assert list(AuditEvent.objects.values_list("seq", flat=True)) == [update.seq, joined.seq, seal.seq]
         assert seal.details["purged_count"] == 3
-        assert seal.details["purged_to_seq"] == 3
+        assert seal.details["purged_chain"] == old[-1].chain
+        assert seal.details["purged_to_seq"] == old[-1].chain_seq == 3
         assert seal.details["purged_last_hash"] == old[-1].hash
         report = verify_chain()
         assert report.ok, report.problem
-        assert report.seals == 1 and report.first_seq == 4
+        assert report.seals == 1 and report.first_seq == update.seq
         record(action=Action.VIEW, actor=world.operator)
         assert verify_chain().ok
         assert check_heads(heads).ok
@@ -67,7 +68,7 @@ class PurgeTests:
     def test_it_removes_everything_old_even_when_nothing_is_newer(self, world, monkeypatch):
         _events_at(monkeypatch, world, LONG_AGO, 2)
         _purge("--before", "2024-06-01", "--confirm")
-        assert list(AuditEvent.objects.values_list("seq", flat=True)) == [3]
+        assert list(AuditEvent.objects.values_list("action", "chain_seq")) == [(Action.PURGE, 3)]
         assert verify_chain().ok
 
     def test_it_refuses_a_date_inside_the_retention_period(self, world):
@@ -84,6 +85,6 @@ class PurgeTests:
     def test_a_chain_cut_without_a_seal_is_reported(self, world, monkeypatch):
         _events_at(monkeypatch, world, LONG_AGO, 3)
         record(action=Action.VIEW, actor=world.operator)
-        tamper("DELETE FROM audit_auditevent WHERE seq <= 2")
+        tamper("DELETE FROM audit_auditevent WHERE chain_seq <= 2")
         report = verify_chain()
         assert report.problem is not None and report.problem.kind == "removed"

@@ -1,7 +1,7 @@
 """`madoguchi audit verify|export-head|purge`: the audit trail's operations (docs/audit.md).
 
 madoguchi audit verify [--heads FILE]      walk the chain; exit 1 on the first problem
-madoguchi audit export-head [--out DIR]    append the chain head to DIR/audit-heads.jsonl
+madoguchi audit export-head [--out DIR]    seal the chains, append their heads to DIR/audit-heads.jsonl
 madoguchi audit purge --before DATE --confirm
 """
 
@@ -49,7 +49,8 @@ class Command(BaseCommand):
         elif operation == "export-head":
             out = options["out"] or Path(settings.AUDIT_HEADS_DIR)
             path, entry = export_head(out)
-            self.stdout.write(f"head seq={entry['seq']} hash={entry['hash']} count={entry['count']} → {path}")
+            heads = " ".join(f"{chain}:{head['seq']}" for chain, head in entry["chains"].items())
+            self.stdout.write(f"heads (chain:position) {heads or '-'} count={entry['count']} → {path}")
         elif operation == "purge":
             if not options["confirm"]:
                 raise CommandError("purge removes audit events for good: add --confirm")
@@ -70,12 +71,14 @@ class Command(BaseCommand):
         if report.problem is not None:
             problem = report.problem
             raise CommandError(
-                f"audit chain BROKEN: {problem.kind} at seq {problem.seq}: {problem.message} "
+                f"audit chain BROKEN: {problem.kind} in chain {problem.chain} at position {problem.seq}: "
+                f"{problem.message} "
                 f"({report.checked} events checked)"
             )
         self.stdout.write(
-            f"audit chain OK: {report.checked} events, seq {report.first_seq or 0}..{report.last_seq or 0}, "
-            f"{report.seals} purge seal(s), head {report.last_hash[:16] or '-'}"
+            f"audit chain OK: {report.checked} events in {report.chains} chain(s), "
+            f"seq {report.first_seq or 0}..{report.last_seq or 0}, {report.seals} purge seal(s), "
+            f"{report.joins} join seal head(s) checked, newest {report.last_hash[:16] or '-'}"
         )
         heads: Path | None = options["heads"]
         if heads is not None:
