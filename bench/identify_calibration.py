@@ -117,6 +117,13 @@ def record(sets: list[tuple[int, int]]) -> None:
                         "top": numbers[0] if numbers else None,
                         "in_top5": truth["household_id"] in numbers[:5],
                         "features": result.features,
+                        # What the first two candidates' scores rest on, so that a decision
+                        # feature can be tried on these records without running the calls again.
+                        "evidence": [
+                            [[e.field, e.how, round(e.weight, 3)] for e in c.evidence]
+                            for c in result.candidates[:2]
+                        ],
+                        "abstained": result.abstained,
                         "query": query,
                     },
                     ensure_ascii=False,
@@ -284,12 +291,16 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench identify_calibration")
     parser.add_argument("--record", action="store_true")
     parser.add_argument("--only", choices=("tuning", "evaluation"))
+    parser.add_argument("--sizes", help="record only these list sizes (comma-separated)")
     parser.add_argument("--fit", action="store_true")
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--tuning-report", action="store_true", help="the same tables on the tuning seeds")
     args = parser.parse_args(argv)
     if args.record:
         sets = {"tuning": TUNING, "evaluation": EVALUATION}.get(args.only or "", TUNING + EVALUATION)
+        if args.sizes:
+            sizes = {int(size) for size in args.sizes.split(",")}
+            sets = [(size, seed) for size, seed in sets if size in sizes]
         record(sets)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     if args.fit:
