@@ -28,8 +28,8 @@ from typing import Any
 
 RECORDS = Path(os.environ.get("MADOGUCHI_CALIBRATION_RECORDS", "/tmp/madoguchi-identify-calibration"))
 # (list size, seed). The two lists are disjoint; evaluation seeds are never used to tune.
-TUNING = [(300, 9), (300, 10), (2000, 1), (2000, 2), (2000, 3), (2000, 4), (10000, 5), (50000, 6)]
-EVALUATION = [(2000, 101), (2000, 102), (2000, 103), (2000, 104), (10000, 107), (50000, 105)]
+TUNING = [(300, 9), (300, 10), (2000, 1), (2000, 2), (2000, 3), (2000, 4), (10000, 5), (50000, 6), (50000, 8)]
+EVALUATION = [(2000, 101), (2000, 102), (2000, 103), (2000, 104), (10000, 107), (50000, 105), (50000, 106)]
 CALLS = 2000
 TARGET_FMR = 0.003  # chosen on the tuning seeds, below the 0.5 % / 1 % targets
 
