@@ -31,7 +31,10 @@ RECORDS = Path(os.environ.get("MADOGUCHI_CALIBRATION_RECORDS", "/tmp/madoguchi-i
 TUNING = [(300, 9), (300, 10), (2000, 1), (2000, 2), (2000, 3), (2000, 4), (10000, 5), (50000, 6), (50000, 8)]
 EVALUATION = [(2000, 101), (2000, 102), (2000, 103), (2000, 104), (10000, 107), (50000, 105), (50000, 106)]
 CALLS = 2000
-TARGET_FMR = 0.003  # chosen on the tuning seeds, below the 0.5 % / 1 % targets
+# The threshold keeps false matches on the tuning seeds to this share of the issue's budget
+# (0.5 % at 2,000 households, 1 % at 50,000): "well inside", since the held-out sets' own
+# counts vary (2 false matches in 500 callers is already 0.4 %).
+FMR_SHARE = 0.4
 
 
 def _load(program: Any, listed: list[Any]) -> None:
@@ -205,34 +208,74 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     return [m[i][n] / m[i][i] if m[i][i] else 0.0 for i in range(n)]
 
 
+def fmr_budget(size: int) -> float:
+    """The issue's false-match budget at a list size: 0.5 % up to 2,000 households, 1 % from
+    50,000, in between by the logarithm of the size."""
+    if size <= 2000:
+        return 0.005
+    if size >= 50000:
+        return 0.01
+    return 0.005 + 0.005 * math.log(size / 2000) / math.log(50000 / 2000)
+
+
+def _named(r: dict[str, Any], fitted: dict[str, Any], threshold: float) -> bool:
+    from madoguchi.identify.calibration import probability
+
+    features = r["features"]
+    return (
+        bool(features)
+        and (probability(features, fitted) or 0.0) >= threshold
+        and features.get("supporting_items", 0.0) >= 2  # as engine.rank
+    )
+
+
 def choose_threshold(records: list[dict[str, Any]], fitted: dict[str, Any]) -> float:
-    """The lowest threshold keeping false matches ≤ TARGET_FMR at every list size."""
+    """The threshold that names the most callers from the list while false matches stay within
+    FMR_SHARE of the budget at every tuning list size (pooled over that size's seeds).
+
+    Lowering the threshold only ever names more calls, so the answer is the lowest threshold
+    meeting every size's limit: for each size, the score of the negative call that would be
+    one false match too many, and the highest of those."""
     from madoguchi.identify.calibration import probability
 
     by_size: dict[int, list[float]] = defaultdict(list)
     for r in records:
         if r["truth"] is None:
-            by_size[r["size"]].append(probability(r["features"], fitted) if r["features"] else 0.0)
+            named_at_all = _named(r, fitted, 0.0)
+            by_size[r["size"]].append((probability(r["features"], fitted) or 0.0) if named_at_all else 0.0)
     needed = 0.5
-    for scores in by_size.values():
+    for size, scores in by_size.items():
         scores.sort(reverse=True)
-        allowed = int(TARGET_FMR * len(scores))
+        allowed = int(FMR_SHARE * fmr_budget(size) * len(scores))
         if allowed < len(scores):
             needed = max(needed, scores[allowed] + 1e-6)
-    return min(needed, 0.99)
+    return min(needed, 0.995)
+
+
+def curve(records: list[dict[str, Any]], fitted: dict[str, Any]) -> str:
+    """Top-1 and false matches per list size at a range of thresholds (tuning seeds)."""
+    lines = [
+        "| threshold | "
+        + " | ".join(f"{size:,}: top-1 / FMR" for size in sorted({r["size"] for r in records}))
+        + " |"
+    ]
+    for threshold in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99):
+        cells = []
+        for size in sorted({r["size"] for r in records}):
+            subset = [r for r in records if r["size"] == size]
+            pos = [r for r in subset if r["truth"] is not None]
+            neg = [r for r in subset if r["truth"] is None]
+            hits = sum(1 for r in pos if r["top"] == r["truth"] and _named(r, fitted, threshold))
+            fms = sum(1 for r in neg if _named(r, fitted, threshold))
+            cells.append(f"{_pct(hits, len(pos))} / {_pct(fms, len(neg))} ({fms})")
+        lines.append(f"| {threshold:.2f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def summarise(records: list[dict[str, Any]], fitted: dict[str, Any]) -> dict[str, Any]:
-    from madoguchi.identify.calibration import probability
-
     stats: dict[str, float] = defaultdict(float)
     for r in records:
-        features = r["features"]
-        named = (
-            bool(features)
-            and probability(features, fitted) >= fitted["threshold"]
-            and bool(features["corroborated"] or features["agreeing_items"] >= 2)  # as engine.rank
-        )
+        named = _named(r, fitted, fitted["threshold"])
         if r["truth"] is None:
             stats["neg"] += 1
             stats["fm"] += named
@@ -295,6 +338,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--fit", action="store_true")
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--tuning-report", action="store_true", help="the same tables on the tuning seeds")
+    parser.add_argument("--curve", action="store_true", help="top-1 and FMR by threshold on the tuning seeds")
     args = parser.parse_args(argv)
     if args.record:
         sets = {"tuning": TUNING, "evaluation": EVALUATION}.get(args.only or "", TUNING + EVALUATION)
@@ -314,6 +358,12 @@ def main(argv: list[str]) -> None:
         CALIBRATION_FILE.write_text(json.dumps(fitted, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {CALIBRATION_FILE} (threshold {fitted['threshold']:.3f})")
         print(report(records, fitted))
+    if args.curve:
+        from madoguchi.identify.calibration import model
+
+        fitted_model = model()
+        assert fitted_model is not None, "fit first"
+        print(curve(load_records(TUNING), fitted_model))
     if args.report or args.tuning_report:
         from madoguchi.identify.calibration import model
 

@@ -39,6 +39,8 @@ FEATURES = (
     "family_disagrees",
     "name_alone",
     "name_contradicted",
+    "unconfirmed_items",
+    "family_agrees",
 )
 
 
@@ -58,6 +60,8 @@ def probability(features: dict[str, float], fitted: dict[str, Any] | None = None
         return None
     z = float(fitted["intercept"])
     for name in FEATURES:
+        if name not in fitted["weights"]:
+            continue  # a feature added after this model was fitted
         x = (features.get(name, 0.0) - fitted["mean"][name]) / fitted["scale"][name]
         z += fitted["weights"][name] * x
     z = max(-40.0, min(40.0, z))

@@ -140,6 +140,16 @@ class Scored:
             groups.discard("child_name")
         return len(groups)
 
+    @property
+    def supporting_items(self) -> int:
+        """Agreeing items with the family name counted as one when it agrees: a whole name is
+        two (family and given), a family name with an address two, a birth date or a family
+        name alone one. The floor under any decision to name a household."""
+        family_agrees = any(
+            e.field == "family_name" and e.how in AGREEING_NAME and e.weight > 0 for e in self.evidence
+        )
+        return self.agreeing_groups + int(family_agrees)
+
     def is_corroborated(self, *, said_only_names: bool) -> bool:
         """Enough independent support to name a household: two agreeing items, or a whole
         name (family and given) when names are all the caller said and nothing contradicts.
