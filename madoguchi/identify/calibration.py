@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,44 @@ FEATURES = (
     "name_contradicted",
     "unconfirmed_items",
     "family_agrees",
+    *(
+        f"{name}_{what}"
+        for name in ("guardian_name", "child_name", "child_dob", "guardian_dob", "address", "phone", "email")
+        for what in ("agrees", "disagrees")
+    ),
+    "family_name_agrees",
+    "strongest_other",
+    "strong_others",
 )
+
+
+NAME_EVIDENCE = frozenset({"family_name", "guardian_name", "child_name"})
+COMPARED_FIELDS = ("guardian_name", "child_name", "child_dob", "guardian_dob", "address", "phone", "email")
+STRONG = 4.0  # an agreeing non-name item weighing more than this is as good as unique (a phone, a block)
+
+
+def evidence_features(evidence: Iterable[tuple[str, str, float]]) -> dict[str, float]:
+    """What agreed and what disagreed, field by field, from (field, how, weight) triples: the
+    logistic model learns how much each is worth in the presence of the others (an exact
+    name whose every other item disagrees is a namesake's pattern; another parent's given
+    name against an agreeing phone is a household's)."""
+    items = [
+        (field, how, weight)
+        for field, how, weight in evidence
+        if not (field == "family_name" and how == "disagree")
+    ]
+    out: dict[str, float] = {}
+    for name in (*COMPARED_FIELDS, "family_name"):
+        entries = [(how, weight) for field, how, weight in items if field == name]
+        total = sum(weight for _, weight in entries)
+        disagrees = any(how == "disagree" for how, _ in entries)
+        out[f"{name}_agrees"] = float(bool(entries) and total > 0 and not disagrees)
+        if name != "family_name":
+            out[f"{name}_disagrees"] = float(bool(entries) and (total < 0 or disagrees))
+    other = [weight for field, _, weight in items if field not in NAME_EVIDENCE]
+    out["strongest_other"] = max([*other, 0.0])
+    out["strong_others"] = float(sum(1 for weight in other if weight > STRONG))
+    return out
 
 
 @cache
@@ -65,7 +103,12 @@ def probability(features: dict[str, float], fitted: dict[str, Any] | None = None
         x = (features.get(name, 0.0) - fitted["mean"][name]) / fitted["scale"][name]
         z += fitted["weights"][name] * x
     z = max(-40.0, min(40.0, z))
-    return 1.0 / (1.0 + math.exp(-z))
+    # Whatever the evidence, the first household is at most as likely as its share against
+    # the second: two households that the caller's words fit equally well (the same guardian's
+    # name, nothing else said) are one chance in two each, however sure it is that the caller
+    # is one of them. The model rarely sees such ties, so the bound is applied, not learnt.
+    between_first_two = 1.0 / (1.0 + math.exp(-features.get("gap", 30.0)))
+    return min(1.0 / (1.0 + math.exp(-z)), between_first_two)
 
 
 def threshold(fitted: dict[str, Any] | None = None) -> float:

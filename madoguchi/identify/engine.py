@@ -468,4 +468,5 @@ def decision_features(
         "name_alone": name_weight if non_name_agreeing == 0 else 0.0,
         "name_contradicted": name_weight if non_name_agreeing == 0 and disagreeing else 0.0,
         "supporting_items": float(best.supporting_items),
+        **calibration.evidence_features((e.field, e.how, e.weight) for e in evidence),
     }
