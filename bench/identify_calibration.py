@@ -201,7 +201,7 @@ def fit(records: list[dict[str, Any]], *, l2: float = 1.0) -> dict[str, Any]:
         "weights": dict(zip(names, w[1:], strict=True)),
         "mean": mean,
         "scale": scale,
-        "threshold": 0.5,
+        "thresholds": {},
     }
 
 
@@ -228,41 +228,45 @@ def fmr_budget(size: int) -> float:
     return 0.005 + 0.005 * math.log(size / 2000) / math.log(50000 / 2000)
 
 
-def _named(r: dict[str, Any], fitted: dict[str, Any], threshold: float) -> bool:
+def _named(r: dict[str, Any], fitted: dict[str, Any], threshold: float | None = None) -> bool:
+    """Whether the engine names the first candidate of this record (`threshold`: this one
+    instead of the fitted model's for the record's list size)."""
     from madoguchi.identify.calibration import probability
+    from madoguchi.identify.calibration import threshold as calibration_threshold
 
     features = r["features"]
     return (
         bool(features)
-        and (probability(features, fitted) or 0.0) >= threshold
+        and (probability(features, fitted) or 0.0)
+        >= (threshold if threshold is not None else calibration_threshold(fitted, households=r["size"]))
         and features.get("supporting_items", 0.0) >= 2  # as engine.rank
     )
 
 
-def choose_threshold(records: list[dict[str, Any]], fitted: dict[str, Any]) -> float:
-    """The threshold that names the most callers from the list while false matches stay within
-    FMR_SHARE of the budget at every tuning list size (pooled over that size's seeds).
+def choose_thresholds(records: list[dict[str, Any]], fitted: dict[str, Any]) -> dict[str, float]:
+    """Per list size, the threshold that names the most callers from the list while false
+    matches stay within FMR_SHARE of that size's budget (pooled over the size's seeds).
 
-    Lowering the threshold only ever names more calls, so the answer is the lowest threshold
-    meeting every size's limit: for each size, the score of the negative call that would be
-    one false match too many, and the highest of those."""
+    Lowering a threshold only ever names more calls, so the answer is the lowest threshold
+    meeting the limit: the score of the negative call that would be one false match too many.
+    Lists of up to 2,000 households share the 0.5 % budget and are pooled (a 300-household
+    set's few hundred callers not in the list cannot measure a quarter of a percent)."""
     from madoguchi.identify.calibration import probability
 
-    # Lists of up to 2,000 households share the 0.5 % budget and are pooled: a 300-household
-    # set's few hundred callers not in the list cannot measure a quarter of a percent.
     by_size: dict[int, list[float]] = defaultdict(list)
     for r in records:
         if r["truth"] is None:
             named_at_all = _named(r, fitted, 0.0)
-            group = max(r["size"], 2000)
-            by_size[group].append((probability(r["features"], fitted) or 0.0) if named_at_all else 0.0)
-    needed = 0.5
-    for size, scores in by_size.items():
+            by_size[max(r["size"], 2000)].append(
+                (probability(r["features"], fitted) or 0.0) if named_at_all else 0.0
+            )
+    thresholds: dict[str, float] = {}
+    for size, scores in sorted(by_size.items()):
         scores.sort(reverse=True)
         allowed = int(FMR_SHARE * fmr_budget(size) * len(scores))
-        if allowed < len(scores):
-            needed = max(needed, scores[allowed] + 1e-6)
-    return min(needed, 0.995)
+        needed = scores[allowed] + 1e-6 if allowed < len(scores) else 0.5
+        thresholds[str(size)] = min(max(needed, 0.5), 0.995)
+    return thresholds
 
 
 def curve(records: list[dict[str, Any]], fitted: dict[str, Any]) -> str:
@@ -288,7 +292,7 @@ def curve(records: list[dict[str, Any]], fitted: dict[str, Any]) -> str:
 def summarise(records: list[dict[str, Any]], fitted: dict[str, Any]) -> dict[str, Any]:
     stats: dict[str, float] = defaultdict(float)
     for r in records:
-        named = _named(r, fitted, fitted["threshold"])
+        named = _named(r, fitted)
         if r["truth"] is None:
             stats["neg"] += 1
             stats["fm"] += named
@@ -369,11 +373,11 @@ def main(argv: list[str]) -> None:
 
         records = load_records(TUNING)
         fitted = fit(records)
-        fitted["threshold"] = choose_threshold(records, fitted)
+        fitted["thresholds"] = choose_thresholds(records, fitted)
         fitted["fitted_on"] = [f"{size} households, seed {seed}" for size, seed in TUNING]
         CALIBRATION_FILE.parent.mkdir(exist_ok=True)
         CALIBRATION_FILE.write_text(json.dumps(fitted, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"wrote {CALIBRATION_FILE} (threshold {fitted['threshold']:.3f})")
+        print(f"wrote {CALIBRATION_FILE} (thresholds {fitted['thresholds']})")
         print(report(records, fitted))
     if args.curve:
         from madoguchi.identify.calibration import model

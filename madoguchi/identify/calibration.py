@@ -14,6 +14,7 @@ the tuning seeds so that callers not in the list are named at most about 0.3 % o
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterable
@@ -111,6 +112,23 @@ def probability(features: dict[str, float], fitted: dict[str, Any] | None = None
     return min(1.0 / (1.0 + math.exp(-z)), between_first_two)
 
 
-def threshold(fitted: dict[str, Any] | None = None) -> float:
+def threshold(fitted: dict[str, Any] | None = None, *, households: int = 2000) -> float:
+    """The probability a household needs to be named, for a list of this size.
+
+    Chosen per list size on the tuning seeds (`"thresholds"`: {size: threshold}): a larger list
+    has more namesakes but also a larger false-match budget (issue 13: 0.5 % at 2,000
+    households, 1 % at 50,000). Between two sizes, by the logarithm of the size; outside them,
+    the nearest."""
     fitted = fitted if fitted is not None else model()
-    return float(fitted["threshold"]) if fitted else 0.5
+    if not fitted:
+        return 0.5
+    by_size = sorted((int(size), float(value)) for size, value in fitted.get("thresholds", {}).items())
+    if not by_size:
+        return float(fitted["threshold"])
+    if households <= by_size[0][0]:
+        return by_size[0][1]
+    for (low, t_low), (high, t_high) in itertools.pairwise(by_size):
+        if households <= high:
+            share = math.log(households / low) / math.log(high / low)
+            return t_low + share * (t_high - t_low)
+    return by_size[-1][1]

@@ -411,7 +411,9 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
         candidate.score = min(candidate.score, result.candidates[0].score)
     # Whatever the model says, one item alone (a birth date, a family name, an address) never
     # names a household: two items agree, a whole name counting as two (family and given).
-    result.abstained = result.confidence < calibration.threshold() or result.features["supporting_items"] < 2
+    result.abstained = (
+        result.confidence < calibration.threshold(households=n) or result.features["supporting_items"] < 2
+    )
     return result
 
 
