@@ -3,13 +3,15 @@
 The engine's posterior (Fellegi-Sunter log-odds turned into shares over "one of these
 households or nobody") ranks households well but is overconfident in exactly the cases that
 matter: a caller who is not in the list but shares a listed guardian's full name, whose other
-items all disagree. So the decision to name a household is taken on a logistic model of a few
-features of the best candidate's evidence (its log-odds, the gap to the next, what agreed and
-what disagreed, the list size), fitted on synthetic lists and calls that `bench/identify_synth.py`
-draws from tuning seeds only (`bench/identify_calibration.py --fit` writes
-`data/calibration.json`); the evaluation seeds, held out, are what docs/identification.md
-reports. The engine names the household when this probability reaches `threshold` (chosen on
-the tuning seeds so that callers not in the list are named at most about 0.3 % of the time).
+items all disagree or cannot be checked. So the decision to name a household is taken on a
+logistic model of features of the best candidate's evidence (its log-odds, the gap to the
+next, what agreed and what disagreed field by field, the list size), fitted on synthetic lists
+and calls that `bench/identify_synth.py` draws from tuning seeds only
+(`bench/identify_calibration.py --fit` writes `data/calibration.json`); the evaluation seeds,
+held out, are what docs/identification.md reports. The engine names the household when this
+probability reaches `threshold(households=N)`: per list size, the lowest threshold that keeps
+false matches within half the issue's budget (0.5 % at 2,000 households, 1 % at 50,000) on the
+tuning seeds' out-of-fold probabilities.
 """
 
 from __future__ import annotations
