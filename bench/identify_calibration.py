@@ -394,7 +394,8 @@ def main(argv: list[str]) -> None:
         records = load_records(TUNING)
         fitted = fit(records)
         fitted["thresholds"] = choose_thresholds(records, fitted, out_of_fold(records))
-        fitted["fitted_on"] = [f"{size} households, seed {seed}" for size, seed in TUNING]
+        recorded = sorted({(r["size"], r["seed"]) for r in records})
+        fitted["fitted_on"] = [f"{size} households, seed {seed}" for size, seed in recorded]
         CALIBRATION_FILE.parent.mkdir(exist_ok=True)
         CALIBRATION_FILE.write_text(json.dumps(fitted, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {CALIBRATION_FILE} (thresholds {fitted['thresholds']})")
