@@ -701,7 +701,8 @@ def _build_record(households: int) -> Path:
 
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_DB = "mdg_bench_identify"
+# Another name when several checkouts benchmark on one server (MADOGUCHI_BENCH_PG_DB=hA_bench_identify).
+PG_DB = os.environ.get("MADOGUCHI_BENCH_PG_DB", "mdg_bench_identify")
 
 
 def fresh_postgres(*, keep: bool = False) -> str:

@@ -88,6 +88,8 @@ GIVEN_TAILS = (
     ("介", "スケ"), ("輔", "スケ"), ("乃", "ノ"), ("野", "ノ"), ("葉", "ハ"), ("里", "リ"), ("梨", "リ"),
     ("彦", "ヒコ"), ("央", "オ"), ("生", "オ"), ("紀", "キ"), ("美", "ミ"), ("未", "ミ"), ("平", "ヘイ"),
 )  # fmt: skip
+# Given names are built from the first heads and tails only: a small pool, as in life.
+GIVEN_HEADS_USED, GIVEN_TAILS_USED = 12, 10
 VARIANTS = {"高": "髙", "崎": "﨑", "斎": "齋", "辺": "邊", "沢": "澤", "島": "嶋", "浜": "濱", "吉": "𠮷"}
 
 # Setagaya towns (丁目 count) and the stations or areas people name instead of them.
@@ -175,11 +177,17 @@ class Household:
 
 
 class Names:
-    """Family and given names with readings: Faker ja_JP's pools and names built from parts."""
+    """Family and given names with readings: Faker ja_JP's pools and names built from parts.
+
+    The shape follows the population the shared development sets describe (their lists, not
+    their answers): family names many and flat with a head of common ones (the commonest about
+    2 % of households), given names few (under two hundred in use, the commonest about 2 %), so
+    that at 50,000 households about a third of guardians share their full name with another."""
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.faker_family = [(k, r) for k, r, _ in JaPerson.last_name_pairs]
+        self.faker_family_weights = [1 / (rank + 1) ** 0.6 for rank in range(len(self.faker_family))]
         self.faker_given = [
             (k, r) for k, r, _ in (*JaPerson.first_name_female_pairs, *JaPerson.first_name_male_pairs)
         ]
@@ -187,28 +195,18 @@ class Names:
     def _parts(
         self, heads: tuple[tuple[str, str], ...], tails: tuple[tuple[str, str], ...]
     ) -> tuple[str, str]:
-        rng = self.rng
-        head = (
-            heads[min(int(rng.paretovariate(1.1)) - 1, len(heads) - 1)]
-            if rng.random() < 0.4
-            else rng.choice(heads)
-        )
-        tail = (
-            tails[min(int(rng.paretovariate(1.0)) - 1, len(tails) - 1)]
-            if rng.random() < 0.4
-            else rng.choice(tails)
-        )
+        head, tail = self.rng.choice(heads), self.rng.choice(tails)
         return head[0] + tail[0], head[1] + tail[1]
 
     def family(self) -> tuple[str, str]:
-        if self.rng.random() < 0.25:
-            return self.rng.choice(self.faker_family)
+        if self.rng.random() < 0.2:
+            return self.rng.choices(self.faker_family, weights=self.faker_family_weights)[0]
         return self._parts(FAMILY_HEADS, FAMILY_TAILS)
 
     def given(self) -> tuple[str, str]:
-        if self.rng.random() < 0.25:
+        if self.rng.random() < 0.5:
             return self.rng.choice(self.faker_given)
-        return self._parts(GIVEN_HEADS, GIVEN_TAILS)
+        return self._parts(GIVEN_HEADS[:GIVEN_HEADS_USED], GIVEN_TAILS[:GIVEN_TAILS_USED])
 
     def homophone(self, text: str, kana: str, *, family: bool) -> str | None:
         """Another kanji spelling of the same reading, as an operator types what is heard."""
@@ -227,7 +225,8 @@ class Names:
 
 
 def _child_dob(rng: random.Random) -> datetime.date:
-    return datetime.date(2019, 4, 2) + datetime.timedelta(days=rng.randint(0, 6 * 365))
+    # Three school years, as the development sets' lists (2019-04-02 to 2022-04-01).
+    return datetime.date(2019, 4, 2) + datetime.timedelta(days=rng.randint(0, 3 * 365))
 
 
 def make_list(seed: int, households: int) -> list[Household]:
@@ -245,13 +244,14 @@ def make_list(seed: int, households: int) -> list[Household]:
             datetime.date(1972, 1, 1) + datetime.timedelta(days=rng.randint(0, 9000)),
         )
         children = []
-        count = rng.choices((1, 2, 3), weights=(62, 30, 8))[0]
+        # In the program's three-year window: mostly one child, a sixth two (7 % of them twins).
+        count = rng.choices((1, 2, 3), weights=(82, 17, 1))[0]
         child_family, child_family_kana = family, family_kana
         other: dict[str, Any] = {}
         if rng.random() < 0.05:  # the registered guardian has another family name than the child
             child_family, child_family_kana = names.family()
             other["surname_differs"] = True
-        twins_at = 1 if count >= 2 and rng.random() < 0.05 else -1
+        twins_at = 1 if count >= 2 and rng.random() < 0.07 else -1
         for position in range(count):
             child_given, child_given_kana = names.given()
             dob = children[0].dob if position == twins_at else _child_dob(rng)
@@ -265,7 +265,7 @@ def make_list(seed: int, households: int) -> list[Household]:
         phone = ""
         if rng.random() < 0.9:
             phone = rng.choice(("090", "080", "070", "03")) + f"{rng.randint(10**7, 10**8 - 1)}"
-        email = f"{family_kana.lower()}{index}@example.jp" if rng.random() < 0.4 else ""
+        email = f"{family_kana.lower()}{index}@example.jp" if rng.random() < 0.58 else ""
         out.append(
             Household(
                 number=f"S{seed % 1000:03d}{index:07d}",
@@ -312,46 +312,97 @@ def list_rows(household: Household) -> Iterator[list[str]]:
 # --- calls ---------------------------------------------------------------------------------
 
 
+# What callers say, per channel and kind of caller: the share of calls giving each item, as the
+# development sets' calls show it (their queries' fields and tags, not their answers). A web
+# form asks for more and is typed by the caller (no misheard kanji); a phone call is typed by
+# the operator from what is heard. Each call gives at least two items.
+FORM_SHARE = 0.39
+SAYS = {
+    ("form", True): {"guardian": 0.97, "guardian_kana": 0.66, "child": 0.74, "child_dob": 0.71,
+                     "address": 0.73, "phone": 0.61, "email": 0.35, "guardian_dob": 0.37},
+    ("phone", True): {"guardian": 0.90, "guardian_kana": 0.33, "child": 0.52, "child_dob": 0.53,
+                      "address": 0.44, "phone": 0.34, "email": 0.04, "guardian_dob": 0.20},
+    ("form", False): {"guardian": 1.0, "guardian_kana": 0.68, "child": 0.71, "child_dob": 0.70,
+                      "address": 0.81, "phone": 0.58, "email": 0.34, "guardian_dob": 0.36},
+    ("phone", False): {"guardian": 1.0, "guardian_kana": 0.35, "child": 0.46, "child_dob": 0.54,
+                       "address": 0.52, "phone": 0.33, "email": 0.03, "guardian_dob": 0.22},
+}  # fmt: skip
+
+
+NAME_ITEMS = frozenset({"guardian", "guardian_kana", "child"})
+
+
+def items_said(rng: random.Random, channel: str, *, in_list: bool) -> set[str]:
+    """Which items one call gives. In the development sets' calls, a caller from the list
+    sometimes gives no name at all (an address and a phone: about 2 %) and sometimes names
+    only (about 7 %); a caller who is not in the list always gives something besides a name."""
+    shares = SAYS[(channel, in_list)]
+    while True:
+        wanted = {item for item, share in shares.items() if item != "guardian_kana" and rng.random() < share}
+        if "guardian" in wanted and rng.random() < shares["guardian_kana"] / shares["guardian"]:
+            wanted.add("guardian_kana")
+        if len(wanted) < 2:
+            continue
+        if not in_list and wanted <= NAME_ITEMS:
+            continue
+        if not wanted & NAME_ITEMS and rng.random() < 0.45:
+            continue
+        return wanted
+
+
 class Caller:
-    def __init__(self, rng: random.Random, names: Names) -> None:
+    def __init__(self, rng: random.Random, names: Names, channel: str = "phone") -> None:
         self.rng = rng
         self.names = names
-        self.tags: list[str] = []
+        self.channel = channel
+        self.tags: list[str] = [f"channel_{channel}"]
 
-    def name(self, person: Person, field_name: str) -> dict[str, str]:
+    def name(self, person: Person, field_name: str, *, kana_field: bool = False) -> dict[str, str]:
         rng, tags = self.rng, self.tags
         family, given = person.family, person.given
-        if rng.random() < 0.06:
+        by_phone = self.channel == "phone"
+        if by_phone and rng.random() < 0.05:  # heard, and typed in another kanji of that reading
             spelt = self.names.homophone(given, person.given_kana, family=False)
             if spelt:
                 given, _ = spelt, tags.append("homophone_kanji")
-        if rng.random() < 0.04:
+        if by_phone and rng.random() < 0.03:
             spelt = self.names.homophone(family, person.family_kana, family=True)
             if spelt:
                 family, _ = spelt, tags.append("homophone_kanji")
-        if any(ch in VARIANTS for ch in family) and rng.random() < 0.3:
+        if any(ch in VARIANTS for ch in family) and rng.random() < 0.15:
             family = "".join(VARIANTS.get(ch, ch) for ch in family)
             tags.append("itaiji")
         style = rng.random()
         out: dict[str, str] = {}
-        if style < 0.3:
-            out[f"{field_name}_name"] = f"{family} {given}"
-        elif style < 0.55:
+        if by_phone and style < 0.28:  # the operator types what is heard in kana
+            kind = rng.random()
+            if kind < 0.35:
+                out[f"{field_name}_name"] = hiragana(person.kana(rng.choice((" ", "　", ""))))
+                tags += ["name_in_kana", "kana_hiragana"]
+            elif kind < 0.88:
+                out[f"{field_name}_name"] = person.kana(rng.choice((" ", "　")))
+                tags.append("name_in_kana")
+            else:
+                out[f"{field_name}_name"] = half_width(person.kana(" "))
+                tags += ["name_in_kana", "halfwidth_kana"]
+        elif rng.random() < 0.45:
             out[f"{field_name}_name"] = family + given
             tags.append("name_no_space")
-        elif style < 0.7:
-            out[f"{field_name}_name"] = hiragana(person.kana(rng.choice((" ", "　", ""))))
-            tags += ["name_in_kana", "kana_hiragana"]
-        elif style < 0.8:
-            out[f"{field_name}_name"] = person.kana(" ")
-            tags.append("name_in_kana")
-        elif style < 0.85:
-            out[f"{field_name}_name"] = half_width(person.kana(" "))
-            tags += ["name_in_kana", "halfwidth_kana"]
         else:
-            out[f"{field_name}_name"] = f"{family}　{given}"
-        if rng.random() < 0.2:
-            out[f"{field_name}_kana"] = rng.choice((person.kana(" "), hiragana(person.kana(""))))
+            out[f"{field_name}_name"] = f"{family}{rng.choice((' ', '　'))}{given}"
+        if kana_field:
+            reading = person.kana(rng.choice((" ", "　", "")))
+            if rng.random() < 0.03 and len(person.given_kana) >= 2:  # one kana mistyped
+                reading = reading[:-1] + rng.choice("アイウエオカキクケコサシスセソタチツテトナニヌネノ")
+                tags.append("kana_typo")
+            kind = rng.random()
+            if kind < 0.3:
+                reading = hiragana(reading)
+                tags.append("kana_hiragana")
+            elif kind < 0.37:
+                reading = half_width(reading)
+                tags.append("halfwidth_kana")
+            out[f"{field_name}_kana"] = reading
         return out
 
     def date(self, value: datetime.date, *, error: bool = False) -> str:
@@ -389,8 +440,14 @@ class Caller:
         rng, tags = self.rng, self.tags
         c, b, g = household.numbers
         town = household.town
+        if rng.random() < 0.04:  # a block or house number misremembered or mistyped
+            tags.append("address_error")
+            if rng.random() < 0.5:
+                b = max(1, b + rng.choice((-2, -1, 1, 2)))
+            else:
+                g = max(1, g + rng.choice((-2, -1, 1, 2)))
         kind = rng.random()
-        if kind < 0.07 and town in STATIONS:
+        if kind < 0.04 and town in STATIONS:
             tags.append("station_name")
             place = rng.choice(STATIONS[town])
             if rng.random() < 0.5:
@@ -401,12 +458,17 @@ class Caller:
         if kind < 0.1 and town in TOWN_KANA:
             tags.append("town_in_kana")
             town = TOWN_KANA[town]
-        elif kind < 0.14:
-            town = town.replace("々", town[0]) if "々" in town else town
-        prefix = rng.choice(("東京都世田谷区", "世田谷区", "", ""))
-        if not prefix:
+        elif kind < 0.18:
+            variant = _town_variant(town)
+            if variant != town:
+                town = variant
+                tags.append("town_variant")
+        prefix = rng.choices(("東京都世田谷区", "世田谷区", ""), weights=(32, 47, 21))[0]
+        if prefix == "世田谷区":
             tags.append("addr_no_prefecture")
-        if rng.random() < 0.12:
+        elif not prefix:
+            tags.append("addr_no_ward")
+        if self.channel == "phone" and rng.random() < 0.14:
             tags.append("address_partial")
             return f"{prefix}{town}{rng.choice((str(c), kanji_number(c)))}丁目"
         style = rng.random()
@@ -470,32 +532,60 @@ class Caller:
         )
 
 
+def _town_variant(town: str) -> str:
+    """The town as people also write it: 々 spelt out, 澤 for 沢, ヶ/ケ inserted (桜ヶ丘)."""
+    if "々" in town:
+        return town.replace("々", town[town.index("々") - 1])
+    if "沢" in town:
+        return town.replace("沢", "澤")
+    if town.endswith(("丘", "谷")) and len(town) >= 2:
+        return town[:-1] + "ヶ" + town[-1]
+    return town
+
+
 def _random_phone(rng: random.Random) -> str:
     return rng.choice(("090", "080", "070")) + f"{rng.randint(10**7, 10**8 - 1)}"
 
 
+def _channel(rng: random.Random) -> str:
+    return "form" if rng.random() < FORM_SHARE else "phone"
+
+
+def _email_said(rng: random.Random, caller: Caller, registered: str) -> str:
+    if not registered or rng.random() < 0.07:
+        caller.tags.append("email_not_registered")
+        return f"someone{rng.randint(1, 10**6)}@example.com"
+    kind = rng.random()
+    if kind < 0.08:
+        caller.tags.append("email_case")
+        return registered.upper()
+    if kind < 0.12 and "@" in registered:
+        caller.tags.append("email_typo")
+        local, domain = registered.split("@", 1)
+        return f"{local}x@{domain}"
+    if kind < 0.17:
+        caller.tags.append("email_fullwidth")
+        return unicodedata_full(registered)
+    return registered
+
+
+def unicodedata_full(text: str) -> str:
+    """ASCII as full-width forms (ｈａｎａｋｏ＠…), as some phones' input methods type it."""
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
 def positive_call(rng: random.Random, names: Names, household: Household) -> tuple[dict[str, str], list[str]]:
-    caller = Caller(rng, names)
+    caller = Caller(rng, names, _channel(rng))
     tags = caller.tags
     child = rng.choice(household.children)
     if len(household.children) > 1:
         tags.append("siblings")
+        if household.children[0].dob == household.children[1].dob:
+            tags.append("twins")
     fields: dict[str, str] = {}
-    wanted = set(
-        rng.sample(
-            ["guardian", "child", "child_dob", "address", "phone", "guardian_dob", "email"], rng.randint(2, 5)
-        )
-    )
-    if not household.phone and rng.random() >= 0.1:
-        wanted.discard("phone")  # a family without a phone on file seldom gives one
-    if not household.email and rng.random() >= 0.1:
-        wanted.discard("email")  # callers give the e-mail they registered, seldom another
-    if "guardian" not in wanted and "child" not in wanted:
-        wanted.add(rng.choice(("guardian", "child")))
-    if len(wanted) < 2:
-        wanted.add(rng.choice(("child_dob", "address", "phone")))
+    wanted = items_said(rng, caller.channel, in_list=True)
     speaker = household.guardian
-    if rng.random() < 0.06:  # the other parent calls, maybe with another family name
+    if rng.random() < 0.05:  # the other parent calls, maybe with another family name
         tags.append("caller_not_registered_guardian")
         given, given_kana = names.given()
         family, family_kana = (speaker.family, speaker.family_kana)
@@ -503,24 +593,26 @@ def positive_call(rng: random.Random, names: Names, household: Household) -> tup
             family, family_kana = names.family()
             tags.append("guardian_surname_differs")
         speaker = Person(family, family_kana, given, given_kana, speaker.dob)
-    elif rng.random() < 0.03:
+    elif rng.random() < 0.012:
         tags.append("guardian_surname_changed")
         family, family_kana = names.family()
         speaker = Person(family, family_kana, speaker.given, speaker.given_kana, speaker.dob)
     if "guardian" in wanted:
-        fields.update(caller.name(speaker, "guardian"))
+        fields.update(caller.name(speaker, "guardian", kana_field="guardian_kana" in wanted))
     if "child" in wanted:
-        if rng.random() < 0.5:
+        if rng.random() < 0.3:
             tags.append("child_given_name_only")
-            fields["child_name"] = rng.choice((child.given, hiragana(child.given_kana), child.given_kana))
+            fields["child_name"] = rng.choice((child.given, child.given, hiragana(child.given_kana)))
         else:
             fields.update(caller.name(child, "child"))
     if "child_dob" in wanted:
-        fields["child_dob"] = caller.date(child.dob, error=rng.random() < 0.04)
-    if "guardian_dob" in wanted and "caller_not_registered_guardian" not in tags:
-        fields["guardian_dob"] = caller.date(household.guardian.dob, error=rng.random() < 0.03)
+        fields["child_dob"] = caller.date(child.dob, error=rng.random() < 0.025)
+    if "guardian_dob" in wanted:
+        # The other parent gives their own date of birth, not the registered guardian's.
+        dob = speaker.dob if "caller_not_registered_guardian" not in tags else _guardian_dob(rng)
+        fields["guardian_dob"] = caller.date(dob, error=rng.random() < 0.025)
     if "address" in wanted:
-        if rng.random() < 0.04:
+        if rng.random() < 0.027:
             tags.append("moved")
             other = Household(
                 "", household.guardian, [], rng.choice(TOWNS)[0], (1, rng.randint(1, 40), rng.randint(1, 30))
@@ -529,38 +621,32 @@ def positive_call(rng: random.Random, names: Names, household: Household) -> tup
         else:
             fields["address"] = caller.address(household)
     if "phone" in wanted:
-        if not household.phone or rng.random() < 0.06:
+        if not household.phone or rng.random() < 0.04:
             tags.append("phone_not_registered")
             fields["phone"] = caller.phone(_random_phone(rng))
         else:
-            error = rng.choices(("", "swap", "digit"), weights=(90, 6, 4))[0]
+            error = rng.choices(("", "swap", "digit"), weights=(96, 2, 2))[0]
             fields["phone"] = caller.phone(household.phone, error=error)
     if "email" in wanted:
-        if household.email:
-            fields["email"] = household.email.upper() if rng.random() < 0.3 else household.email
-        else:
-            tags.append("email_not_registered")
-            fields["email"] = f"someone{rng.randint(1, 10**6)}@example.com"
+        fields["email"] = _email_said(rng, caller, household.email)
     tags.append(f"nfields_{len(fields)}")
     return fields, tags
+
+
+def _guardian_dob(rng: random.Random) -> datetime.date:
+    return datetime.date(1972, 1, 1) + datetime.timedelta(days=rng.randint(0, 9000))
 
 
 def negative_call(
     rng: random.Random, names: Names, households: list[Household]
 ) -> tuple[dict[str, str], list[str]]:
-    caller = Caller(rng, names)
+    caller = Caller(rng, names, _channel(rng))
     tags = caller.tags
     tags.append("negative")
     kind = rng.random()
     family, family_kana = names.family()
     given, given_kana = names.given()
-    guardian = Person(
-        family,
-        family_kana,
-        given,
-        given_kana,
-        datetime.date(1975, 1, 1) + datetime.timedelta(days=rng.randint(0, 8000)),
-    )
+    guardian = Person(family, family_kana, given, given_kana, _guardian_dob(rng))
     child_given, child_kana = names.given()
     child = Person(family, family_kana, child_given, child_kana, _child_dob(rng))
     town, chomes = rng.choice(TOWNS)
@@ -568,7 +654,7 @@ def negative_call(
         "", guardian, [child], town, (rng.randint(1, chomes), rng.randint(1, 40), rng.randint(1, 30))
     )
     phone = _random_phone(rng)
-    if kind < 0.35:
+    if kind < 0.34:
         # A namesake: exactly a listed guardian's name, everything else their own.
         listed = rng.choice(households)
         tags.append("neg_same_guardian_name")
@@ -597,7 +683,7 @@ def negative_call(
             listed.building,
             str(int(listed.room or 100) + 1),
         )
-    elif kind < 0.6:
+    elif kind < 0.63:
         tags.append("neg_child_out_of_range")
         child = Person(
             child.family,
@@ -609,10 +695,10 @@ def negative_call(
     else:
         tags.append("neg_new_family")
     fields: dict[str, str] = {}
-    wanted = set(rng.sample(["child", "child_dob", "address", "phone", "guardian_dob"], rng.randint(1, 4)))
-    fields.update(caller.name(guardian, "guardian"))
+    wanted = items_said(rng, caller.channel, in_list=False)
+    fields.update(caller.name(guardian, "guardian", kana_field="guardian_kana" in wanted))
     if "child" in wanted:
-        fields["child_name"] = child.given if rng.random() < 0.5 else f"{child.family} {child.given}"
+        fields["child_name"] = child.given if rng.random() < 0.3 else f"{child.family} {child.given}"
     if "child_dob" in wanted:
         fields["child_dob"] = caller.date(child.dob)
     if "guardian_dob" in wanted:
@@ -621,6 +707,8 @@ def negative_call(
         fields["address"] = caller.address(home)
     if "phone" in wanted:
         fields["phone"] = caller.phone(phone)
+    if "email" in wanted:
+        fields["email"] = f"someone{rng.randint(1, 10**6)}@example.net"
     tags.append(f"nfields_{len(fields)}")
     return fields, tags
 

@@ -3,19 +3,23 @@
 The engine's posterior (Fellegi-Sunter log-odds turned into shares over "one of these
 households or nobody") ranks households well but is overconfident in exactly the cases that
 matter: a caller who is not in the list but shares a listed guardian's full name, whose other
-items all disagree. So the decision to name a household is taken on a logistic model of a few
-features of the best candidate's evidence (its log-odds, the gap to the next, what agreed and
-what disagreed, the list size), fitted on synthetic lists and calls that `bench/identify_synth.py`
-draws from tuning seeds only (`bench/identify_calibration.py --fit` writes
-`data/calibration.json`); the evaluation seeds, held out, are what docs/identification.md
-reports. The engine names the household when this probability reaches `threshold` (chosen on
-the tuning seeds so that callers not in the list are named at most about 0.3 % of the time).
+items all disagree or cannot be checked. So the decision to name a household is taken on a
+logistic model of features of the best candidate's evidence (its log-odds, the gap to the
+next, what agreed and what disagreed field by field, the list size), fitted on synthetic lists
+and calls that `bench/identify_synth.py` draws from tuning seeds only
+(`bench/identify_calibration.py --fit` writes `data/calibration.json`); the evaluation seeds,
+held out, are what docs/identification.md reports. The engine names the household when this
+probability reaches `threshold(households=N)`: per list size, the lowest threshold that keeps
+false matches within half the issue's budget (0.5 % at 2,000 households, 1 % at 50,000) on the
+tuning seeds' out-of-fold probabilities.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,7 +43,46 @@ FEATURES = (
     "family_disagrees",
     "name_alone",
     "name_contradicted",
+    "unconfirmed_items",
+    "family_agrees",
+    *(
+        f"{name}_{what}"
+        for name in ("guardian_name", "child_name", "child_dob", "guardian_dob", "address", "phone", "email")
+        for what in ("agrees", "disagrees")
+    ),
+    "family_name_agrees",
+    "strongest_other",
+    "strong_others",
 )
+
+
+NAME_EVIDENCE = frozenset({"family_name", "guardian_name", "child_name"})
+COMPARED_FIELDS = ("guardian_name", "child_name", "child_dob", "guardian_dob", "address", "phone", "email")
+STRONG = 4.0  # an agreeing non-name item weighing more than this is as good as unique (a phone, a block)
+
+
+def evidence_features(evidence: Iterable[tuple[str, str, float]]) -> dict[str, float]:
+    """What agreed and what disagreed, field by field, from (field, how, weight) triples: the
+    logistic model learns how much each is worth in the presence of the others (an exact
+    name whose every other item disagrees is a namesake's pattern; another parent's given
+    name against an agreeing phone is a household's)."""
+    items = [
+        (field, how, weight)
+        for field, how, weight in evidence
+        if not (field == "family_name" and how == "disagree")
+    ]
+    out: dict[str, float] = {}
+    for name in (*COMPARED_FIELDS, "family_name"):
+        entries = [(how, weight) for field, how, weight in items if field == name]
+        total = sum(weight for _, weight in entries)
+        disagrees = any(how == "disagree" for how, _ in entries)
+        out[f"{name}_agrees"] = float(bool(entries) and total > 0 and not disagrees)
+        if name != "family_name":
+            out[f"{name}_disagrees"] = float(bool(entries) and (total < 0 or disagrees))
+    other = [weight for field, _, weight in items if field not in NAME_EVIDENCE]
+    out["strongest_other"] = max([*other, 0.0])
+    out["strong_others"] = float(sum(1 for weight in other if weight > STRONG))
+    return out
 
 
 @cache
@@ -58,12 +101,36 @@ def probability(features: dict[str, float], fitted: dict[str, Any] | None = None
         return None
     z = float(fitted["intercept"])
     for name in FEATURES:
+        if name not in fitted["weights"]:
+            continue  # a feature added after this model was fitted
         x = (features.get(name, 0.0) - fitted["mean"][name]) / fitted["scale"][name]
         z += fitted["weights"][name] * x
     z = max(-40.0, min(40.0, z))
-    return 1.0 / (1.0 + math.exp(-z))
+    # Whatever the evidence, the first household is at most as likely as its share against
+    # the second: two households that the caller's words fit equally well (the same guardian's
+    # name, nothing else said) are one chance in two each, however sure it is that the caller
+    # is one of them. The model rarely sees such ties, so the bound is applied, not learnt.
+    between_first_two = 1.0 / (1.0 + math.exp(-features.get("gap", 30.0)))
+    return min(1.0 / (1.0 + math.exp(-z)), between_first_two)
 
 
-def threshold(fitted: dict[str, Any] | None = None) -> float:
+def threshold(fitted: dict[str, Any] | None = None, *, households: int = 2000) -> float:
+    """The probability a household needs to be named, for a list of this size.
+
+    Chosen per list size on the tuning seeds (`"thresholds"`: {size: threshold}): a larger list
+    has more namesakes but also a larger false-match budget (issue 13: 0.5 % at 2,000
+    households, 1 % at 50,000). Between two sizes, by the logarithm of the size; outside them,
+    the nearest."""
     fitted = fitted if fitted is not None else model()
-    return float(fitted["threshold"]) if fitted else 0.5
+    if not fitted:
+        return 0.5
+    by_size = sorted((int(size), float(value)) for size, value in fitted.get("thresholds", {}).items())
+    if not by_size:
+        return float(fitted["threshold"])
+    if households <= by_size[0][0]:
+        return by_size[0][1]
+    for (low, t_low), (high, t_high) in itertools.pairwise(by_size):
+        if households <= high:
+            share = math.log(households / low) / math.log(high / low)
+            return t_low + share * (t_high - t_low)
+    return by_size[-1][1]

@@ -34,7 +34,7 @@ from madoguchi.identify.normalize import (
     spoken_name,
     spoken_phone,
 )
-from madoguchi.identify.scoring import Evidence, PreparedQuery, Scored, score_household
+from madoguchi.identify.scoring import AGREEING_NAME, Evidence, PreparedQuery, Scored, score_household
 from madoguchi.registry.models import Household
 
 MAX_CANDIDATES = 5
@@ -400,7 +400,7 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
         corroborated=corroborated,
         only_names=said_only_names,
         n=n,
-        fields_said=len(readable),
+        readable=readable,
     )
     result.confidence = calibration.probability(result.features)
     if result.confidence is None:
@@ -409,10 +409,11 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
     result.candidates[0].score = round(result.confidence, 4)
     for candidate in result.candidates[1:]:
         candidate.score = min(candidate.score, result.candidates[0].score)
-    # Whatever the model says, one item alone (a birth date, a family name) never names a
-    # household: two independent items agree, or a whole name is all the caller said.
-    enough = corroborated or result.features["agreeing_items"] >= 2
-    result.abstained = result.confidence < calibration.threshold() or not enough
+    # Whatever the model says, one item alone (a birth date, a family name, an address) never
+    # names a household: two items agree, a whole name counting as two (family and given).
+    result.abstained = (
+        result.confidence < calibration.threshold(households=n) or result.features["supporting_items"] < 2
+    )
     return result
 
 
@@ -427,10 +428,19 @@ def decision_features(
     corroborated: bool,
     only_names: bool,
     n: int,
-    fields_said: int,
+    readable: list[str],
 ) -> dict[str, float]:
-    """The features of `calibration.FEATURES` for the best-scored household."""
+    """The features of `calibration.FEATURES` for the best-scored household (and
+    `supporting_items`, the floor `rank` applies whatever the model says)."""
     evidence = best.evidence
+    compared = {e.field for e in evidence}
+    said = {"guardian_name" if name == "guardian_kana" else "child_name" if name == "child_kana" else name
+            for name in readable}  # fmt: skip
+    # Items said that the household has nothing on file to compare with (an e-mail, a phone):
+    # they neither confirm nor contradict, which a caller who is not in the list can also do.
+    unconfirmed = len(
+        said - compared - ({"guardian_name", "child_name"} if "family_name" in compared else set())
+    )
     agreeing = {e.field for e in evidence if e.weight > 0 and e.how != "disagree"} - {"family_name"}
     clipped = min(max(posterior, 1e-6), 1 - 1e-6)
     name_weight = sum(e.weight for e in evidence if e.field in NAME_EVIDENCE and e.weight > 0)
@@ -449,10 +459,16 @@ def decision_features(
         "corroborated": float(corroborated),
         "only_names": float(only_names),
         "log_households": math.log(max(n, 1)),
-        "fields_said": float(fields_said),
+        "fields_said": float(len(readable)),
+        "unconfirmed_items": float(unconfirmed),
+        "family_agrees": float(
+            any(e.field == "family_name" and e.how in AGREEING_NAME and e.weight > 0 for e in evidence)
+        ),
         "family_disagrees": float(any(e.field == "family_name" and e.how == "disagree" for e in evidence)),
         # A name that nothing else supports, and one that something else contradicts: a
         # namesake's pattern, which the sum of log-likelihood ratios overrates.
         "name_alone": name_weight if non_name_agreeing == 0 else 0.0,
         "name_contradicted": name_weight if non_name_agreeing == 0 and disagreeing else 0.0,
+        "supporting_items": float(best.supporting_items),
+        **calibration.evidence_features((e.field, e.how, e.weight) for e in evidence),
     }

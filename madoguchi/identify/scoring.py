@@ -140,6 +140,16 @@ class Scored:
             groups.discard("child_name")
         return len(groups)
 
+    @property
+    def supporting_items(self) -> int:
+        """Agreeing items with the family name counted as one when it agrees: a whole name is
+        two (family and given), a family name with an address two, a birth date or a family
+        name alone one. The floor under any decision to name a household."""
+        family_agrees = any(
+            e.field == "family_name" and e.how in AGREEING_NAME and e.weight > 0 for e in self.evidence
+        )
+        return self.agreeing_groups + int(family_agrees)
+
     def is_corroborated(self, *, said_only_names: bool) -> bool:
         """Enough independent support to name a household: two agreeing items, or a whole
         name (family and given) when names are all the caller said and nothing contradicts.
@@ -460,8 +470,13 @@ def phone_evidence(q: str, profile: dict[str, Any], n: int) -> Evidence | None:
         return None
     if q in phones:
         return Evidence("phone", "exact", _w(M_PHONE["exact"], _freq(profile, f"t:{q}", n, U_CONTACT_FLOOR)))
-    if any(phone_near(p, q) for p in phones):
-        return Evidence("phone", "fuzzy", W_PHONE_NEAR)
+    near = [p for p in phones if phone_near(p, q)]
+    if near:
+        # Never more than an exact agreement would weigh, halved: in a small list an exact
+        # phone is worth little (u is capped), and a neighbour's number one digit away must
+        # not outweigh the caller's own.
+        exact = max(_w(M_PHONE["exact"], _freq(profile, f"t:{p}", n, U_CONTACT_FLOOR)) for p in near)
+        return Evidence("phone", "fuzzy", min(W_PHONE_NEAR, exact - math.log(2)))
     return Evidence("phone", "disagree", _w(M_PHONE["disagree"], U_DISAGREE))
 
 
@@ -471,8 +486,10 @@ def email_evidence(q: str, profile: dict[str, Any], n: int) -> Evidence | None:
         return None
     if q in emails:
         return Evidence("email", "exact", _w(M_EMAIL["exact"], _freq(profile, f"e:{q}", n, U_CONTACT_FLOOR)))
-    if any(Levenshtein.distance(e, q) <= 2 for e in emails):
-        return Evidence("email", "fuzzy", W_EMAIL_NEAR)
+    near = [e for e in emails if Levenshtein.distance(e, q) <= 2]
+    if near:
+        exact = max(_w(M_EMAIL["exact"], _freq(profile, f"e:{e}", n, U_CONTACT_FLOOR)) for e in near)
+        return Evidence("email", "fuzzy", min(W_EMAIL_NEAR, exact - math.log(2)))
     return Evidence("email", "disagree", _w(M_EMAIL["disagree"], U_DISAGREE))
 
 

@@ -188,11 +188,16 @@ class AbstentionTests:
             run(world, guardian_name="長塚 静香", guardian_kana="ナガツカ シズカ"), households["differs"]
         )
 
-    def test_a_whole_name_with_an_item_the_list_cannot_confirm_is_not_enough(self, world, households):
-        # The household has no e-mail on file: nothing corroborates the name.
-        result = run(world, guardian_name="長塚 静香", email="someone@example.jp")
-        assert result.abstained
-        assert result.candidates[0].number == households["differs"].number
+    def test_an_item_the_list_cannot_confirm_lowers_the_confidence_in_a_whole_name(self, world, households):
+        # The household has no e-mail on file: the e-mail neither confirms nor contradicts, as a
+        # namesake's could not either, so the name is trusted less than when said alone.
+        # (Whether it is still named is the calibrated model's call: issue 13.)
+        alone = run(world, guardian_name="長塚 静香")
+        unconfirmed = run(world, guardian_name="長塚 静香", email="someone@example.jp")
+        assert unconfirmed.features["unconfirmed_items"] == 1
+        assert unconfirmed.candidates[0].number == households["differs"].number
+        assert unconfirmed.confidence is not None and alone.confidence is not None
+        assert unconfirmed.confidence < alone.confidence
 
     def test_an_empty_query_abstains(self, world, households):
         result = run(world)
