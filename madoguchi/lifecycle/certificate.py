@@ -6,6 +6,7 @@ import datetime
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from madoguchi.core.pdf import render_pdf
@@ -30,6 +31,11 @@ def certificate_pdf(erasure: ProgramErasure, finished_at: datetime.datetime) -> 
         "backup_days": days,
         "backups_until": timezone.localdate(finished_at) + datetime.timedelta(days=days),
         "finished_at": finished_at,
+        # Residents' client addresses are hash-chained in the audit events (an approved item,
+        # for investigating abuse of the public form): they go with the audit retention.
+        "audit_days": settings.AUDIT_RETENTION_DAYS,
+        "audit_until": timezone.localdate(finished_at)
+        + datetime.timedelta(days=settings.AUDIT_RETENTION_DAYS),
     }
     return render_pdf("lifecycle/certificate_pdf.html", context)
 

@@ -133,6 +133,7 @@ def test_certificate_pdf_names_what_was_erased(life: Life, tmp_path: Path) -> No
     assert life.program.name in text
     assert "registry_household" in text and "audit_auditchange" in text
     assert "バックアップ" in text
+    assert "送信元IPアドレス" in text and "監査記録の保存期間" in text  # what the erasure leaves
     assert "見つかりませんでした" in text
     assert "返還なし" in text
 
