@@ -82,7 +82,7 @@ def _at(rng: random.Random) -> datetime.datetime:
 def _users() -> dict[str, User | None]:
     return {
         name: User.objects.filter(username=name).first()
-        for name in ("operator", "supervisor", "ward", "manager")
+        for name in ("operator", "supervisor", "ward", "manager", "auditor")
     }
 
 

@@ -40,6 +40,16 @@ class EndedProgramTests:
         assert LedgerEntry.objects.filter(program=program, kind=LedgerKind.RECEIPT).count() == 1
         assert verify_chain().ok
 
+    def test_the_demo_erasure_can_be_requested_by_the_manager_and_approved_by_the_auditor(self):
+        from madoguchi.accounts.models import User
+        from madoguchi.lifecycle import services
+
+        seed_demo()
+        program = seed_ended_program(households=12, cases=8).program
+        manager, auditor = User.objects.get(username="manager"), User.objects.get(username="auditor")
+        services.request_purge(program=program, actor=manager, reason="事業終了", waive_return=True)
+        services.approve_purge(program=program, actor=auditor)  # the demo's second person
+
     def test_it_is_idempotent(self):
         seed_demo()
         seed_ended_program(households=12, cases=8)
