@@ -339,6 +339,9 @@ LOGGING = {
         # items, but error reports must never carry POST bodies.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "INFO"},
+        # WeasyPrint reports every step of a PDF at INFO: noise in a command's output.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 DEFAULT_EXCEPTION_REPORTER_FILTER = "madoguchi.core.logging.RedactingExceptionReporterFilter"

@@ -3,7 +3,7 @@ hashes and the certificate, which names tables and counts, never a personal valu
 
 from __future__ import annotations
 
-from madoguchi.compliance.inventory import Declaration, NotPersonal
+from madoguchi.compliance.inventory import AdditionalItem, Declaration, Extra, NotPersonal
 
 CODE = NotPersonal()
 
@@ -19,6 +19,10 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         "requested_at": CODE,
         "return_manifest_sha256": CODE,
         "scan": NotPersonal("走査の結果（件数のみ）"),
+        "scan_values_sealed": Extra(
+            AdditionalItem.OTHER,
+            reason="消去後の検査で探す値（消去前に読み、暗号化して保持。証明書の発行時に消去）",
+        ),
         "started_at": CODE,
         "state": CODE,
         "steps_done": CODE,

@@ -68,6 +68,9 @@ class ProgramErasure(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     physical = models.JSONField(default=dict, blank=True)
     scan = models.JSONField(default=dict, blank=True)
+    # The personal values the scan looks for, read before the first step and encrypted
+    # (`madoguchi.lifecycle.scan.seal_values`); dropped when the certificate is issued.
+    scan_values_sealed = models.BinaryField(null=True, blank=True, editable=False)
     return_manifest_sha256 = models.CharField(max_length=64, blank=True)
     certificate_pdf = models.BinaryField(null=True, blank=True)
     certificate_sha256 = models.CharField(max_length=64, blank=True)

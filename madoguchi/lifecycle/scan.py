@@ -9,18 +9,39 @@ SQLite, the raw bytes of the database file and its WAL, and reports where any of
 Matching is by substring: a cell holds a value if the value appears anywhere in it. Values
 shorter than `MIN_LENGTH` characters are not looked for (a two-letter key would match
 unrelated text); the certificate says how many were skipped.
+
+Other programs hold values of their own, and a common surname, a postal code or a town is
+often held by both. Each row is therefore read with the program it belongs to (`_scopes`):
+a value in a row of the erased program is a failure whatever else holds it; a value in a row
+of another program is that program's, and is noted as held elsewhere; a value in a row that
+belongs to no program (sessions, the ledger, tables the scan cannot place) and in the raw
+database file is a failure unless another program's rows hold it too.
+
+The values are read once, before the first step erases anything, and sealed (encrypted with
+a key derived from SECRET_KEY) in the erasure's row (`seal_values`): a purge killed half-way,
+or refused by its scan, scans the same values when run again, until a scan passes. The seal
+is dropped with the certificate.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
+import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.apps import apps
+from django.conf import settings
 from django.db import connection
+from django.db.models import ForeignKey, Model
 
 from madoguchi.cases.models import Case
 from madoguchi.programs.models import Program
@@ -62,6 +83,24 @@ class Values:
                 self.add(value)
 
 
+def _fernet() -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"madoguchi erasure scan values").derive(
+        settings.SECRET_KEY.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal_values(values: Values) -> bytes:
+    """The values to look for, encrypted: kept with the erasure until its scan passes."""
+    payload = {"values": sorted(values.values), "skipped_short": values.skipped_short}
+    return _fernet().encrypt(json.dumps(payload, ensure_ascii=False).encode())
+
+
+def unseal_values(token: bytes | memoryview) -> Values:
+    payload = json.loads(_fernet().decrypt(bytes(token)))
+    return Values(values=set(payload["values"]), skipped_short=int(payload["skipped_short"]))
+
+
 def collect_values(program: Program) -> Values:
     found = Values()
     found.add_rows(Household.objects.filter(program=program).values_list(*_HOUSEHOLD_FIELDS).iterator())
@@ -83,6 +122,8 @@ class ScanResult:
     file_bytes: int = 0
     found: list[dict[str, Any]] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    # How many of the values other programs' rows hold too (theirs, not residues of this one).
+    held_elsewhere: int = 0
 
     @property
     def clean(self) -> bool:
@@ -98,6 +139,7 @@ class ScanResult:
             "file_bytes": self.file_bytes,
             "found": self.found,
             "unreadable": sorted(set(self.unreadable)),
+            "held_elsewhere": self.held_elsewhere,
             "clean": self.clean,
         }
 
@@ -118,8 +160,11 @@ class Matcher:
         self.by_prefix = {prefix: tuple(sorted(found)) for prefix, found in lengths.items()}
 
     def hits(self, cell: str) -> int:
+        return len(self.matches(cell))
+
+    def matches(self, cell: str) -> list[str]:
         size = len(cell)
-        count = 0
+        found: list[str] = []
         by_prefix, values = self.by_prefix, self.values
         for start in range(size - MIN_LENGTH + 1):
             lengths = by_prefix.get(cell[start : start + MIN_LENGTH])
@@ -130,8 +175,8 @@ class Matcher:
                 if end > size:
                     break
                 if cell[start:end] in values and _standalone(cell, start, end):
-                    count += 1
-        return count
+                    found.append(cell[start:end])
+        return found
 
 
 def _alnum(ch: str) -> bool:
@@ -175,41 +220,109 @@ def _text_columns() -> Iterator[tuple[str, list[str]]]:
                 yield table, columns
 
 
-def scan(values: Values, *, database_file: Path | None = None) -> ScanResult:
+# Where a row stands: in the erased program, in another program, or in none.
+MINE, OTHER, NONE = 0, 1, 2
+
+
+def _program_column(model: type[Model]) -> str | None:
+    for model_field in model._meta.concrete_fields:
+        if model_field.column == "program_id":
+            return "program_id"
+    return None
+
+
+def _scopes() -> dict[str, tuple[str, str]]:
+    """table → (JOIN clause, SQL expression of the row's program id) for every table whose rows
+    belong to a program: directly (a `program_id` column) or through one foreign key (a
+    guardian through its household, a timeline entry through its case, an audit change
+    through its event)."""
+    quote = connection.ops.quote_name
+    scopes: dict[str, tuple[str, str]] = {}
+    for model in apps.get_models(include_auto_created=True):
+        table = model._meta.db_table
+        if _program_column(model):
+            scopes[table] = ("", f"t.{quote('program_id')}")
+            continue
+        for model_field in model._meta.concrete_fields:
+            if not isinstance(model_field, ForeignKey):
+                continue
+            target = model_field.related_model
+            if not isinstance(target, type) or not _program_column(target):
+                continue
+            target_table = quote(target._meta.db_table)
+            join = (
+                f" LEFT JOIN {target_table} s ON s.{quote(target._meta.pk.column)} = "
+                f"t.{quote(model_field.column)}"
+            )
+            scopes[table] = (join, f"s.{quote('program_id')}")
+            break
+    return scopes
+
+
+def scan(values: Values, *, program_id: int | None = None, database_file: Path | None = None) -> ScanResult:
+    """Look for `values` in every text column of every table and, on SQLite, in the file.
+
+    With `program_id`, rows of other programs are read as theirs (see the module's note).
+    """
     result = ScanResult(values=len(values.values), skipped_short=values.skipped_short)
     if not values.values:
         return result
     matcher = Matcher(values.values)
     quote = connection.ops.quote_name
+    cast = "::text" if connection.vendor == "postgresql" else ""
+    scopes = _scopes() if program_id is not None else {}
+    held_elsewhere: set[str] = set()
+    # (table, column) → values found in rows of no program, judged once held_elsewhere is known.
+    unplaced: dict[tuple[str, str], Counter[str]] = {}
     for table, columns in _text_columns():
         result.tables += 1
+        join, owner = scopes.get(table, ("", "NULL"))
+        place = (
+            f"CASE WHEN {owner} IS NULL THEN {NONE} WHEN {owner} = %s THEN {MINE} ELSE {OTHER} END"
+            if program_id is not None
+            else str(NONE)
+        )
+        params = [program_id] if program_id is not None else []
         for column in columns:
             result.columns += 1
-            cast = "::text" if connection.vendor == "postgresql" else ""
             sql = (
-                f"SELECT DISTINCT {quote(column)}{cast} FROM {quote(table)} "  # noqa: S608
-                f"WHERE {quote(column)} IS NOT NULL"
+                f"SELECT DISTINCT t.{quote(column)}{cast}, {place} FROM {quote(table)} t{join} "  # noqa: S608
+                f"WHERE t.{quote(column)} IS NOT NULL"
             )
-            hits = 0
+            mine = 0
             with connection.cursor() as cursor:
                 try:
-                    cursor.execute(sql)
+                    cursor.execute(sql, params)
                 except Exception:
                     result.unreadable.append(table)
                     continue
                 while rows := cursor.fetchmany(5000):
-                    for (cell,) in rows:
+                    for cell, where in rows:
                         if isinstance(cell, bytes | memoryview):
                             cell = bytes(cell).decode("utf-8", "replace")
                         elif not isinstance(cell, str):
                             cell = str(cell)
                         result.cells += 1
-                        if cell:
-                            hits += matcher.hits(cell)
-            if hits:
-                result.found.append({"table": table, "column": column, "count": hits})
+                        if not cell:
+                            continue
+                        found = matcher.matches(cell)
+                        if not found:
+                            continue
+                        if where == MINE:
+                            mine += len(found)
+                        elif where == OTHER:
+                            held_elsewhere.update(found)
+                        else:
+                            unplaced.setdefault((table, column), Counter()).update(found)
+            if mine:
+                result.found.append({"table": table, "column": column, "count": mine})
+    for (table, column), placed_nowhere in unplaced.items():
+        count = sum(times for value, times in placed_nowhere.items() if value not in held_elsewhere)
+        if count:
+            result.found.append({"table": table, "column": column, "count": count})
+    result.held_elsewhere = len(held_elsewhere)
     if database_file is not None:
-        _scan_file(values, database_file, result)
+        _scan_file(values.values - held_elsewhere, database_file, result)
     return result
 
 
@@ -222,11 +335,11 @@ def _standalone_in_bytes(value: bytes, data: bytes) -> bool:
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _scan_file(values: Values, database_file: Path, result: ScanResult) -> None:
+def _scan_file(values: set[str], database_file: Path, result: ScanResult) -> None:
     # Dates are left out of the byte scan: SQLite stores every timestamp as text, so a date of
     # birth equal to the day a case came in would be "found" in that case's own date. They are
     # erased from the date columns, which the column scan and the deletions cover.
-    encoded = [value.encode("utf-8") for value in values.values if not _ISO_DATE.fullmatch(value)]
+    encoded = [value.encode("utf-8") for value in values if not _ISO_DATE.fullmatch(value)]
     for path in (database_file, Path(f"{database_file}-wal")):
         if not path.exists():
             continue

@@ -32,7 +32,7 @@ from madoguchi.ledger.models import LedgerKind
 from madoguchi.ledger.services import record_in_ledger
 from madoguchi.lifecycle.erasure import STEPS, Step, touched_tables
 from madoguchi.lifecycle.models import ErasureState, ProgramErasure, ReturnExport
-from madoguchi.lifecycle.scan import ScanResult, Values, collect_values, scan
+from madoguchi.lifecycle.scan import ScanResult, collect_values, scan, seal_values, unseal_values
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import programs_for
 
@@ -202,6 +202,10 @@ def dry_run(*, program: Program, actor: Any) -> PurgeReport:
 def _start(erasure: ProgramErasure, actor: Any) -> ProgramErasure:
     with transaction.atomic():
         erasure = ProgramErasure.objects.select_for_update().get(pk=erasure.pk)
+        if erasure.scan_values_sealed is None and not erasure.steps_done:
+            # Read before the first step erases anything: what every scan of this erasure
+            # looks for, however many runs it takes.
+            erasure.scan_values_sealed = seal_values(collect_values(erasure.program))
         if erasure.state == ErasureState.APPROVED:
             erasure.state = ErasureState.ERASING
             erasure.started_at = timezone.now()
@@ -286,16 +290,19 @@ def purge(*, program: Program, actor: Any) -> PurgeReport:
         report.counts = dict(erasure.counts)
         report.scan = dict(erasure.scan)
         return report
-    # Read before erasing, kept in memory only: what the scan looks for afterwards.
-    values: Values = collect_values(program)
     erasure = _start(erasure, actor)
+    if erasure.scan_values_sealed is None:  # an erasure begun before the values were sealed
+        raise LifecycleRefused(
+            _("消去前の値が記録されていないため、消去後の検査ができません。証明書は発行しません。")
+        )
     for step in STEPS:
         if step.name in erasure.steps_done:
             continue
         _run_step(erasure, step)
     erasure.refresh_from_db()
     physical = rewrite_database()
-    result: ScanResult = scan(values, database_file=database_file())
+    values = unseal_values(erasure.scan_values_sealed)
+    result: ScanResult = scan(values, program_id=program.pk, database_file=database_file())
     del values
     erasure.physical = physical
     erasure.scan = result.as_dict()
@@ -312,7 +319,25 @@ def purge(*, program: Program, actor: Any) -> PurgeReport:
     from madoguchi.lifecycle.certificate import issue_certificate
 
     report.erasure = issue_certificate(erasure=erasure, actor=actor)
+    _drop_sealed_values(report.erasure)
     return report
+
+
+def _drop_sealed_values(erasure: ProgramErasure) -> None:
+    """Overwrite the sealed values where they lay, not only unlink them: on SQLite with
+    secure_delete and a truncating checkpoint, on PostgreSQL by rewriting the (small) table."""
+    table = connection.ops.quote_name(ProgramErasure._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA secure_delete = ON")
+        ProgramErasure.objects.filter(pk=erasure.pk).update(scan_values_sealed=None)
+        if connection.in_atomic_block:
+            return
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.execute("PRAGMA secure_delete = OFF")
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"VACUUM FULL {table}")
 
 
 def backup_retention_days() -> int:

@@ -58,6 +58,11 @@ def run(options: dict[str, Any], out: Any) -> int:
     if scan.get("file_bytes"):
         where += "・データベースファイル"
     out.write(f"検査: {scan.get('values', 0):,} 件の値を {where}で探し、見つかりませんでした。")
+    if scan.get("held_elsewhere"):
+        out.write(
+            f"（うち {scan['held_elsewhere']:,} 件は他の事業の行にも同じ値があり、"
+            "その事業のデータとして扱いました）"
+        )
     erasure = report.erasure
     if erasure is not None:
         sha, seq = erasure.certificate_sha256, erasure.certificate_seq

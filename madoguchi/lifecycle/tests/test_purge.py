@@ -283,3 +283,107 @@ def test_on_postgresql_a_bulk_step_rebuilds_every_index(life: Life, monkeypatch:
     assert indexes() == before
     assert not Case.objects.filter(program=life.program).exclude(inquiry="").exists()
     assert not TimelineEntry.objects.filter(case__program=life.program).exclude(body="").exists()
+
+
+def _share_everything_with_the_other_program(life: Life) -> Case:
+    """The other, live program holds the same households (same names, addresses, phones) and a
+    case whose free text names this program's web caller: common values are theirs too."""
+    from madoguchi.cases import services as cases
+    from madoguchi.cases.models import Channel
+    from madoguchi.registry.services import import_target_list
+
+    other = life.world.other_program
+    report = import_target_list(program=other, path=life.targets, file_name="targets.csv", user=None)
+    assert report.status == "applied", report.problems
+    return cases.create_case(
+        program=other,
+        channel=Channel.PHONE,
+        actor=life.world.other_program_operator,
+        inquiry=f"{CALLER_NAME}様より。{CALLER_PHONE} へ折り返し",
+    )
+
+
+def test_values_another_program_holds_are_its_own_not_residues(life: Life) -> None:
+    other_case = _share_everything_with_the_other_program(life)
+    end_recording(life.program)
+    approved(life, waive_return=True)
+
+    report = services.purge(program=life.program, actor=life.world.ward_manager)
+
+    assert report.scan["clean"] is True, report.scan["found"]
+    assert report.scan["held_elsewhere"] > 5
+    assert ProgramErasure.objects.get(program=life.program).state == ErasureState.ERASED
+    # The other program keeps all of it.
+    other = life.world.other_program
+    assert Guardian.objects.filter(household__program=other, name="髙橋　一郎").exists()
+    other_case.refresh_from_db()
+    assert CALLER_NAME in other_case.inquiry
+
+
+def _leave_in_this_program(value: str) -> None:
+    """After the last step, put a personal value back into one of the erased program's kept rows."""
+
+    def put_back(step):  # type: ignore[no-untyped-def]
+        if step.name == services.STEPS[-1].name:
+            case = Case.objects.filter(program=put_back.program).order_by("pk").first()
+            Case.objects.filter(pk=case.pk).update(inquiry=f"残り: {value}")
+
+    return put_back
+
+
+def test_a_value_another_program_holds_is_still_found_in_this_programs_rows(life: Life) -> None:
+    _share_everything_with_the_other_program(life)
+    end_recording(life.program)
+    approved(life, waive_return=True)
+    hook = _leave_in_this_program("髙橋　一郎")
+    hook.program = life.program  # type: ignore[attr-defined]
+    services.after_step = hook
+    try:
+        with pytest.raises(services.LifecycleRefused, match=r"cases_case\.inquiry"):
+            services.purge(program=life.program, actor=life.world.ward_manager)
+    finally:
+        services.after_step = None
+    assert ProgramErasure.objects.get(program=life.program).state == ErasureState.ERASING
+
+
+def test_a_refused_scan_stays_refused_on_every_rerun_until_a_scan_of_the_same_values_passes(
+    life: Life,
+) -> None:
+    end_recording(life.program)
+    approved(life, waive_return=True)
+    hook = _leave_in_this_program(CALLER_EMAIL)
+    hook.program = life.program  # type: ignore[attr-defined]
+    services.after_step = hook
+    try:
+        with pytest.raises(services.LifecycleRefused):
+            services.purge(program=life.program, actor=life.world.ward_manager)
+    finally:
+        services.after_step = None
+    erasure = ProgramErasure.objects.get(program=life.program)
+    first_scan = erasure.scan
+    assert first_scan["clean"] is False and first_scan["values"] > 10
+    assert erasure.scan_values_sealed is not None
+    # Every step is done and nothing personal is left to read: the rerun scans the values
+    # read before the first run, and refuses again.
+    with pytest.raises(services.LifecycleRefused, match=r"cases_case\.inquiry"):
+        services.purge(program=life.program, actor=life.world.ward_manager)
+    erasure.refresh_from_db()
+    assert erasure.state == ErasureState.ERASING and not erasure.certificate_pdf
+    assert erasure.scan["values"] == first_scan["values"]
+    # Once the residue is gone, a rerun passes the same scan and issues the certificate.
+    Case.objects.filter(program=life.program).update(inquiry="")
+    report = services.purge(program=life.program, actor=life.world.ward_manager)
+    assert report.scan["clean"] is True and report.scan["values"] == first_scan["values"]
+    erasure.refresh_from_db()
+    assert erasure.state == ErasureState.ERASED and erasure.certificate_pdf
+    assert erasure.scan_values_sealed is None
+
+
+def test_the_sealed_values_are_not_readable_in_the_database() -> None:
+    from madoguchi.lifecycle.scan import Values, seal_values, unseal_values
+
+    values = Values(values={"髙橋　一郎", CALLER_EMAIL}, skipped_short=2)
+    token = seal_values(values)
+    assert "髙橋".encode() not in token and CALLER_EMAIL.encode() not in token
+    back = unseal_values(token)
+    assert back.values == values.values and back.skipped_short == 2
