@@ -29,6 +29,7 @@ import base64
 import datetime
 import json
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -93,11 +94,12 @@ def _fernet() -> Fernet:
 def seal_values(values: Values) -> bytes:
     """The values to look for, encrypted: kept with the erasure until its scan passes."""
     payload = {"values": sorted(values.values), "skipped_short": values.skipped_short}
-    return _fernet().encrypt(json.dumps(payload, ensure_ascii=False).encode())
+    # Compressed first: a program of a million households holds millions of values.
+    return _fernet().encrypt(zlib.compress(json.dumps(payload, ensure_ascii=False).encode(), 6))
 
 
 def unseal_values(token: bytes | memoryview) -> Values:
-    payload = json.loads(_fernet().decrypt(bytes(token)))
+    payload = json.loads(zlib.decompress(_fernet().decrypt(bytes(token))))
     return Values(values=set(payload["values"]), skipped_short=int(payload["skipped_short"]))
 
 
