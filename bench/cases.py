@@ -107,6 +107,7 @@ def load(
     evenly; without, no case names a household."""
     from django.db import connection
 
+    from madoguchi.cases import receipts
     from madoguchi.cases.models import Case, Category
 
     with connection.cursor() as cursor:
@@ -189,11 +190,7 @@ def load(
         print(f"timeline inserted at {time.perf_counter() - started:.0f} s", flush=True)
         cursor.execute("SELECT max(substring(receipt_number from 4)::int) FROM cases_case")
         last = cursor.fetchone()[0]
-        cursor.execute(
-            "INSERT INTO cases_receiptcounter (program_id, last_number) VALUES (%s, %s) "
-            "ON CONFLICT (program_id) DO UPDATE SET last_number = EXCLUDED.last_number",
-            [program.pk, last],
-        )
+        receipts.continue_after(program.pk, int(last or 0))
         cursor.execute("CREATE INDEX case_search_trgm ON cases_case USING gin (search_text gin_trgm_ops)")
         print(f"trigram index built at {time.perf_counter() - started:.0f} s", flush=True)
         cursor.execute("VACUUM ANALYZE cases_case")

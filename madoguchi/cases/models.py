@@ -103,7 +103,8 @@ class Category(models.Model):
 
 
 class ReceiptCounter(models.Model):
-    """One row per program, locked with select_for_update to hand out receipt numbers."""
+    """The program's last receipt number on SQLite; on PostgreSQL, where each program has its
+    own sequence, where that sequence starts (see `madoguchi.cases.receipts`)."""
 
     program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="receipt_counter")
     last_number = models.PositiveIntegerField(default=0)

@@ -30,11 +30,11 @@ from madoguchi.cases.models import (
     Case,
     Category,
     Priority,
-    ReceiptCounter,
     StandardAnswer,
     Status,
     TimelineEntry,
 )
+from madoguchi.cases.receipts import next_receipt_number
 from madoguchi.cases.verification import decide as decide_verification
 from madoguchi.lib.email import normalize_email
 from madoguchi.lib.errors import InputError
@@ -247,24 +247,6 @@ def ensure_default_categories(*, program: Program) -> list[Category]:
 # --- creation ----------------------------------------------------------------------------------
 
 
-def _next_receipt_number(program: Program) -> str:
-    """The program's next number, gapless: the counter row stays locked until our COMMIT.
-
-    One UPDATE … RETURNING (it takes the row lock and increments in one round trip); a
-    program's first case creates the row first. Call it inside the case's transaction, as
-    late as possible: concurrent writers of the same program queue on that row.
-    """
-    table = connection.ops.quote_name(ReceiptCounter._meta.db_table)
-    sql = f"UPDATE {table} SET last_number = last_number + 1 WHERE program_id = %s RETURNING last_number"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [program.pk])
-        row = cursor.fetchone()
-    if row is None:
-        ReceiptCounter.objects.get_or_create(program=program)
-        return _next_receipt_number(program)
-    return f"{program.receipt_prefix}-{int(row[0]):06d}"
-
-
 def _check_category(program: Program, category: Category | None) -> None:
     """A case is filed under an active category of its program (an old case keeps the one it
     has after a ward manager deactivates it: only a change to an inactive one is refused)."""
@@ -369,11 +351,10 @@ def create_case(
     )
     try:
         # One transaction: the number, the case, its first timeline entry and its audit event
-        # are committed together or not at all. The program's counter row is locked from its
-        # UPDATE to the COMMIT (writers of one program queue there: five statements); the
-        # audit chain head, which every writer of every program shares, is taken last.
+        # are committed together or not at all. The number comes from the program's sequence
+        # (`cases.receipts`: no lock, a gap if this transaction fails).
         with transaction.atomic():
-            case.receipt_number = _next_receipt_number(program)
+            case.receipt_number = next_receipt_number(program)
             case.save(force_insert=True)
             _add_entry(case, kind=Kind.CREATED, actor=actor, to_status=Status.NEW)
             _audit(

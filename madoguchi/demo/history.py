@@ -25,13 +25,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from madoguchi.accounts.models import Role, User
+from madoguchi.cases import receipts
 from madoguchi.cases.business_days import add_business_days, is_business_day
 from madoguchi.cases.models import (
     CallerRelation,
     Case,
     Category,
     Channel,
-    ReceiptCounter,
     Status,
     TimelineEntry,
 )
@@ -133,12 +133,9 @@ def seed_history(
     for index, (day, channel) in enumerate(zip(picks, channels, strict=True)):
         drafts.append(_draft(rng, program, day, channel, now, today, categories, operators, index + 1, seed))
     drafts.sort(key=lambda item: item["case"].received_at)
-    counter, _ = ReceiptCounter.objects.select_for_update().get_or_create(program=program)
-    first = counter.last_number + 1
+    first = receipts.take_numbers(program, len(drafts)) if drafts else 1
     for offset, item in enumerate(drafts):
-        item["case"].receipt_number = f"{program.receipt_prefix}-{first + offset:06d}"
-    counter.last_number = first + len(drafts) - 1
-    counter.save(update_fields=["last_number"])
+        item["case"].receipt_number = receipts.format_number(program, first + offset)
     Case.objects.bulk_create([item["case"] for item in drafts], batch_size=500)
     keys = [item["case"].idempotency_key for item in drafts]
     saved = dict(Case.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk"))

@@ -139,3 +139,61 @@ class ReceiptNumberRaceTests:
             thread.join()
         assert not errors
         assert len(set(numbers)) == 8
+
+    def test_a_case_not_yet_committed_does_not_hold_up_the_next_one(self, world):
+        """The load run's queue: each new case held its program's counter row until COMMIT."""
+        if connection.vendor != "postgresql":
+            pytest.skip("SQLite lets one writer at a time anyway")
+        make_case(world.program, world.operator)  # the program's sequence exists
+        from django.db import transaction
+
+        holding, release = threading.Event(), threading.Event()
+        held: list[str] = []
+
+        def hold_open() -> None:
+            try:
+                with transaction.atomic():
+                    held.append(make_case(world.program, world.operator).receipt_number)
+                    holding.set()
+                    release.wait(10)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=hold_open)
+        thread.start()
+        try:
+            assert holding.wait(10)
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                second = make_case(world.program, world.operator).receipt_number
+        finally:
+            release.set()
+            thread.join()
+        assert held and second != held[0]
+        assert {held[0], second} == {"KJ-000002", "KJ-000003"}
+
+    def test_a_failed_case_leaves_a_gap_and_the_next_case_goes_on(self, world):
+        from django.db import transaction
+
+        from madoguchi.cases import receipts
+
+        make_case(world.program, world.operator)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            make_case(world.program, world.operator)
+            raise RuntimeError
+        after = make_case(world.program, world.operator).receipt_number
+        if connection.vendor == "postgresql":
+            assert after == "KJ-000003"  # the sequence is not rolled back: a gap
+        else:
+            assert after == "KJ-000002"  # one writer at a time: gapless
+        assert receipts.last_number(world.program) == int(after[-6:])
+
+    def test_numbers_continue_after_a_bulk_load(self, world):
+        from madoguchi.cases import receipts
+
+        receipts.continue_after(world.program.pk, 41)
+        assert make_case(world.program, world.operator).receipt_number == "KJ-000042"
+        first = receipts.take_numbers(world.program, 10)
+        assert first == 43
+        assert make_case(world.program, world.operator).receipt_number == "KJ-000053"
