@@ -7,6 +7,14 @@ SQLite: plain triggers with upserts (one writer at a time). A migration that reb
 `cases_case` on SQLite drops its triggers, so they are installed again after every migrate
 (`ensure_installed`, from the app's post_migrate), like the cases' search triggers.
 
+Stripes (PostgreSQL): every new case adds 1 to its day's RECEIVED row and to its state's row,
+and concurrent writers of one program mostly share those rows (all the web inquiries of a day
+without a category: the same two rows). A row updated in a transaction stays locked until its
+COMMIT, so those writers would queue on it. Each connection therefore writes to its own stripe
+of a count (`stripe` = backend pid mod `STRIPES`); readers sum over the stripes, as they sum
+over every other key, and `compact` (`madoguchi compact-counts`, from cron) folds the stripes
+back into stripe 0 so that the dashboards read few rows. SQLite writes stripe 0 only.
+
 `rebuild` recounts everything from the cases (after a bulk load that bypassed the triggers).
 `triggers_off` is that bulk load: a row trigger per inserted case, all upserting the same few
 count rows inside one transaction, makes a million-row INSERT take tens of minutes.
@@ -23,6 +31,8 @@ from typing import Any
 
 TABLE = "dashboards_casecount"
 KEY = "program_id, kind, day, status, channel, category_key, assignee_key, answered"
+UNIQUE = f"{KEY}, stripe"
+STRIPES = 16
 NO_DAY = "1970-01-01"
 T = "dashboards_casecount_tuple"
 
@@ -111,9 +121,10 @@ def _pg_sql() -> list[str]:
 CREATE OR REPLACE FUNCTION dashboards_casecount_bump(k dashboards_casecount_tuple, delta integer)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO {TABLE} ({KEY}, n)
-  VALUES (k.program_id, k.kind, k.day, k.status, k.channel, k.category_key, k.assignee_key, k.answered, delta)
-  ON CONFLICT ({KEY}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n;
+  INSERT INTO {TABLE} ({KEY}, stripe, n)
+  VALUES (k.program_id, k.kind, k.day, k.status, k.channel, k.category_key, k.assignee_key, k.answered,
+          pg_backend_pid() % {STRIPES}, delta)
+  ON CONFLICT ({UNIQUE}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n;
 END $$""",
         f"""
 CREATE OR REPLACE FUNCTION dashboards_casecount_row() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -158,7 +169,7 @@ def _sqlite_upserts(row: str, delta: int) -> str:
         condition = f"{row}.ward_answered_at IS NOT NULL" if kind == "answered" else "1"
         statements.append(
             f"INSERT INTO {TABLE} ({KEY}, n) SELECT {values}, {delta} WHERE {condition} "
-            f"ON CONFLICT ({KEY}) DO UPDATE SET n = n + excluded.n;"
+            f"ON CONFLICT ({UNIQUE}) DO UPDATE SET n = n + excluded.n;"
         )
     return "\n".join(statements)
 
@@ -255,6 +266,25 @@ def rebuild(connection: Any) -> None:
                 f"INSERT INTO {TABLE} ({KEY}, n) SELECT {columns}, count(*) FROM "
                 f"(SELECT {_aliased(values)} FROM cases_case c {where}) AS keyed GROUP BY {columns}"
             )
+
+
+def compact(connection: Any) -> int:
+    """Fold every stripe into stripe 0 and drop the rows that count nothing; return rows folded.
+
+    One statement on PostgreSQL: the stripes' rows are deleted and their sums added to stripe 0.
+    A writer bumping a stripe meanwhile waits for this statement only, then inserts it afresh.
+    """
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM {TABLE} WHERE stripe <> 0 RETURNING {KEY}, n) "
+            f"INSERT INTO {TABLE} ({KEY}, stripe, n) SELECT {KEY}, 0, sum(n) FROM moved "
+            f"GROUP BY {KEY} ON CONFLICT ({UNIQUE}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n"
+        )
+        folded = int(cursor.rowcount or 0)
+        cursor.execute(f"DELETE FROM {TABLE} WHERE n = 0")
+    return folded
 
 
 def _aliased(values: str) -> str:

@@ -34,6 +34,8 @@ class CaseCount(models.Model):
     category_key = models.BigIntegerField(default=0)
     assignee_key = models.BigIntegerField(default=0)
     answered = models.BooleanField(default=False)
+    # PostgreSQL: the writing connection's stripe of the count (see counting.py); readers sum.
+    stripe = models.SmallIntegerField(default=0, db_default=0)
     n = models.IntegerField(default=0)
 
     class Meta:
@@ -48,8 +50,9 @@ class CaseCount(models.Model):
                     "category_key",
                     "assignee_key",
                     "answered",
+                    "stripe",
                 ],
-                name="dashboards_casecount_key",
+                name="dashboards_casecount_key_striped",
             ),
         ]
 

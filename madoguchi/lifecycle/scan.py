@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import json
 import re
 import zlib
 from collections import Counter
@@ -41,7 +40,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import ForeignKey, Model
 
 from madoguchi.cases.models import Case
@@ -93,14 +92,15 @@ def _fernet() -> Fernet:
 
 def seal_values(values: Values) -> bytes:
     """The values to look for, encrypted: kept with the erasure until its scan passes."""
-    payload = {"values": sorted(values.values), "skipped_short": values.skipped_short}
-    # Compressed first: a program of a million households holds millions of values.
-    return _fernet().encrypt(zlib.compress(json.dumps(payload, ensure_ascii=False).encode(), 6))
+    # NUL-separated (no value holds one: they are stripped single-line items), compressed
+    # first: a program of a million households holds millions of values.
+    payload = "\0".join([str(values.skipped_short), *values.values]).encode()
+    return _fernet().encrypt(zlib.compress(payload, 1))
 
 
 def unseal_values(token: bytes | memoryview) -> Values:
-    payload = json.loads(zlib.decompress(_fernet().decrypt(bytes(token))))
-    return Values(values=set(payload["values"]), skipped_short=int(payload["skipped_short"]))
+    skipped, *found = zlib.decompress(_fernet().decrypt(bytes(token))).decode().split("\0")
+    return Values(values=set(found), skipped_short=int(skipped))
 
 
 def collect_values(program: Program) -> Values:
@@ -264,58 +264,38 @@ def _scopes() -> dict[str, tuple[str, str]]:
 def scan(values: Values, *, program_id: int | None = None, database_file: Path | None = None) -> ScanResult:
     """Look for `values` in every text column of every table and, on SQLite, in the file.
 
-    With `program_id`, rows of other programs are read as theirs (see the module's note).
+    With `program_id`, rows of other programs are read as theirs (see the module's note). Each
+    column is read once (its distinct values); only the cells that hold a value are read again
+    with the program of their rows, so a clean column costs no join.
     """
     result = ScanResult(values=len(values.values), skipped_short=values.skipped_short)
     if not values.values:
         return result
     matcher = Matcher(values.values)
-    quote = connection.ops.quote_name
-    cast = "::text" if connection.vendor == "postgresql" else ""
     scopes = _scopes() if program_id is not None else {}
     held_elsewhere: set[str] = set()
     # (table, column) → values found in rows of no program, judged once held_elsewhere is known.
     unplaced: dict[tuple[str, str], Counter[str]] = {}
     for table, columns in _text_columns():
         result.tables += 1
-        join, owner = scopes.get(table, ("", "NULL"))
-        place = (
-            f"CASE WHEN {owner} IS NULL THEN {NONE} WHEN {owner} = %s THEN {MINE} ELSE {OTHER} END"
-            if program_id is not None
-            else str(NONE)
-        )
-        params = [program_id] if program_id is not None else []
         for column in columns:
             result.columns += 1
-            sql = (
-                f"SELECT DISTINCT t.{quote(column)}{cast}, {place} FROM {quote(table)} t{join} "  # noqa: S608
-                f"WHERE t.{quote(column)} IS NOT NULL"
-            )
+            try:
+                matched = _matched_cells(table, column, matcher, result)
+            except DatabaseError:
+                result.unreadable.append(table)
+                continue
+            if not matched:
+                continue
             mine = 0
-            with connection.cursor() as cursor:
-                try:
-                    cursor.execute(sql, params)
-                except Exception:
-                    result.unreadable.append(table)
-                    continue
-                while rows := cursor.fetchmany(5000):
-                    for cell, where in rows:
-                        if isinstance(cell, bytes | memoryview):
-                            cell = bytes(cell).decode("utf-8", "replace")
-                        elif not isinstance(cell, str):
-                            cell = str(cell)
-                        result.cells += 1
-                        if not cell:
-                            continue
-                        found = matcher.matches(cell)
-                        if not found:
-                            continue
-                        if where == MINE:
-                            mine += len(found)
-                        elif where == OTHER:
-                            held_elsewhere.update(found)
-                        else:
-                            unplaced.setdefault((table, column), Counter()).update(found)
+            for where, cell in _placed(table, column, list(matched), scopes.get(table), program_id):
+                found = matched[cell]
+                if where == MINE:
+                    mine += len(found)
+                elif where == OTHER:
+                    held_elsewhere.update(found)
+                else:
+                    unplaced.setdefault((table, column), Counter()).update(found)
             if mine:
                 result.found.append({"table": table, "column": column, "count": mine})
     for (table, column), placed_nowhere in unplaced.items():
@@ -326,6 +306,66 @@ def scan(values: Values, *, program_id: int | None = None, database_file: Path |
     if database_file is not None:
         _scan_file(values.values - held_elsewhere, database_file, result)
     return result
+
+
+def _cast() -> str:
+    return "::text" if connection.vendor == "postgresql" else ""
+
+
+def _as_text(cell: Any) -> str:
+    if isinstance(cell, bytes | memoryview):
+        return bytes(cell).decode("utf-8", "replace")
+    return cell if isinstance(cell, str) else str(cell)
+
+
+def _matched_cells(table: str, column: str, matcher: Matcher, result: ScanResult) -> dict[str, list[str]]:
+    """The column's distinct cells that hold a value, with the values they hold."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT DISTINCT {quote(column)}{_cast()} FROM {quote(table)} "  # noqa: S608
+        f"WHERE {quote(column)} IS NOT NULL"
+    )
+    matched: dict[str, list[str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(5000):
+            for (raw,) in rows:
+                result.cells += 1
+                cell = _as_text(raw)
+                if cell and (found := matcher.matches(cell)):
+                    matched[cell] = found
+    return matched
+
+
+def _placed(
+    table: str, column: str, cells: list[str], scope: tuple[str, str] | None, program_id: int | None
+) -> Iterator[tuple[int, str]]:
+    """(where, cell) for each row holding one of `cells`: in this program, another, or none."""
+    if scope is None or program_id is None:
+        for cell in cells:
+            yield NONE, cell
+        return
+    join, owner = scope
+    quote = connection.ops.quote_name
+    seen: set[str] = set()
+    place = f"CASE WHEN {owner} IS NULL THEN {NONE} WHEN {owner} = %s THEN {MINE} ELSE {OTHER} END"
+    with connection.cursor() as cursor:
+        for start in range(0, len(cells), 500):
+            batch = cells[start : start + 500]
+            marks = ", ".join(["%s"] * len(batch))
+            cursor.execute(
+                f"SELECT DISTINCT {place}, t.{quote(column)}{_cast()} FROM {quote(table)} t{join} "  # noqa: S608
+                f"WHERE t.{quote(column)}{_cast()} IN ({marks})",
+                [program_id, *batch],
+            )
+            for where, raw in cursor.fetchall():
+                cell = _as_text(raw)
+                seen.add(cell)
+                yield int(where), cell
+    # A cell not found again (its text did not compare equal): counted as in no program.
+    for cell in cells:
+        if cell not in seen:
+            yield NONE, cell
 
 
 def _standalone_in_bytes(value: bytes, data: bytes) -> bool:

@@ -7,10 +7,9 @@ from django.db import migrations
 
 
 def reinstall_triggers(apps: Any, schema_editor: Any) -> None:
-    from madoguchi.dashboards import counting
-
-    counting.install(schema_editor.connection)
-    counting.rebuild(schema_editor.connection)
+    # Installed (with today's `counting`) by 0003_stripe_the_counts, once the table has the
+    # columns today's triggers write.
+    pass
 
 
 class Migration(migrations.Migration):

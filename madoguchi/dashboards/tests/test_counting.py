@@ -11,12 +11,15 @@ from madoguchi.dashboards import counting
 from madoguchi.dashboards.models import CaseCount
 
 
+KEY = ("program_id", "kind", "day", "status", "channel", "category_key", "assignee_key", "answered")
+
+
 def snapshot():
-    return sorted(
-        CaseCount.objects.exclude(n=0).values_list(
-            "program_id", "kind", "day", "status", "channel", "category_key", "assignee_key", "answered", "n"
-        )
-    )
+    """The counts as the dashboards read them: summed over the stripes."""
+    summed: dict[tuple, int] = {}
+    for *key, n in CaseCount.objects.values_list(*KEY, "n"):
+        summed[tuple(key)] = summed.get(tuple(key), 0) + n
+    return sorted((*key, n) for key, n in summed.items() if n)
 
 
 @pytest.mark.django_db
@@ -95,3 +98,57 @@ class CountingTests:
         assert snapshot() == live
         make_case(world.program, world.operator)  # counted by the trigger again
         assert received() == 5
+
+
+def split_into_stripes():
+    """Spread every count over two stripes, as two connections writing at once would."""
+    for row in CaseCount.objects.filter(stripe=0, n__gt=1):
+        CaseCount.objects.create(**{f: getattr(row, f) for f in KEY}, stripe=7, n=1)
+        CaseCount.objects.filter(pk=row.pk).update(n=row.n - 1)
+    return CaseCount.objects.exclude(stripe=0).count()
+
+
+@pytest.mark.django_db
+class StripeTests:
+    def test_the_dashboards_sum_the_stripes(self, world):
+        from madoguchi.dashboards.selectors import dashboard_for
+
+        for channel in (Channel.PHONE, Channel.PHONE, Channel.FORM, Channel.FORM, Channel.FORM):
+            make_case(world.program, None if channel == Channel.FORM else world.operator, channel=channel)
+        CaseCount.objects.update(stripe=0)
+        before = dashboard_for(world.ward_manager, today=timezone.localdate())
+        supervisor_before = dashboard_for(world.supervisor, today=timezone.localdate())
+        assert split_into_stripes() > 0
+        after = dashboard_for(world.ward_manager, today=timezone.localdate())
+        supervisor_after = dashboard_for(world.supervisor, today=timezone.localdate())
+        assert after.by_channel == before.by_channel == {"phone": 2, "form": 3, "email": 0, "counter": 0}
+        assert after.trend == before.trend
+        assert supervisor_after.backlog == supervisor_before.backlog
+        assert supervisor_after.web_waiting == supervisor_before.web_waiting == 3
+
+    def test_compaction_folds_the_stripes_and_keeps_every_count(self, world):
+        if connection.vendor != "postgresql":
+            pytest.skip("SQLite writes one stripe only")
+        for _ in range(3):
+            make_case(world.program, None, channel=Channel.FORM)
+        CaseCount.objects.update(stripe=0)
+        split_into_stripes()
+        CaseCount.objects.create(
+            program_id=world.program.pk, kind="received", day=timezone.localdate(), channel="email", n=0
+        )
+        live = snapshot()
+        assert counting.compact(connection) > 0
+        assert snapshot() == live
+        assert not CaseCount.objects.exclude(stripe=0).exists()
+        assert not CaseCount.objects.filter(n=0).exists()
+
+    def test_the_command_compacts(self, world):
+        import io
+
+        from django.core.management import call_command
+
+        make_case(world.program, None, channel=Channel.FORM)
+        out = io.StringIO()
+        call_command("compact_counts", stdout=out)
+        assert "集計行を整理しました" in out.getvalue()
+        assert not CaseCount.objects.exclude(stripe=0).exists()
