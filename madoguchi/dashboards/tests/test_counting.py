@@ -10,7 +10,6 @@ from madoguchi.cases.testing import make_case, seed_categories
 from madoguchi.dashboards import counting
 from madoguchi.dashboards.models import CaseCount
 
-
 KEY = ("program_id", "kind", "day", "status", "channel", "category_key", "assignee_key", "answered")
 
 
