@@ -217,7 +217,9 @@ def line(prefix: str, title: str, points: list[tuple[str, int]]) -> SafeString:
         # A marker per day (hundreds over a long program): numbers and a constant only, so
         # plain formatting, without format_html's escaping of each argument.
         parts.append(
-            "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{SHADES[1]}"/>' for x, y in coords)
+            SafeString(
+                "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{SHADES[1]}"/>' for x, y in coords)
+            )
         )
         for index in {0, len(points) - 1}:
             parts.append(
