@@ -214,8 +214,13 @@ def line(prefix: str, title: str, points: list[tuple[str, int]]) -> SafeString:
         parts.append(
             format_html('<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>', path, SHADES[0])
         )
-        for x, y in coords:
-            parts.append(format_html('<circle cx="{}" cy="{}" r="2.5" fill="{}"/>', _n(x), _n(y), SHADES[1]))
+        # A marker per day (hundreds over a long program): numbers and a constant only, so
+        # plain formatting, without format_html's escaping of each argument.
+        parts.append(
+            SafeString(
+                "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{SHADES[1]}"/>' for x, y in coords)
+            )
+        )
         for index in {0, len(points) - 1}:
             parts.append(
                 format_html(

@@ -1,4 +1,4 @@
-"""A report as a file: XLSX (openpyxl), PDF (WeasyPrint) and CSV (UTF-8 with BOM, or CP932).
+"""A report as a file: XLSX (`lib.xlsx`), PDF (WeasyPrint) and CSV (UTF-8 with BOM, or CP932).
 
 Each writer takes the tables of `madoguchi.reports.tables` and returns the file's bytes. A
 CP932 CSV is written only when every cell can be encoded: otherwise `Cp932Refused` lists the
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from madoguchi.core.pdf import render_pdf
+from madoguchi.lib import xlsx
 from madoguchi.lib.csvsafe import spreadsheet_safe, unencodable_in_cp932
 from madoguchi.reports.selectors import Report
 from madoguchi.reports.tables import Cell, Table, pdf_tables, report_tables
@@ -130,36 +131,24 @@ def sheet_name(title: str) -> str:
 
 
 def to_xlsx(report: Report) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-    header_font = Font(bold=True, color="FFFFFF")
-    header_fill = PatternFill("solid", fgColor="1A5276")
-    thin = Side(style="thin", color="999999")
-    header_border = Border(bottom=thin)
-    workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
-    for table in report_tables(report):
-        sheet = workbook.create_sheet(sheet_name(table.title))
-        sheet.append(table.headers)
-        for cell in sheet[1]:
-            cell.font = header_font
-            cell.fill = header_fill
-            cell.border = header_border
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        for row in table.rows:
-            sheet.append([spreadsheet_safe(cell) if isinstance(cell, str) else cell for cell in row])
-        for index, width in enumerate(table.widths, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        for column in sheet.iter_cols(min_row=2):
-            for cell in column:
-                if isinstance(cell.value, datetime.date):
-                    cell.number_format = "yyyy-mm-dd"
-        sheet.freeze_panes = "A2"
-    workbook.properties.title = f"{report.program.name} {report.kind_label}"
-    workbook.properties.creator = "Madoguchi"
+    """One sheet per table (`madoguchi.lib.xlsx`: a month at a million cases is about 17,000
+    cells, which openpyxl took 0.3-0.4 s to write): the header bold on dark blue and frozen,
+    the tables' column widths, dates as dates (yyyy-mm-dd), numbers as numbers."""
+    sheets = [
+        xlsx.Sheet(
+            sheet_name(table.title),
+            table.headers,
+            (
+                [spreadsheet_safe(cell) if isinstance(cell, str) else cell for cell in row]
+                for row in table.rows
+            ),
+            table.widths,
+            header_style=xlsx.DARK_HEADER,
+        )
+        for table in report_tables(report)
+    ]
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    xlsx.write(buffer, sheets, title=f"{report.program.name} {report.kind_label}", creator="Madoguchi")
     return buffer.getvalue()
 
 

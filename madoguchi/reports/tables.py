@@ -69,16 +69,18 @@ def summary_table(report: Report) -> Table:
     return Table("summary", _("概要"), [_("項目"), _("値")], rows, [40, 40])
 
 
-def daily_table(report: Report, *, with_statuses: bool = True) -> Table:
-    """One row per day; the PDF leaves out the status columns (状態別 has their totals)."""
+def daily_table(report: Report, *, with_statuses: bool = True, with_channels: bool = True) -> Table:
+    """One row per day; the PDF leaves out the status and channel columns (状態別 and 受付方法別
+    have their totals)."""
     statuses = STATUSES if with_statuses else []
+    channel_columns = CHANNELS if with_channels else []
     by_channel = report.by_day_and("channel")
     by_status = report.by_day_and("status")
     esc, cb = report.escalations, report.callbacks
     headers = [
         _("日付"),
         _("受付件数"),
-        *[label for _value, label in CHANNELS],
+        *[label for _value, label in channel_columns],
         *[label for _value, label in statuses],
         _("区確認依頼"),
         _("区回答"),
@@ -93,7 +95,7 @@ def daily_table(report: Report, *, with_statuses: bool = True) -> Table:
             [
                 day_label(day),
                 sum(channels.values()),
-                *[channels[value] for value, _label in CHANNELS],
+                *[channels[value] for value, _label in channel_columns],
                 *[day_statuses[value] for value, _label in statuses],
                 esc.escalated_by_day.get(day, 0),
                 esc.answered_by_day.get(day, 0),
@@ -107,7 +109,7 @@ def daily_table(report: Report, *, with_statuses: bool = True) -> Table:
         [
             _("合計"),
             report.total,
-            *[channel_totals.get(value, 0) for value, _label in CHANNELS],
+            *[channel_totals.get(value, 0) for value, _label in channel_columns],
             *[status_totals.get(value, 0) for value, _label in statuses],
             esc.escalated,
             esc.answered,
@@ -116,6 +118,16 @@ def daily_table(report: Report, *, with_statuses: bool = True) -> Table:
         ]
     )
     return Table("daily", _("日別"), headers, rows, [16] + [11] * (len(headers) - 1))
+
+
+def channel_table(report: Report) -> Table:
+    counts = report.by("channel")
+    total = report.total or 1
+    rows: list[list[Cell]] = [
+        [label, counts.get(value, 0), round(100 * counts.get(value, 0) / total, 1)]
+        for value, label in CHANNELS
+    ]
+    return Table("channels", _("受付方法別"), [_("受付方法"), _("件数"), _("割合（％）")], rows, [16, 10, 10])
 
 
 def status_table(report: Report) -> Table:
@@ -205,12 +217,14 @@ def report_tables(report: Report) -> list[Table]:
 
 
 def pdf_tables(report: Report) -> list[Table]:
-    """The PDF's tables: the summary ones, the daily and category tables without their status
-    columns (状態別 has the totals): A4 stays readable, and WeasyPrint's time grows with the
-    number of cells."""
+    """The PDF's tables: the summary ones, the daily table without its channel and status
+    columns and the category table without its status columns (受付方法別 and 状態別 have the
+    totals; the XLSX and CSV have every cross-tabulation). A4 stays readable, and WeasyPrint's
+    time grows with the number of cells: about a millisecond of CPU each (docs/benchmarks.md)."""
     tables = [
         summary_table(report),
-        daily_table(report, with_statuses=False),
+        daily_table(report, with_statuses=False, with_channels=False),
+        channel_table(report),
         status_table(report),
         category_table(report, with_statuses=False),
         answer_time_table(report),

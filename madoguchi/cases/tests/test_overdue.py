@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from madoguchi.accounts.testing import login
 from madoguchi.cases import selectors, services
-from madoguchi.cases.business_days import add_business_days, business_days_between
+from madoguchi.cases.business_days import add_business_days, business_days_between, is_business_day
 from madoguchi.cases.testing import make_case
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
@@ -28,6 +28,23 @@ class BusinessDayTests:
 
     def test_business_days_between_counts_only_working_days(self):
         assert business_days_between(datetime.date(2025, 11, 21), datetime.date(2025, 11, 26)) == 2
+
+    def test_business_days_between_agrees_with_walking_the_days(self):
+        # Counted by arithmetic; walking day by day is the definition. Across year ends,
+        # Golden Week, substitute holidays and empty or reversed ranges.
+        def walked(start: datetime.date, end: datetime.date) -> int:
+            count, day = 0, start
+            while day < end:
+                day += datetime.timedelta(days=1)
+                count += is_business_day(day)
+            return count
+
+        first = datetime.date(2024, 12, 20)
+        for offset in range(0, 500, 3):
+            start = first + datetime.timedelta(days=offset)
+            for length in (-3, 0, 1, 2, 6, 7, 8, 13, 40, 230, 400):
+                end = start + datetime.timedelta(days=length)
+                assert business_days_between(start, end) == walked(start, end), (start, end)
 
 
 def at(day: datetime.date, hour: int = 10) -> datetime.datetime:

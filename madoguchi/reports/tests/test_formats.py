@@ -14,6 +14,7 @@ from madoguchi.audit.models import Action, AuditEvent
 from madoguchi.cases.models import Category
 from madoguchi.reports import formats
 from madoguchi.reports.selectors import build_report
+from madoguchi.reports.tables import pdf_tables
 from madoguchi.reports.tests.factories import at, case
 from madoguchi.reports.tests.test_selectors import NOV, TODAY, november
 
@@ -74,11 +75,27 @@ class PdfTests:
         assert "2025年11月1日 〜 2025年11月30日" in text
         assert "区回答までの営業日数（中央値）" in text
         assert "担当者別" in text and "テスト operator" in text
+        # The channels as their own table, not as columns of the daily one (fewer cells).
+        assert "受付方法別" in text and "問い合わせフォーム" in text
         fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
         assert "Noto-Sans-CJK-JP" in fonts or "NotoSansCJK" in fonts
         # A4 landscape: 842 x 595 points
         info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True).stdout
         assert "841.89 x 595.276 pts (A4)" in info
+
+    def test_the_pdf_keeps_every_total_with_fewer_cells(self, world):
+        november(world)
+        tables = {table.key: table for table in pdf_tables(report(world))}
+        assert tables["daily"].headers == [
+            "日付",
+            "受付件数",
+            "区確認依頼",
+            "区回答",
+            "折り返し依頼",
+            "折り返し完了",
+        ]
+        channels = {row[0]: row[1] for row in tables["channels"].rows}
+        assert sum(channels.values()) == tables["daily"].rows[-1][1] == 11  # type: ignore[arg-type]
 
 
 @pytest.mark.django_db
