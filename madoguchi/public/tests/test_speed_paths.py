@@ -215,7 +215,7 @@ class EmptyFormPageTests:
 
 @pytest.mark.django_db(transaction=True)
 class ConcurrentSendTests:
-    def test_the_same_token_sent_at_once_from_many_threads_makes_one_case_and_uses_one_number(self, world):
+    def test_the_same_token_sent_at_once_from_many_threads_makes_one_case(self, world):
         if connection.vendor != "postgresql":
             pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
         cleaned = {
@@ -252,10 +252,11 @@ class ConcurrentSendTests:
             thread.join()
         assert not errors
         assert Case.objects.count() == 1 and set(numbers) == {Case.objects.get().receipt_number}
-        # The losers' transactions were undone whole: the next case takes the next number.
+        # The losers' transactions were undone whole. Their receipt numbers, drawn from the
+        # program's sequence (no lock, see cases.receipts), are gaps: the next case goes on after.
         following = submit_inquiry(program=world.program, cleaned=cleaned, idempotency_key="next")
         first = int(numbers[0].rsplit("-", 1)[1])
-        assert following.receipt_number.endswith(f"-{first + 1:06d}")
+        assert int(following.receipt_number.rsplit("-", 1)[1]) > first
 
 
 @pytest.mark.django_db
