@@ -90,6 +90,30 @@ class CandidatesCutBeforeScoringTests:
         assert result.candidates[0].number == target.number
 
 
+    def test_a_household_listed_without_a_space_is_scored_on_its_unique_whole_name(self, world, monkeypatch):
+        # Its only key is the whole name (no family/given split to index); the households that
+        # merely share the family name must not take every scored place before it.
+        monkeypatch.setattr(engine, "SCORED_CANDIDATES", 3)
+        program = world.program
+        filler(program, 4)
+        for index, (given, kana) in enumerate((("一郎", "イチロウ"), ("二郎", "ジロウ"), ("三郎", "サブロウ"))):
+            add_household(
+                program,
+                f"S{index}",
+                guardian=(f"長崎　{given}", f"ナガサキ　{kana}", "1980-01-01"),
+                children=[(f"長崎　望{index}", "ナガサキ　ノゾミ", "2020-01-01")],
+            )
+        target = add_household(
+            program,
+            "TARGET",
+            guardian=("長崎優子", "ナガサキユウコ", "1976-02-01"),
+            children=[("長崎実子", "ナガサキミコ", "2021-06-16")],
+        )
+        result = run(program, guardian_name="長﨑　裕子", guardian_kana="ながさき　ゆうこ")
+        assert target.number in [c.number for c in result.candidates], "never scored"
+        assert result.candidates[0].number == target.number
+
+
 class NamesakeTests:
     """2. A stranger with a listed guardian's exact name: the rest disagrees, so abstain."""
 
