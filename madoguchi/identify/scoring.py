@@ -76,6 +76,10 @@ U_DISAGREE = 0.97
 
 M_DOB = {"exact": 0.92, "near": 0.04, "disagree": 0.04}
 M_GUARDIAN_DOB_DISAGREE = 0.06  # the caller gives their own date, not the registered guardian's
+# ... and when the caller's given name is not the guardian's either, another adult of the
+# household is calling (M_GUARDIAN_GIVEN[DISAGREE]) and gives their own date of birth: the two
+# disagreements are one fact, so the date's is nearly as likely as for another household.
+M_GUARDIAN_DOB_OTHER_CALLER = 0.90
 # "near" = day and month swapped, the year off by one, or the day off by one or two: about
 # one date in two hundred of a three-year birth window is that close by chance.
 U_DOB_NEAR = 0.005
@@ -558,8 +562,10 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
         levels = [(date_level(q.guardian_dob, g["d"]), g["d"]) for g in guardians]
         order = ["exact", "near", "disagree", "missing"]
         level, dob = min(levels, key=lambda item: order.index(item[0]))
+        other_caller = any(e.field == "guardian_name" and e.how == "disagree" for e in evidence)
         if level != "missing":
-            w = _date_weight(level, f"gd:{dob}", profile, n, M_GUARDIAN_DOB_DISAGREE)
+            m_disagree = M_GUARDIAN_DOB_OTHER_CALLER if other_caller else M_GUARDIAN_DOB_DISAGREE
+            w = _date_weight(level, f"gd:{dob}", profile, n, m_disagree)
             evidence.append(Evidence("guardian_dob", "fuzzy" if level == "near" else level, w))
 
     for item in (

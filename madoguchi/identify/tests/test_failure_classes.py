@@ -171,6 +171,23 @@ class OtherFamilyNameTests:
         assert_named(result, listed)
 
 
+    def test_another_adult_calling_gives_their_own_date_of_birth_which_is_not_a_second_miss(
+        self, world, listed
+    ):
+        def dob_weight(result: Result) -> float:
+            first = result.candidates[0]
+            assert first.number == listed.number
+            return next(e.weight for e in first.evidence if e.field == "guardian_dob")
+
+        # The father calls: his given name and his date of birth are not the guardian's; that
+        # is one fact (another adult), not two independent disagreements.
+        father = run(world.program, guardian_name="田中 太郎", guardian_dob="1985-03-03", child_name="田中 陽翔")
+        assert dob_weight(father) > -0.5
+        # The guardian herself with a wrong date of birth is a disagreement as before.
+        herself = run(world.program, guardian_name="田中 花子", guardian_dob="1985-03-03", child_name="田中 陽翔")
+        assert dob_weight(herself) < -2
+
+
 class SameReadingOtherKanjiTests:
     """4. A name typed in other kanji of the same reading corroborates; a part the list holds in
     kana is compared with the caller's kanji through its reading."""
