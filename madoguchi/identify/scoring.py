@@ -347,11 +347,48 @@ def _name_weight(
         key = f"{prefix}:{kanji}"
     elif kana:
         key = f"{prefix}k:{loose_key(kana)}"
-    elif person["w"]:
-        key = f"w:{person['w']}"
     else:
-        key = f"wk:{loose_key(person['wk'])}"
+        # Listed without a space: only the whole name's frequency is known. It is the
+        # frequency of family and given name together, so each part takes half of its
+        # log-rarity; charged to both in full, a household listed without a space would
+        # outweigh its namesake listed with one by the whole name's rarity a second time.
+        key = f"w:{person['w']}" if person["w"] else f"wk:{loose_key(person['wk'])}"
+        count = profile.get("c", {}).get(key, 1)
+        return _w(m, min(max(math.sqrt(count / max(n, 1)), U_NAME_FLOOR), 0.5))
     return _w(m, _freq(profile, key, n, U_NAME_FLOOR))
+
+
+def _shared_whole_name(
+    fam: Level, giv: Level, wf: float, wg: float, profile: dict[str, Any], person: dict[str, Any], n: int
+) -> tuple[float, float]:
+    """The family and the given name weights of a whole name that agrees, bounded by how many
+    other households in the list have exactly that whole name.
+
+    Family and given name are weighed as independent, which is right for a name nobody else
+    in the list has; but when other households share the whole name (a namesake in the list),
+    agreeing on it tells them apart no better than 1 in (their number + 1), however rare each
+    part is. The given name then adds only what is left (never below a token amount: it does
+    agree)."""
+    if fam < Level.READING or giv < Level.READING or not (person["f"] or person["fk"]):
+        return wf, wg
+    if fam == Level.EXACT and giv == Level.EXACT and person["w"]:
+        key = f"w:{person['w']}"
+    elif person["wk"]:
+        key = f"wk:{loose_key(person['wk'])}"
+    else:
+        return wf, wg
+    others = profile.get("c", {}).get(key, 1) - 1
+    if others <= 0:
+        return wf, wg
+    m = M_FAMILY[fam] * M_GUARDIAN_GIVEN[giv]
+    pair = _w(m, min(others / max(n, 1), 0.5))
+    if wf + wg <= pair:
+        return wf, wg
+    family = min(wf, pair)
+    return family, max(pair - family, W_NAME_TOKEN)
+
+
+W_NAME_TOKEN = 0.05  # an agreeing name part that adds nothing beyond the other part
 
 
 AGREEING_NAME = frozenset({"exact", "reading", "loose", "homophone"})
@@ -514,6 +551,7 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
             fam, giv = name_levels(q.guardian, person, q.readings)
             wf = _name_weight(fam, M_FAMILY, profile, person, "family", n)
             wg = _name_weight(giv, M_GUARDIAN_GIVEN, profile, person, "given", n)
+            wf, wg = _shared_whole_name(fam, giv, wf, wg, profile, person, n)
             if best is None or wf + wg > best[0] + best[1]:
                 best = (wf, wg, fam, giv)
         assert best is not None

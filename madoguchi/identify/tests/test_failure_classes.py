@@ -149,6 +149,30 @@ class NamesakeTests:
         assert_named(run(program, guardian_name="東雲 玲奈", child_dob="令和2年5月3日"), listed)
 
 
+    def test_a_namesake_listed_without_a_space_does_not_outweigh_one_listed_with_it(self, world):
+        # The whole name's rarity is one fact: charged to the family and the given name alike,
+        # the household written without a space took the caller's name from its namesake.
+        program = world.program
+        filler(program)
+        spaced = add_household(
+            program,
+            "W1",
+            guardian=("桜谷　健一", "サクラタニ　ケンイチ", "1980-03-03"),
+            children=[("桜谷　陽翔", "サクラタニ　ハルト", "2020-05-03")],
+        )
+        unspaced = add_household(
+            program,
+            "W2",
+            guardian=("桜谷健一", "サクラタニケンイチ", "1982-04-04"),
+            children=[("桜谷陽菜", "サクラタニヒナ", "2021-06-06")],
+        )
+        result = run(program, guardian_name="桜谷健一", guardian_kana="さくらたにけんいち")
+        assert result.abstained
+        shown = {c.number: c.score for c in result.candidates}
+        assert {spaced.number, unspaced.number} <= set(shown)
+        assert shown[spaced.number] > 0.25 and shown[unspaced.number] > 0.25
+
+
 class OtherFamilyNameTests:
     """3. Another family name is forgiven for one person, not for the guardian and child both."""
 
