@@ -89,14 +89,15 @@ class CandidatesCutBeforeScoringTests:
         assert result.candidates, "the caller's household was never scored"
         assert result.candidates[0].number == target.number
 
-
     def test_a_household_listed_without_a_space_is_scored_on_its_unique_whole_name(self, world, monkeypatch):
         # Its only key is the whole name (no family/given split to index); the households that
         # merely share the family name must not take every scored place before it.
         monkeypatch.setattr(engine, "SCORED_CANDIDATES", 3)
         program = world.program
         filler(program, 4)
-        for index, (given, kana) in enumerate((("一郎", "イチロウ"), ("二郎", "ジロウ"), ("三郎", "サブロウ"))):
+        for index, (given, kana) in enumerate(
+            (("一郎", "イチロウ"), ("二郎", "ジロウ"), ("三郎", "サブロウ"))
+        ):
             add_household(
                 program,
                 f"S{index}",
@@ -148,7 +149,6 @@ class NamesakeTests:
         # The listed guardian herself, with one more item that agrees, is named.
         assert_named(run(program, guardian_name="東雲 玲奈", child_dob="令和2年5月3日"), listed)
 
-
     def test_a_namesake_listed_without_a_space_does_not_outweigh_one_listed_with_it(self, world):
         # The whole name's rarity is one fact: charged to the family and the given name alike,
         # the household written without a space took the caller's name from its namesake.
@@ -194,7 +194,6 @@ class OtherFamilyNameTests:
         result = run(world.program, guardian_name="佐藤 花子", child_name="田中 陽翔", child_dob="2020-05-03")
         assert_named(result, listed)
 
-
     def test_another_adult_calling_gives_their_own_date_of_birth_which_is_not_a_second_miss(
         self, world, listed
     ):
@@ -205,10 +204,14 @@ class OtherFamilyNameTests:
 
         # The father calls: his given name and his date of birth are not the guardian's; that
         # is one fact (another adult), not two independent disagreements.
-        father = run(world.program, guardian_name="田中 太郎", guardian_dob="1985-03-03", child_name="田中 陽翔")
+        father = run(
+            world.program, guardian_name="田中 太郎", guardian_dob="1985-03-03", child_name="田中 陽翔"
+        )
         assert dob_weight(father) > -0.5
         # The guardian herself with a wrong date of birth is a disagreement as before.
-        herself = run(world.program, guardian_name="田中 花子", guardian_dob="1985-03-03", child_name="田中 陽翔")
+        herself = run(
+            world.program, guardian_name="田中 花子", guardian_dob="1985-03-03", child_name="田中 陽翔"
+        )
         assert dob_weight(herself) < -2
 
 
