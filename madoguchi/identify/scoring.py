@@ -72,6 +72,7 @@ M_CHILD_GIVEN = {
 M_FAMILY_BOTH_DISAGREE = 0.005
 U_FUZZY_NAME = 0.02
 U_NAME_FLOOR = 2e-5  # no name is rarer than this among callers
+W_NAME_TOKEN = 0.05  # an agreeing name part that adds nothing beyond the other part
 U_DISAGREE = 0.97
 
 M_DOB = {"exact": 0.92, "near": 0.04, "disagree": 0.04}
@@ -386,9 +387,6 @@ def _shared_whole_name(
         return wf, wg
     family = min(wf, pair)
     return family, max(pair - family, W_NAME_TOKEN)
-
-
-W_NAME_TOKEN = 0.05  # an agreeing name part that adds nothing beyond the other part
 
 
 AGREEING_NAME = frozenset({"exact", "reading", "loose", "homophone"})
