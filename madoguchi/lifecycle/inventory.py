@@ -3,6 +3,8 @@ hashes and the certificate, which names tables and counts, never a personal valu
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from madoguchi.compliance.inventory import AdditionalItem, Declaration, Extra, NotPersonal
 
 CODE = NotPersonal()
@@ -21,7 +23,7 @@ PERSONAL_DATA: dict[str, dict[str, Declaration]] = {
         "scan": NotPersonal("走査の結果（件数のみ）"),
         "scan_values_sealed": Extra(
             AdditionalItem.OTHER,
-            reason="消去後の検査で探す値（消去前に読み、暗号化して保持。証明書の発行時に消去）",
+            reason=_("消去後の検査で探す値（消去前に読み、暗号化して保持。証明書の発行時に消去）"),
         ),
         "started_at": CODE,
         "state": CODE,
