@@ -28,7 +28,12 @@ from typing import Any
 
 RECORDS = Path(os.environ.get("MADOGUCHI_CALIBRATION_RECORDS", "/tmp/madoguchi-identify-calibration"))
 # (list size, seed). The two lists are disjoint; evaluation seeds are never used to tune.
-TUNING = [(300, 9), (300, 10), (2000, 1), (2000, 2), (2000, 3), (2000, 4), (10000, 5), (50000, 6), (50000, 8)]
+# Seeds 11-17 were added in the fifth session (more tuning calls for the same model: the
+# thresholds rest on the few callers not in the list that score high).
+TUNING = [
+    (300, 9), (300, 10), (2000, 1), (2000, 2), (2000, 3), (2000, 4), (2000, 11), (2000, 12), (2000, 13),
+    (2000, 14), (2000, 15), (2000, 16), (10000, 5), (50000, 6), (50000, 8), (50000, 17),
+]  # fmt: skip
 EVALUATION = [(2000, 101), (2000, 102), (2000, 103), (2000, 104), (10000, 107), (50000, 105), (50000, 106)]
 CALLS = 2000
 # The threshold keeps false matches on the tuning seeds to this share of the budget

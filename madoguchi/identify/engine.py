@@ -195,6 +195,17 @@ def _key_counts(program_id: int, keys: Iterable[str]) -> dict[str, int]:
     return dict(_rows(sql, [program_id, *params]))  # type: ignore[arg-type]
 
 
+def _key_weight(key: str, count: int, n: int) -> float:
+    """How much sharing this key says, for ranking candidates before they are scored.
+
+    A whole name (`w:`/`wk:`) is the family and the given name agreeing at once: it counts
+    twice. A household listed without a space between family and given name has no `f:`/`g:`
+    keys, so its unique whole name alone must outrank households that merely share the family
+    name or a common given name (長﨑 裕子 against six 長崎 and forty 裕子)."""
+    weight = math.log((n + 1) / count)
+    return 2 * weight if key.startswith(("w:", "wk:")) else weight
+
+
 def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
     """Households sharing the most informative keys with the query, best first.
 
@@ -216,7 +227,7 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
             f"SELECT key, household_id FROM {table} WHERE program_id = %s AND key IN ({marks})",  # noqa: S608
             [program_id, *params],
         ):
-            prescore[household_id] += math.log((n + 1) / counts[key])
+            prescore[household_id] += _key_weight(key, counts[key], n)
     if common and SCORED_CANDIDATES < len(prescore) <= TIE_BREAK_LIMIT:
         # Break ties among the rare keys' households by the common keys they also have.
         marks, params = _in(common)
@@ -226,7 +237,7 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
             f"AND household_id IN ({id_marks})",
             [program_id, *params, *ids],
         ):
-            prescore[household_id] += math.log((n + 1) / counts[key])
+            prescore[household_id] += _key_weight(key, counts[key], n)
     combinable = [k for k in common if counts[k] <= KEY_CAP * 10]
     if len(combinable) >= 2 and len(prescore) < SCORED_CANDIDATES:
         # Common keys (a frequent family name, a birthday) only in combination, the rarer

@@ -72,10 +72,15 @@ M_CHILD_GIVEN = {
 M_FAMILY_BOTH_DISAGREE = 0.005
 U_FUZZY_NAME = 0.02
 U_NAME_FLOOR = 2e-5  # no name is rarer than this among callers
+W_NAME_TOKEN = 0.05  # an agreeing name part that adds nothing beyond the other part
 U_DISAGREE = 0.97
 
 M_DOB = {"exact": 0.92, "near": 0.04, "disagree": 0.04}
 M_GUARDIAN_DOB_DISAGREE = 0.06  # the caller gives their own date, not the registered guardian's
+# ... and when the caller's given name is not the guardian's either, another adult of the
+# household is calling (M_GUARDIAN_GIVEN[DISAGREE]) and gives their own date of birth: the two
+# disagreements are one fact, so the date's is nearly as likely as for another household.
+M_GUARDIAN_DOB_OTHER_CALLER = 0.90
 # "near" = day and month swapped, the year off by one, or the day off by one or two: about
 # one date in two hundred of a three-year birth window is that close by chance.
 U_DOB_NEAR = 0.005
@@ -343,11 +348,45 @@ def _name_weight(
         key = f"{prefix}:{kanji}"
     elif kana:
         key = f"{prefix}k:{loose_key(kana)}"
-    elif person["w"]:
-        key = f"w:{person['w']}"
     else:
-        key = f"wk:{loose_key(person['wk'])}"
+        # Listed without a space: only the whole name's frequency is known. It is the
+        # frequency of family and given name together, so each part takes half of its
+        # log-rarity; charged to both in full, a household listed without a space would
+        # outweigh its namesake listed with one by the whole name's rarity a second time.
+        key = f"w:{person['w']}" if person["w"] else f"wk:{loose_key(person['wk'])}"
+        count = profile.get("c", {}).get(key, 1)
+        return _w(m, min(max(math.sqrt(count / max(n, 1)), U_NAME_FLOOR), 0.5))
     return _w(m, _freq(profile, key, n, U_NAME_FLOOR))
+
+
+def _shared_whole_name(
+    fam: Level, giv: Level, wf: float, wg: float, profile: dict[str, Any], person: dict[str, Any], n: int
+) -> tuple[float, float]:
+    """The family and the given name weights of a whole name that agrees, bounded by how many
+    other households in the list have exactly that whole name.
+
+    Family and given name are weighed as independent, which is right for a name nobody else
+    in the list has; but when other households share the whole name (a namesake in the list),
+    agreeing on it tells them apart no better than 1 in (their number + 1), however rare each
+    part is. The given name then adds only what is left (never below a token amount: it does
+    agree)."""
+    if fam < Level.READING or giv < Level.READING or not (person["f"] or person["fk"]):
+        return wf, wg
+    if fam == Level.EXACT and giv == Level.EXACT and person["w"]:
+        key = f"w:{person['w']}"
+    elif person["wk"]:
+        key = f"wk:{loose_key(person['wk'])}"
+    else:
+        return wf, wg
+    others = profile.get("c", {}).get(key, 1) - 1
+    if others <= 0:
+        return wf, wg
+    m = M_FAMILY[fam] * M_GUARDIAN_GIVEN[giv]
+    pair = _w(m, min(others / max(n, 1), 0.5))
+    if wf + wg <= pair:
+        return wf, wg
+    family = min(wf, pair)
+    return family, max(pair - family, W_NAME_TOKEN)
 
 
 AGREEING_NAME = frozenset({"exact", "reading", "loose", "homophone"})
@@ -510,6 +549,7 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
             fam, giv = name_levels(q.guardian, person, q.readings)
             wf = _name_weight(fam, M_FAMILY, profile, person, "family", n)
             wg = _name_weight(giv, M_GUARDIAN_GIVEN, profile, person, "given", n)
+            wf, wg = _shared_whole_name(fam, giv, wf, wg, profile, person, n)
             if best is None or wf + wg > best[0] + best[1]:
                 best = (wf, wg, fam, giv)
         assert best is not None
@@ -558,8 +598,10 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
         levels = [(date_level(q.guardian_dob, g["d"]), g["d"]) for g in guardians]
         order = ["exact", "near", "disagree", "missing"]
         level, dob = min(levels, key=lambda item: order.index(item[0]))
+        other_caller = any(e.field == "guardian_name" and e.how == "disagree" for e in evidence)
         if level != "missing":
-            w = _date_weight(level, f"gd:{dob}", profile, n, M_GUARDIAN_DOB_DISAGREE)
+            m_disagree = M_GUARDIAN_DOB_OTHER_CALLER if other_caller else M_GUARDIAN_DOB_DISAGREE
+            w = _date_weight(level, f"gd:{dob}", profile, n, m_disagree)
             evidence.append(Evidence("guardian_dob", "fuzzy" if level == "near" else level, w))
 
     for item in (

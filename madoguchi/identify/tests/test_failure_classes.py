@@ -89,6 +89,31 @@ class CandidatesCutBeforeScoringTests:
         assert result.candidates, "the caller's household was never scored"
         assert result.candidates[0].number == target.number
 
+    def test_a_household_listed_without_a_space_is_scored_on_its_unique_whole_name(self, world, monkeypatch):
+        # Its only key is the whole name (no family/given split to index); the households that
+        # merely share the family name must not take every scored place before it.
+        monkeypatch.setattr(engine, "SCORED_CANDIDATES", 3)
+        program = world.program
+        filler(program, 4)
+        for index, (given, kana) in enumerate(
+            (("一郎", "イチロウ"), ("二郎", "ジロウ"), ("三郎", "サブロウ"))
+        ):
+            add_household(
+                program,
+                f"S{index}",
+                guardian=(f"長崎　{given}", f"ナガサキ　{kana}", "1980-01-01"),
+                children=[(f"長崎　望{index}", "ナガサキ　ノゾミ", "2020-01-01")],
+            )
+        target = add_household(
+            program,
+            "TARGET",
+            guardian=("長崎優子", "ナガサキユウコ", "1976-02-01"),
+            children=[("長崎実子", "ナガサキミコ", "2021-06-16")],
+        )
+        result = run(program, guardian_name="長﨑　裕子", guardian_kana="ながさき　ゆうこ")
+        assert target.number in [c.number for c in result.candidates], "never scored"
+        assert result.candidates[0].number == target.number
+
 
 class NamesakeTests:
     """2. A stranger with a listed guardian's exact name: the rest disagrees, so abstain."""
@@ -124,6 +149,29 @@ class NamesakeTests:
         # The listed guardian herself, with one more item that agrees, is named.
         assert_named(run(program, guardian_name="東雲 玲奈", child_dob="令和2年5月3日"), listed)
 
+    def test_a_namesake_listed_without_a_space_does_not_outweigh_one_listed_with_it(self, world):
+        # The whole name's rarity is one fact: charged to the family and the given name alike,
+        # the household written without a space took the caller's name from its namesake.
+        program = world.program
+        filler(program)
+        spaced = add_household(
+            program,
+            "W1",
+            guardian=("桜谷　健一", "サクラタニ　ケンイチ", "1980-03-03"),
+            children=[("桜谷　陽翔", "サクラタニ　ハルト", "2020-05-03")],
+        )
+        unspaced = add_household(
+            program,
+            "W2",
+            guardian=("桜谷健一", "サクラタニケンイチ", "1982-04-04"),
+            children=[("桜谷陽菜", "サクラタニヒナ", "2021-06-06")],
+        )
+        result = run(program, guardian_name="桜谷健一", guardian_kana="さくらたにけんいち")
+        assert result.abstained
+        shown = {c.number: c.score for c in result.candidates}
+        assert {spaced.number, unspaced.number} <= set(shown)
+        assert shown[spaced.number] > 0.25 and shown[unspaced.number] > 0.25
+
 
 class OtherFamilyNameTests:
     """3. Another family name is forgiven for one person, not for the guardian and child both."""
@@ -145,6 +193,26 @@ class OtherFamilyNameTests:
     def test_a_guardian_with_another_family_name_whose_child_agrees_is_still_found(self, world, listed):
         result = run(world.program, guardian_name="佐藤 花子", child_name="田中 陽翔", child_dob="2020-05-03")
         assert_named(result, listed)
+
+    def test_another_adult_calling_gives_their_own_date_of_birth_which_is_not_a_second_miss(
+        self, world, listed
+    ):
+        def dob_weight(result: Result) -> float:
+            first = result.candidates[0]
+            assert first.number == listed.number
+            return next(e.weight for e in first.evidence if e.field == "guardian_dob")
+
+        # The father calls: his given name and his date of birth are not the guardian's; that
+        # is one fact (another adult), not two independent disagreements.
+        father = run(
+            world.program, guardian_name="田中 太郎", guardian_dob="1985-03-03", child_name="田中 陽翔"
+        )
+        assert dob_weight(father) > -0.5
+        # The guardian herself with a wrong date of birth is a disagreement as before.
+        herself = run(
+            world.program, guardian_name="田中 花子", guardian_dob="1985-03-03", child_name="田中 陽翔"
+        )
+        assert dob_weight(herself) < -2
 
 
 class SameReadingOtherKanjiTests:
