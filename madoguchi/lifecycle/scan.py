@@ -261,10 +261,10 @@ def _scopes() -> dict[str, tuple[str, str]]:
     return scopes
 
 
-def scan(values: Values, *, program_id: int | None = None, database_file: Path | None = None) -> ScanResult:
+def scan(values: Values, *, program_id: int, database_file: Path | None = None) -> ScanResult:
     """Look for `values` in every text column of every table and, on SQLite, in the file.
 
-    With `program_id`, rows of other programs are read as theirs (see the module's note). Each
+    Rows of programs other than `program_id` are read as theirs (see the module's note). Each
     column is read once (its distinct values); only the cells that hold a value are read again
     with the program of their rows, so a clean column costs no join.
     """
@@ -272,7 +272,7 @@ def scan(values: Values, *, program_id: int | None = None, database_file: Path |
     if not values.values:
         return result
     matcher = Matcher(values.values)
-    scopes = _scopes() if program_id is not None else {}
+    scopes = _scopes()
     held_elsewhere: set[str] = set()
     # (table, column) → values found in rows of no program, judged once held_elsewhere is known.
     unplaced: dict[tuple[str, str], Counter[str]] = {}
@@ -338,10 +338,10 @@ def _matched_cells(table: str, column: str, matcher: Matcher, result: ScanResult
 
 
 def _placed(
-    table: str, column: str, cells: list[str], scope: tuple[str, str] | None, program_id: int | None
+    table: str, column: str, cells: list[str], scope: tuple[str, str] | None, program_id: int
 ) -> Iterator[tuple[int, str]]:
     """(where, cell) for each row holding one of `cells`: in this program, another, or none."""
-    if scope is None or program_id is None:
+    if scope is None:
         for cell in cells:
             yield NONE, cell
         return

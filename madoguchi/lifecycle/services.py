@@ -326,18 +326,22 @@ def purge(*, program: Program, actor: Any) -> PurgeReport:
 def _drop_sealed_values(erasure: ProgramErasure) -> None:
     """Overwrite the sealed values where they lay, not only unlink them: on SQLite with
     secure_delete and a truncating checkpoint, on PostgreSQL by rewriting the (small) table."""
-    table = connection.ops.quote_name(ProgramErasure._meta.db_table)
+    dropped = ProgramErasure.objects.filter(pk=erasure.pk)
+    if connection.in_atomic_block:  # a test's transaction: no physical rewrite possible
+        dropped.update(scan_values_sealed=None)
+        return
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("PRAGMA secure_delete = ON")
-        ProgramErasure.objects.filter(pk=erasure.pk).update(scan_values_sealed=None)
-        if connection.in_atomic_block:
+            try:
+                dropped.update(scan_values_sealed=None)
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                cursor.execute("PRAGMA secure_delete = OFF")
             return
-        if connection.vendor == "sqlite":
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            cursor.execute("PRAGMA secure_delete = OFF")
-        elif connection.vendor == "postgresql":
-            cursor.execute(f"VACUUM FULL {table}")
+        dropped.update(scan_values_sealed=None)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"VACUUM FULL {connection.ops.quote_name(ProgramErasure._meta.db_table)}")
 
 
 def backup_retention_days() -> int:

@@ -120,23 +120,23 @@ def daily_table(report: Report, *, with_statuses: bool = True, with_channels: bo
     return Table("daily", _("日別"), headers, rows, [16] + [11] * (len(headers) - 1))
 
 
-def channel_table(report: Report) -> Table:
-    counts = report.by("channel")
+def _shares(report: Report, field: str, choices: list[tuple[str, str]]) -> list[list[Cell]]:
+    """A row per choice: its label, its count in the period and its share (%)."""
+    counts = report.by(field)
     total = report.total or 1
-    rows: list[list[Cell]] = [
+    return [
         [label, counts.get(value, 0), round(100 * counts.get(value, 0) / total, 1)]
-        for value, label in CHANNELS
+        for value, label in choices
     ]
+
+
+def channel_table(report: Report) -> Table:
+    rows = _shares(report, "channel", CHANNELS)
     return Table("channels", _("受付方法別"), [_("受付方法"), _("件数"), _("割合（％）")], rows, [16, 10, 10])
 
 
 def status_table(report: Report) -> Table:
-    counts = report.by("status")
-    total = report.total or 1
-    rows: list[list[Cell]] = [
-        [label, counts.get(value, 0), round(100 * counts.get(value, 0) / total, 1)]
-        for value, label in STATUSES
-    ]
+    rows = _shares(report, "status", STATUSES)
     return Table("statuses", _("状態別"), [_("状態（現在）"), _("件数"), _("割合（％）")], rows, [16, 10, 10])
 
 
