@@ -90,6 +90,46 @@ def cpu_of(groups: dict[str, list[int]]) -> dict[str, float]:
     return {name: sum(cpu(p) for p in pids) for name, pids in groups.items()}
 
 
+class CpuLedger:
+    """CPU seconds per group over the steady state, read once a second per process.
+
+    A process that exits during the window (gunicorn recycles a worker after `max_requests`, a
+    database connection closes with it) keeps its last reading; one that starts during the
+    window counts from zero (its start-up is work done in the window). Summing the groups at
+    the start and at the end instead loses every exited process's time: the first run of the
+    sixth session reported a negative figure for gunicorn that way.
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.group: dict[int, str] = {}
+
+    def read(self, groups: dict[str, list[int]], *, opening: bool = False) -> None:
+        for name, pids in groups.items():
+            for pid in pids:
+                value = cpu(pid)
+                if value == 0.0 and pid in self.last:
+                    continue  # gone between the listing and the read: keep its last value
+                if pid not in self.first:
+                    self.first[pid] = value if opening else 0.0
+                    self.group[pid] = name
+                self.last[pid] = value
+
+    def used(self) -> dict[str, float]:
+        totals: dict[str, float] = collections.defaultdict(float)
+        for pid, name in self.group.items():
+            totals[name] += max(0.0, self.last[pid] - self.first[pid])
+        return dict(totals)
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / TICKS, sum(fields) / TICKS
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -197,23 +237,26 @@ def main(argv: list[str]) -> int:
     waits.start()
     peak_rss: dict[int, float] = {}
     steady_at = t0 + ramp + GRACE
-    cpu_start: dict[str, float] | None = None
+    ledger = CpuLedger()
+    started_steady = False
     load_steady = (0.0, 0.0, 0.0)
+    busy_start = busy_end = (0.0, 0.0)
     while generator.poll() is None:
         time.sleep(1)
-        if cpu_start is None and time.time() >= steady_at:
-            cpu_start, steady_at = cpu_of(processes(generator.pid)), time.time()
+        if not started_steady and time.time() >= steady_at:
+            ledger.read(processes(generator.pid), opening=True)
+            started_steady, steady_at, busy_start = True, time.time(), machine_busy()
             load_steady = os.getloadavg()
             waits.active = True
         for pid in processes()["gunicorn"]:
             peak_rss[pid] = max(peak_rss.get(pid, 0.0), rss_mb(pid))
-        if cpu_start is not None:
+        if started_steady:
             # The generator's own CPU, read before it exits (its children's times are lost after).
-            cpu_end = cpu_of(processes(generator.pid))
-            t_end = time.time()
+            ledger.read(processes(generator.pid))
+            t_end, busy_end = time.time(), machine_busy()
     waits.stop.set()
     load_after = os.getloadavg()
-    if cpu_start is None:
+    if not started_steady:
         print("the run ended before the ramp did: no steady state", file=sys.stderr)
         return 1
     window = t_end - steady_at
@@ -277,7 +320,7 @@ def main(argv: list[str]) -> int:
     if conflicts_file.exists():
         answered = len([c for c in conflicts_file.read_text().split() if c])
         lines.append(f"- Ward answers refused because a colleague had answered the case first: {answered}.")
-    used = {name: cpu_end[name] - cpu_start.get(name, 0.0) for name in cpu_end}
+    used = {name: 0.0 for name in ("gunicorn", "postgres", "redis", "nginx", "locust")} | ledger.used()
     server = sum(v for k, v in used.items() if k != "locust")
     per = 1000 / max(len(steady), 1)
     parts = ", ".join(f"{name} {per * v:.2f} ms ({v:.0f} s)" for name, v in used.items() if name != "locust")
@@ -285,7 +328,8 @@ def main(argv: list[str]) -> int:
         f"- CPU per request over the steady state: **{1000 * server / max(len(steady), 1):.2f} ms** for the "
         f"server side ({parts}); the load generator {1000 * used['locust'] / max(len(steady), 1):.2f} ms "
         f"({used['locust']:.0f} s). Cores busy on average: {(server + used['locust']) / window:.2f} of "
-        f"{os.cpu_count()} (the rest of the machine's load is other work).",
+        f"{os.cpu_count()} for these processes, {(busy_end[0] - busy_start[0]) / window:.2f} for the whole "
+        "machine (/proc/stat; the difference is other work).",
     ]
     workers = sorted(peak_rss.values())
     if workers:
