@@ -78,6 +78,23 @@ def get_case(user: Any, public_id: Any, action: str = "view") -> Case:
     )
 
 
+def case_for_page(user: Any, public_id: Any) -> Case:
+    """`get_case` for the case page's GET: with `has_unread`, whether the user has an unread
+    notification about it (the page marks them read, and writes nothing when there is none).
+    Its search text is not read, nor the case it was merged into (a merged duplicate reads it
+    when shown)."""
+    from django.shortcuts import get_object_or_404
+
+    unread = Notification.objects.filter(user_id=user.pk, case=OuterRef("pk"), read_at__isnull=True)
+    return get_object_or_404(
+        cases_for(user)
+        .select_related("program", "category", "assignee", "household")
+        .defer("search_text")
+        .annotate(has_unread=Exists(unread)),
+        public_id=public_id,
+    )
+
+
 def timeline(case: Case) -> list[TimelineEntry]:
     return list(TimelineEntry.objects.filter(case=case).order_by("created_at", "id"))
 
@@ -98,19 +115,24 @@ def earlier_cases(
 @dataclass
 class RelatedCases:
     linked: list[Case]
-    merged: list[Case]
     household: list[Case]
 
 
+# What the case page shows of a related case (cases/_case_related.html).
+RELATED_COLUMNS = ("id", "public_id", "receipt_number", "received_at", "status", "merged_into", "category__name")
+
+
 def related_cases(case: Case, user: Any) -> RelatedCases:
-    """The case page's related cases: the ones marked as the same matter, the duplicates merged
-    into it, and the household's other cases (each scoped to the user's programs)."""
-    rows = cases_for(user).select_related("category").defer("search_text")
+    """The case page's related cases: the ones marked as the same matter (a merged duplicate is
+    linked to the case it was merged into) and the household's other cases, newest first, each
+    scoped to the user's programs."""
+    rows = cases_for(user).select_related("category").only(*RELATED_COLUMNS).order_by("-received_at", "-id")
     linked_ids = CaseLink.objects.filter(case=case).values("related_id")
-    linked = list(rows.filter(pk__in=linked_ids).order_by("-received_at", "-id")[:20])
-    merged = list(rows.filter(merged_into=case).order_by("-received_at", "-id")[:20])
-    household = earlier_cases(case, user, exclude=case) if case.household_id else []
-    return RelatedCases(linked=linked, merged=merged, household=household)
+    linked = list(rows.filter(pk__in=linked_ids)[:20])
+    household = (
+        list(rows.filter(household_id=case.household_id).exclude(pk=case.pk)[:10]) if case.household_id else []
+    )
+    return RelatedCases(linked=linked, household=household)
 
 
 def find_case_by_receipt(user: Any, program_id: int, receipt_number: str) -> Case | None:
@@ -331,25 +353,46 @@ def waiting_counts(
     """What waits for the user, each count capped at BADGE_CAP + 1 (shown as "99+").
 
     Exact counts of a large queue on every page cost a scan of the queue each time; a few
-    index entries per count keep every page's cost flat (see docs/benchmarks.md).
+    index entries per count keep every page's cost flat (see docs/benchmarks.md). Every staff
+    page asks, so the one statement is written here rather than compiled from five querysets
+    (compiling them cost more than running them).
     """
     if not can(user, "view"):
         return WaitingCounts()
-    rows = cases_for(user)
-    today = timezone.localdate()
-    filters = {
-        "escalated": Q(status=Status.ESCALATED),
-        "overdue": Q(status=Status.ESCALATED, ward_due_on__lt=today),
-        "callback": Q(status=Status.CALLBACK),
-        "new": Q(status=Status.NEW),
-        "web": Q(status=Status.NEW, channel=Channel.FORM),
+    ids = program_ids(user)
+    database = connections[Case.objects.db]
+    ops = database.ops
+    today = ops.adapt_datefield_value(timezone.localdate())
+    conditions: dict[str, tuple[str, list[Any]]] = {
+        "escalated": ("status = %s", [Status.ESCALATED]),
+        "overdue": ("status = %s AND ward_due_on < %s", [Status.ESCALATED, today]),
+        "callback": ("status = %s", [Status.CALLBACK]),
+        "new": ("status = %s", [Status.NEW]),
+        "web": ("status = %s AND channel = %s", [Status.NEW, Channel.FORM]),
     }
-    counts = capped_counts(
-        {
-            **{name: rows.filter(filters[name]) for name in only},
-            "notifications": Notification.objects.filter(user_id=user.pk, read_at__isnull=True),
-        }
+    cases, notifications = ops.quote_name(Case._meta.db_table), ops.quote_name(Notification._meta.db_table)
+    in_programs = "program_id IN (" + ", ".join(["%s"] * len(ids)) + ")"
+    parts: list[str] = []
+    params: list[Any] = []
+    for name in only:
+        if not ids:
+            parts.append("0")
+            continue
+        condition, values = conditions[name]
+        parts.append(
+            f"(SELECT COUNT(*) FROM (SELECT id FROM {cases} WHERE {in_programs} AND {condition} "  # noqa: S608
+            f"LIMIT {BADGE_CAP + 1}) AS capped)"
+        )
+        params.extend([*ids, *values])
+    parts.append(
+        f"(SELECT COUNT(*) FROM (SELECT id FROM {notifications} WHERE user_id = %s "  # noqa: S608
+        f"AND read_at IS NULL LIMIT {BADGE_CAP + 1}) AS capped)"
     )
+    params.append(user.pk)
+    with database.cursor() as cursor:
+        # Table names and placeholders only; every value travels as a parameter.
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        counts = dict(zip([*only, "notifications"], map(int, cursor.fetchone()), strict=True))
     return WaitingCounts(**counts)
 
 
