@@ -84,7 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Read-your-writes with a replica: a user's reads stay on the primary after their write.
     "madoguchi.core.replica.ReplicaPinMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, with the session's device read in the same query as the user.
+    "madoguchi.accounts.otp.OTPMiddleware",
     "madoguchi.audit.middleware.AuditDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The allowlist, the second factor and the session limits, for every staff URL.
