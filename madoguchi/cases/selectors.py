@@ -33,6 +33,7 @@ from madoguchi.accounts.models import Role
 from madoguchi.cases import sqlite_search
 from madoguchi.cases.business_days import business_days_between
 from madoguchi.cases.models import (
+    CallbackAttempt,
     Case,
     CaseLink,
     Category,
@@ -79,8 +80,10 @@ def get_case(user: Any, public_id: Any, action: str = "view") -> Case:
 
 
 def case_for_page(user: Any, public_id: Any) -> Case:
-    """`get_case` for the case page's GET: with `has_unread`, whether the user has an unread
-    notification about it (the page marks them read, and writes nothing when there is none).
+    """`get_case` for the case page's GET, with what decides the page's other reads: whether
+    the user has an unread notification about it (`has_unread`: the page marks them read, and
+    writes nothing when there is none), whether it has linked cases (`has_links`) and callback
+    attempts (`has_attempts`): most cases have neither, and their lists are then not read.
     Its search text is not read, nor the case it was merged into (a merged duplicate reads it
     when shown)."""
     from django.shortcuts import get_object_or_404
@@ -90,7 +93,11 @@ def case_for_page(user: Any, public_id: Any) -> Case:
         cases_for(user)
         .select_related("program", "category", "assignee", "household")
         .defer("search_text")
-        .annotate(has_unread=Exists(unread)),
+        .annotate(
+            has_unread=Exists(unread),
+            has_links=Exists(CaseLink.objects.filter(case=OuterRef("pk"))),
+            has_attempts=Exists(CallbackAttempt.objects.filter(case=OuterRef("pk"))),
+        ),
         public_id=public_id,
     )
 
@@ -125,10 +132,10 @@ RELATED_COLUMNS = ("id", "public_id", "receipt_number", "received_at", "status",
 def related_cases(case: Case, user: Any) -> RelatedCases:
     """The case page's related cases: the ones marked as the same matter (a merged duplicate is
     linked to the case it was merged into) and the household's other cases, newest first, each
-    scoped to the user's programs."""
+    scoped to the user's programs. A case read by `case_for_page` says whether it has links."""
     rows = cases_for(user).select_related("category").only(*RELATED_COLUMNS).order_by("-received_at", "-id")
     linked_ids = CaseLink.objects.filter(case=case).values("related_id")
-    linked = list(rows.filter(pk__in=linked_ids)[:20])
+    linked = list(rows.filter(pk__in=linked_ids)[:20]) if getattr(case, "has_links", True) else []
     household = (
         list(rows.filter(household_id=case.household_id).exclude(pk=case.pk)[:10]) if case.household_id else []
     )

@@ -67,10 +67,23 @@ def _prefill(case: Case) -> dict[str, str]:
     }
 
 
+def _labelled(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """Each entry with its kind's and statuses' labels (`kind_label`, `from_status_label`,
+    `to_status_label`), translated once per page: a `get_*_display` call translates every
+    choice of its field each time."""
+    kinds = {value: str(label) for value, label in TimelineEntry.Kind.choices}
+    statuses = {value: str(label) for value, label in Status.choices}
+    for entry in entries:
+        entry.kind_label = kinds.get(entry.kind, entry.kind)  # type: ignore[attr-defined]
+        entry.from_status_label = statuses.get(entry.from_status, entry.from_status)  # type: ignore[attr-defined]
+        entry.to_status_label = statuses.get(entry.to_status, entry.to_status)  # type: ignore[attr-defined]
+    return entries
+
+
 def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
     """What the case page shows. The forms are built only when the page shows them (a closed
     case shows none): each is a `LazyForm`, made on the template's first use."""
-    entries = selectors.timeline(case)
+    entries = _labelled(selectors.timeline(case))
     corrected = {entry.corrects_id for entry in entries if entry.corrects_id}
     user: Any = request.user
     editable = can(user, "edit") and not case.is_closed
@@ -119,7 +132,8 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         # callbacks
         "callback_form": form("callback_form", callback_form),
         "attempt_form": form("attempt_form", AttemptForm),
-        "attempts": list(case.callback_attempts.all()),
+        # A case read by `case_for_page` says whether it has any.
+        "attempts": list(case.callback_attempts.all()) if getattr(case, "has_attempts", True) else [],
         "can_schedule": editable
         and (case.status == Status.CALLBACK or services.can_transition(case, Status.CALLBACK, user)),
         "callback_overdue": selectors.callback_overdue(case),
