@@ -118,7 +118,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         "can_answer": services.can_transition(case, Status.WARD_ANSWERED, user),
         "overdue": selectors.is_overdue(case),
         # Only the assign form shows them.
-        "assignees": list(selectors.assignees_for(user)) if editable and recording_open else [],
+        "assignees": selectors.assignee_choices(user) if editable and recording_open else [],
         "recording_open": recording_open,
         "person_label": _("問い合わせ者") if case.is_web else _("架電者"),
         # identify later
