@@ -148,9 +148,12 @@ def related_cases(case: Case, user: Any) -> RelatedCases:
     """The case page's related cases: the ones marked as the same matter (a merged duplicate is
     linked to the case it was merged into) and the household's other cases, newest first, each
     scoped to the user's programs. A case read by `case_for_page` says whether it has links."""
+    has_links = getattr(case, "has_links", True)
+    if not has_links and not case.household_id:
+        return RelatedCases(linked=[], household=[])
     rows = cases_for(user).select_related("category").only(*RELATED_COLUMNS).order_by("-received_at", "-id")
     linked_ids = CaseLink.objects.filter(case=case).values("related_id")
-    linked = list(rows.filter(pk__in=linked_ids)[:20]) if getattr(case, "has_links", True) else []
+    linked = list(rows.filter(pk__in=linked_ids)[:20]) if has_links else []
     household = (
         list(rows.filter(household_id=case.household_id).exclude(pk=case.pk)[:10]) if case.household_id else []
     )
