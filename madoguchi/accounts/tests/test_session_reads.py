@@ -87,3 +87,25 @@ class SessionReadTests:
         world.contractor.access_suspended = True
         world.contractor.save()
         assert client.get(reverse("cases:list")).status_code == 302
+
+
+@pytest.mark.django_db
+class SessionStoreTests:
+    def test_a_stored_session_is_read_back_and_an_expired_or_unknown_one_is_not(self, world):
+        import datetime
+
+        from django.contrib.sessions.models import Session
+        from django.utils import timezone
+
+        from madoguchi.accounts.session_db import SessionStore
+
+        store = SessionStore()
+        store["note"] = "値"
+        store.save()
+        key = store.session_key
+        assert SessionStore(key).load() == {"note": "値"}
+        unknown = SessionStore("x" * 32)
+        assert unknown.load() == {} and unknown.session_key is None
+        Session.objects.filter(session_key=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+        expired = SessionStore(key)
+        assert expired.load() == {} and expired.session_key is None
