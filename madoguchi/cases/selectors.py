@@ -141,7 +141,15 @@ class RelatedCases:
 
 
 # What the case page shows of a related case (cases/_case_related.html).
-RELATED_COLUMNS = ("id", "public_id", "receipt_number", "received_at", "status", "merged_into", "category__name")
+RELATED_COLUMNS = (
+    "id",
+    "public_id",
+    "receipt_number",
+    "received_at",
+    "status",
+    "merged_into",
+    "category__name",
+)
 
 
 def related_cases(case: Case, user: Any) -> RelatedCases:
@@ -155,7 +163,9 @@ def related_cases(case: Case, user: Any) -> RelatedCases:
     linked_ids = CaseLink.objects.filter(case=case).values("related_id")
     linked = list(rows.filter(pk__in=linked_ids)[:20]) if has_links else []
     household = (
-        list(rows.filter(household_id=case.household_id).exclude(pk=case.pk)[:10]) if case.household_id else []
+        list(rows.filter(household_id=case.household_id).exclude(pk=case.pk)[:10])
+        if case.household_id
+        else []
     )
     return RelatedCases(linked=linked, household=household)
 

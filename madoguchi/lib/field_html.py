@@ -17,9 +17,8 @@ escaped as the template escapes it, is put in the token's place.
 
 from __future__ import annotations
 
-from typing import Any
-
 import secrets
+from typing import Any
 
 from django import forms
 from django.template.loader import render_to_string

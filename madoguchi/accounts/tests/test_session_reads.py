@@ -106,6 +106,8 @@ class SessionStoreTests:
         assert SessionStore(key).load() == {"note": "値"}
         unknown = SessionStore("x" * 32)
         assert unknown.load() == {} and unknown.session_key is None
-        Session.objects.filter(session_key=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+        Session.objects.filter(session_key=key).update(
+            expire_date=timezone.now() - datetime.timedelta(seconds=1)
+        )
         expired = SessionStore(key)
         assert expired.load() == {} and expired.session_key is None

@@ -311,7 +311,9 @@ class CasePageReadsTests:
         assert not [text for text in before if text.startswith('SELECT "cases_callbackattempt"')]
         relations.link_cases(case=case, other=other, actor=world.operator)
         case.refresh_from_db()
-        services.transition(case=case, to=Status.CALLBACK, actor=world.operator, expected_version=case.version)
+        services.transition(
+            case=case, to=Status.CALLBACK, actor=world.operator, expected_version=case.version
+        )
         CallbackAttempt.objects.create(
             case=case,
             outcome="no_answer",

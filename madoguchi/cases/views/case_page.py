@@ -101,7 +101,11 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
 
     def callback_form() -> CallbackForm:
         return CallbackForm(
-            initial={"due_on": case.callback_due_on, "start": case.callback_from, "until": case.callback_until}
+            initial={
+                "due_on": case.callback_due_on,
+                "start": case.callback_from,
+                "until": case.callback_until,
+            }
         )
 
     return {

@@ -66,7 +66,7 @@ class FieldHtmlTests:
     def test_a_text_value_goes_into_the_kept_html_escaped_as_the_include_escapes_it(self):
         values = [
             "山田 花子",
-            '<script>alert("x")</script> & \'y\'',
+            "<script>alert(\"x\")</script> & 'y'",
             "  前後に空白  ",
             "一行目\n二行目\r\n<b>三</b>",
             "0",

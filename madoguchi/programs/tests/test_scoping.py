@@ -67,7 +67,15 @@ class RestrictTests:
         third.members.add(world.operator, world.ward_staff)
         world.other_program.members.add(world.operator)  # a member of another ward's program
         world.program.members.add(world.outsider)  # a member outside the organisation
-        for persona in ["operator", "supervisor", "ward_staff", "ward_manager", "auditor", "outsider", "sysadmin"]:
+        for persona in [
+            "operator",
+            "supervisor",
+            "ward_staff",
+            "ward_manager",
+            "auditor",
+            "outsider",
+            "sysadmin",
+        ]:
             user = getattr(world, persona)
             for action in ("view", "edit", "manage"):
                 expected = list(programs_for(user, action).values_list("id", flat=True))
