@@ -27,7 +27,7 @@ class SessionStore(db.SessionStore):
                 [self.session_key, now],
             )
             row = cursor.fetchone()
-        if row is None:
+        if row is None or self.session_key is None:
             self._session_key = None
             return None
         return model(session_key=self.session_key, session_data=row[0])

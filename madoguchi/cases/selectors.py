@@ -107,7 +107,7 @@ def _page_flags(user_id: int) -> dict[str, RawSQL]:
         table = ops.quote_name(model._meta.db_table)
         return f"EXISTS (SELECT 1 FROM {table} WHERE {table}.case_id = {case_id}{condition})"  # noqa: S608
 
-    flag = BooleanField()
+    flag: BooleanField[Any, Any] = BooleanField()
     return {
         "has_unread": RawSQL(  # noqa: S611 - table names only; the user id is a parameter
             exists(Notification, " AND user_id = %s AND read_at IS NULL"), [user_id], output_field=flag
