@@ -306,7 +306,7 @@ def main(argv: list[str]) -> None:
     ]
     first_page = client.get(list_url)
     cursor = first_page.context["page"].next_cursor if first_page.context else ""
-    pages[3] = (pages[3][0], f"{list_url}?after={cursor}", 200)
+    pages[3] = (pages[3][0], f"{list_url}?after={cursor}", BUDGET)
 
     rows = []
     load_before = os.getloadavg()
