@@ -84,7 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Read-your-writes with a replica: a user's reads stay on the primary after their write.
     "madoguchi.core.replica.ReplicaPinMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, with the session's device read in the same query as the user.
+    "madoguchi.accounts.otp.OTPMiddleware",
     "madoguchi.audit.middleware.AuditDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The allowlist, the second factor and the session limits, for every staff URL.
@@ -204,7 +205,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
 TARGET_LIST_MAX_UPLOAD_BYTES = env_int("TARGET_LIST_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 
 # Sessions: server-side, idle and absolute limits in seconds.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, read with one written statement (accounts/session_db.py).
+SESSION_ENGINE = "madoguchi.accounts.session_db"
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 15 * 60)
 SESSION_COOKIE_AGE = env_int("SESSION_ABSOLUTE_LIFETIME", 10 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

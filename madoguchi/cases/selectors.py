@@ -33,6 +33,7 @@ from madoguchi.accounts.models import Role
 from madoguchi.cases import sqlite_search
 from madoguchi.cases.business_days import business_days_between
 from madoguchi.cases.models import (
+    CallbackAttempt,
     Case,
     CaseLink,
     Category,
@@ -78,6 +79,44 @@ def get_case(user: Any, public_id: Any, action: str = "view") -> Case:
     )
 
 
+def case_for_page(user: Any, public_id: Any) -> Case:
+    """`get_case` for the case page's GET, with what decides the page's other reads: whether
+    the user has an unread notification about it (`has_unread`: the page marks them read, and
+    writes nothing when there is none), whether it has linked cases (`has_links`) and callback
+    attempts (`has_attempts`): most cases have neither, and their lists are then not read.
+    Its search text is not read, nor the case it was merged into (a merged duplicate reads it
+    when shown)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        cases_for(user)
+        .select_related("program", "category", "assignee", "household")
+        .defer("search_text")
+        .annotate(**_page_flags(user.pk)),
+        public_id=public_id,
+    )
+
+
+def _page_flags(user_id: int) -> dict[str, RawSQL]:
+    """`case_for_page`'s three EXISTS, written out: compiled from querysets they cost more
+    than the rest of the page's query (each probes an index on the case id)."""
+    ops = connections[Case.objects.db].ops
+    case_id = f"{ops.quote_name(Case._meta.db_table)}.{ops.quote_name('id')}"
+
+    def exists(model: Any, condition: str = "") -> str:
+        table = ops.quote_name(model._meta.db_table)
+        return f"EXISTS (SELECT 1 FROM {table} WHERE {table}.case_id = {case_id}{condition})"  # noqa: S608
+
+    flag: BooleanField[Any, Any] = BooleanField()
+    return {
+        "has_unread": RawSQL(  # noqa: S611 - table names only; the user id is a parameter
+            exists(Notification, " AND user_id = %s AND read_at IS NULL"), [user_id], output_field=flag
+        ),
+        "has_links": RawSQL(exists(CaseLink), [], output_field=flag),  # noqa: S611
+        "has_attempts": RawSQL(exists(CallbackAttempt), [], output_field=flag),  # noqa: S611
+    }
+
+
 def timeline(case: Case) -> list[TimelineEntry]:
     return list(TimelineEntry.objects.filter(case=case).order_by("created_at", "id"))
 
@@ -98,19 +137,37 @@ def earlier_cases(
 @dataclass
 class RelatedCases:
     linked: list[Case]
-    merged: list[Case]
     household: list[Case]
 
 
+# What the case page shows of a related case (cases/_case_related.html).
+RELATED_COLUMNS = (
+    "id",
+    "public_id",
+    "receipt_number",
+    "received_at",
+    "status",
+    "merged_into",
+    "category__name",
+)
+
+
 def related_cases(case: Case, user: Any) -> RelatedCases:
-    """The case page's related cases: the ones marked as the same matter, the duplicates merged
-    into it, and the household's other cases (each scoped to the user's programs)."""
-    rows = cases_for(user).select_related("category").defer("search_text")
+    """The case page's related cases: the ones marked as the same matter (a merged duplicate is
+    linked to the case it was merged into) and the household's other cases, newest first, each
+    scoped to the user's programs. A case read by `case_for_page` says whether it has links."""
+    has_links = getattr(case, "has_links", True)
+    if not has_links and not case.household_id:
+        return RelatedCases(linked=[], household=[])
+    rows = cases_for(user).select_related("category").only(*RELATED_COLUMNS).order_by("-received_at", "-id")
     linked_ids = CaseLink.objects.filter(case=case).values("related_id")
-    linked = list(rows.filter(pk__in=linked_ids).order_by("-received_at", "-id")[:20])
-    merged = list(rows.filter(merged_into=case).order_by("-received_at", "-id")[:20])
-    household = earlier_cases(case, user, exclude=case) if case.household_id else []
-    return RelatedCases(linked=linked, merged=merged, household=household)
+    linked = list(rows.filter(pk__in=linked_ids)[:20]) if has_links else []
+    household = (
+        list(rows.filter(household_id=case.household_id).exclude(pk=case.pk)[:10])
+        if case.household_id
+        else []
+    )
+    return RelatedCases(linked=linked, household=household)
 
 
 def find_case_by_receipt(user: Any, program_id: int, receipt_number: str) -> Case | None:
@@ -331,25 +388,46 @@ def waiting_counts(
     """What waits for the user, each count capped at BADGE_CAP + 1 (shown as "99+").
 
     Exact counts of a large queue on every page cost a scan of the queue each time; a few
-    index entries per count keep every page's cost flat (see docs/benchmarks.md).
+    index entries per count keep every page's cost flat (see docs/benchmarks.md). Every staff
+    page asks, so the one statement is written here rather than compiled from five querysets
+    (compiling them cost more than running them).
     """
     if not can(user, "view"):
         return WaitingCounts()
-    rows = cases_for(user)
-    today = timezone.localdate()
-    filters = {
-        "escalated": Q(status=Status.ESCALATED),
-        "overdue": Q(status=Status.ESCALATED, ward_due_on__lt=today),
-        "callback": Q(status=Status.CALLBACK),
-        "new": Q(status=Status.NEW),
-        "web": Q(status=Status.NEW, channel=Channel.FORM),
+    ids = program_ids(user)
+    database = connections[Case.objects.db]
+    ops = database.ops
+    today = ops.adapt_datefield_value(timezone.localdate())
+    conditions: dict[str, tuple[str, list[Any]]] = {
+        "escalated": ("status = %s", [Status.ESCALATED]),
+        "overdue": ("status = %s AND ward_due_on < %s", [Status.ESCALATED, today]),
+        "callback": ("status = %s", [Status.CALLBACK]),
+        "new": ("status = %s", [Status.NEW]),
+        "web": ("status = %s AND channel = %s", [Status.NEW, Channel.FORM]),
     }
-    counts = capped_counts(
-        {
-            **{name: rows.filter(filters[name]) for name in only},
-            "notifications": Notification.objects.filter(user_id=user.pk, read_at__isnull=True),
-        }
+    cases, notifications = ops.quote_name(Case._meta.db_table), ops.quote_name(Notification._meta.db_table)
+    in_programs = "program_id IN (" + ", ".join(["%s"] * len(ids)) + ")"
+    parts: list[str] = []
+    params: list[Any] = []
+    for name in only:
+        if not ids:
+            parts.append("0")
+            continue
+        condition, values = conditions[name]
+        parts.append(
+            f"(SELECT COUNT(*) FROM (SELECT id FROM {cases} WHERE {in_programs} AND {condition} "  # noqa: S608
+            f"LIMIT {BADGE_CAP + 1}) AS capped)"
+        )
+        params.extend([*ids, *values])
+    parts.append(
+        f"(SELECT COUNT(*) FROM (SELECT id FROM {notifications} WHERE user_id = %s "  # noqa: S608
+        f"AND read_at IS NULL LIMIT {BADGE_CAP + 1}) AS capped)"
     )
+    params.append(user.pk)
+    with database.cursor() as cursor:
+        # Table names and placeholders only; every value travels as a parameter.
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        counts = dict(zip([*only, "notifications"], map(int, cursor.fetchone()), strict=True))
     return WaitingCounts(**counts)
 
 
@@ -488,6 +566,12 @@ def assignees_for(user: Any) -> QuerySet[Any]:
         .distinct()
         .order_by("username")
     )
+
+
+def assignee_choices(user: Any) -> list[Any]:
+    """`assignees_for` as the list's filter and the case page's assign form show them: the
+    id and the name (a user row has twenty columns)."""
+    return list(assignees_for(user).only("id", "username", "display_name"))
 
 
 # --- standard answers -----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from madoguchi.ledger import disclosure as disclosure_service
 from madoguchi.ledger.models import LedgerEntry
 from madoguchi.ledger.selectors import ledger_for
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import require, ward_program_or_404, ward_programs
+from madoguchi.programs.scoping import can, require, ward_program_or_404, ward_programs
 from madoguchi.registry.models import Household
 
 PAGE_SIZE = 100
@@ -57,7 +57,9 @@ def readable_programs(user: object) -> list[Program]:
 
 
 def nav_items(request: HttpRequest) -> list[NavItem]:
-    if not readable_programs(getattr(request, "user", None)):
+    user = getattr(request, "user", None)
+    # Most users may not read a register: no query built for them on every page.
+    if not can(user, "audit") or not readable_programs(user):
         return []
     return [NavItem(_("情報管理台帳"), reverse("ledger:index"), order=88)]
 

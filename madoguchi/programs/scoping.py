@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal, TypeVar
 
 from django.core.exceptions import PermissionDenied
+from django.db import connections
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -117,12 +118,29 @@ def ward_program_or_404(user: Any, action: str, code: str) -> Program:
 def program_ids(user: Any, action: str = "view") -> list[int]:
     """The ids of `programs_for(user, action)`, looked up once per request (a page asks four or
     five times: the list, its count, the filters, the badges)."""
-    if not can(user, action):
+    if not can(user, action) or user.organisation_id is None:
         return []
     return memoized(
         ("program_ids", user.pk, user.organisation_id, user.role, action),
-        lambda: list(programs_for(user, action).values_list("id", flat=True)),
+        lambda: _member_program_ids(user.pk, user.organisation_id),
     )
+
+
+def _member_program_ids(user_id: int, organisation_id: int) -> list[int]:
+    """`programs_for(...)`'s ids in its order, as one written statement: every staff page asks,
+    and compiling the queryset cost more than running it (test_scoping proves them equal)."""
+    database = connections[Program.objects.db]
+    quote = database.ops.quote_name
+    programs, members = quote(Program._meta.db_table), quote(Program.members.through._meta.db_table)
+    with database.cursor() as cursor:
+        # Table names only; the ids travel as parameters.
+        cursor.execute(
+            f"SELECT DISTINCT p.id, p.code FROM {programs} p "  # noqa: S608
+            f"INNER JOIN {members} m ON m.program_id = p.id "
+            "WHERE (p.ward_id = %s OR p.contractor_id = %s) AND m.user_id = %s ORDER BY p.code",
+            [organisation_id, organisation_id, user_id],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def restrict(

@@ -15,7 +15,7 @@ from madoguchi.core.forms import add_service_errors
 from madoguchi.core.navigation import NavItem
 from madoguchi.programs.forms import CloseRecordingForm
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import require, ward_program_or_404, ward_programs
+from madoguchi.programs.scoping import can, require, ward_program_or_404, ward_programs
 from madoguchi.programs.services import ProgramRefused, close_recording
 
 
@@ -24,7 +24,9 @@ def _managed(user: object) -> list[Program]:
 
 
 def nav_items(request: HttpRequest) -> list[NavItem]:
-    if not _managed(getattr(request, "user", None)):
+    user = getattr(request, "user", None)
+    # Most users manage no program: no query built for them on every page.
+    if not can(user, "manage") or not _managed(user):
         return []
     return [NavItem(_("記録の終了・連絡先"), reverse("programs:index"), order=82)]
 

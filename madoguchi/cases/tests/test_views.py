@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from madoguchi.accounts.testing import login
 from madoguchi.audit.models import AuditEvent
-from madoguchi.cases import services
-from madoguchi.cases.models import Case, SavedSearch, Status, TimelineEntry
+from madoguchi.cases import relations, services
+from madoguchi.cases.models import CallbackAttempt, Case, Notification, SavedSearch, Status, TimelineEntry
 from madoguchi.cases.testing import make_case, seed_categories
 
 
@@ -240,6 +240,7 @@ class QueryCountTests:
         rare_url = client.post(list_url, {"text": first.receipt_number})["Location"]
         urls = (list_url, queue_url, detail_url, search_url, rare_url)
         client.get(list_url)  # the first request after login touches the session once
+        client.get(detail_url)  # marks the escalation's notification read (one UPDATE, once)
         small = [self.count(client, url) for url in urls]
         for _ in range(29):
             case = make_case(world.program, world.operator, category=categories["その他"])
@@ -251,6 +252,96 @@ class QueryCountTests:
         large = [self.count(client, url) for url in urls]
         assert large == small
         assert max(large) <= 25
+
+    def test_the_list_and_the_case_page_stay_within_their_query_budget(
+        self, client, world, django_assert_max_num_queries
+    ):
+        """Session, user with organisation and device (one), program ids, the rows and their
+        count (list) or the case, the audit event (four on PostgreSQL: BEGIN, head, event,
+        COMMIT), the filters' categories and assignees (list) or the timeline (case page), the
+        badges and the erasure banner."""
+        categories = seed_categories(world.program)
+        case = make_case(world.program, world.operator, category=categories["その他"])
+        login(client, world.operator)
+        client.get(reverse("cases:list"))
+        with django_assert_max_num_queries(13):
+            assert client.get(reverse("cases:list")).status_code == 200
+        with django_assert_max_num_queries(13):
+            assert client.get(reverse("cases:list"), {"status": "new"}).status_code == 200
+        # An open case without links or callback attempts: the assignees are read for the
+        # assign form, the categories for the edit form.
+        with django_assert_max_num_queries(13):
+            assert client.get(reverse("cases:detail", args=[case.public_id])).status_code == 200
+        services.transition(case=case, to=Status.CLOSED, actor=world.operator, expected_version=case.version)
+        with django_assert_max_num_queries(11):
+            assert client.get(reverse("cases:detail", args=[case.public_id])).status_code == 200
+
+
+@pytest.mark.django_db
+class CasePageReadsTests:
+    def sql_of(self, client, url):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return response, [query["sql"] for query in queries.captured_queries]
+
+    def test_a_view_marks_the_users_unread_notifications_read_and_writes_nothing_when_there_are_none(
+        self, client, world
+    ):
+        case = make_case(world.program, world.operator)
+        services.escalate(case=case, actor=world.operator, question="確認", expected_version=case.version)
+        note = Notification.objects.get(user=world.ward_staff, case=case)
+        login(client, world.ward_staff)
+        url = reverse("cases:detail", args=[case.public_id])
+        response, sql = self.sql_of(client, url)
+        note.refresh_from_db()
+        assert note.read_at is not None
+        assert any(text.startswith("UPDATE") and "cases_notification" in text for text in sql)
+        assert "お知らせ" not in response.content.decode()  # the badge counts after the UPDATE
+        _response, sql = self.sql_of(client, url)
+        assert not any("cases_notification" in text and text.startswith("UPDATE") for text in sql)
+
+    def test_links_and_callback_attempts_are_read_only_for_a_case_that_has_them(self, client, world):
+        case = make_case(world.program, world.operator)
+        other = make_case(world.program, world.operator)
+        login(client, world.operator)
+        url = reverse("cases:detail", args=[case.public_id])
+        client.get(url)
+        _response, before = self.sql_of(client, url)
+        assert not [text for text in before if text.startswith('SELECT "cases_callbackattempt"')]
+        relations.link_cases(case=case, other=other, actor=world.operator)
+        case.refresh_from_db()
+        services.transition(
+            case=case, to=Status.CALLBACK, actor=world.operator, expected_version=case.version
+        )
+        CallbackAttempt.objects.create(
+            case=case,
+            outcome="no_answer",
+            note="留守電 <確認>",
+            attempted_by=world.operator,
+            attempted_by_name="テスト operator",
+        )
+        client.get(url)
+        response, after = self.sql_of(client, url)
+        page = response.content.decode()
+        assert other.receipt_number in page
+        assert "留守電 &lt;確認&gt;" in page
+        assert [text for text in after if text.startswith('SELECT "cases_callbackattempt"')]
+        # the linked cases and the attempts (the callback state adds no other read)
+        assert len(after) == len(before) + 2
+
+    def test_a_merged_duplicate_shows_the_case_it_was_merged_into(self, client, world):
+        into = make_case(world.program, world.operator)
+        duplicate = make_case(world.program, world.operator, channel="form")
+        relations.merge_duplicate(
+            duplicate=duplicate, into=into, actor=world.operator, expected_version=duplicate.version
+        )
+        login(client, world.operator)
+        page = client.get(reverse("cases:detail", args=[duplicate.public_id])).content.decode()
+        assert reverse("cases:detail", args=[into.public_id]) in page
+        assert into.receipt_number in page
+        page = client.get(reverse("cases:detail", args=[into.public_id])).content.decode()
+        assert duplicate.receipt_number in page and "統合済" in page
 
 
 @pytest.mark.django_db

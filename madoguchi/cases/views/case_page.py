@@ -49,7 +49,7 @@ from madoguchi.cases.views._common import (
     _expected_version,
     _uid,
 )
-from madoguchi.core.forms import add_service_errors
+from madoguchi.core.forms import LazyForm, add_service_errors
 from madoguchi.programs.scoping import can, require
 
 # --- the case page ------------------------------------------------------------------------------
@@ -67,30 +67,62 @@ def _prefill(case: Case) -> dict[str, str]:
     }
 
 
+def _labelled(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """Each entry with its kind's and statuses' labels (`kind_label`, `from_status_label`,
+    `to_status_label`), translated once per page: a `get_*_display` call translates every
+    choice of its field each time."""
+    kinds = {value: str(label) for value, label in TimelineEntry.Kind.choices}
+    statuses = {value: str(label) for value, label in Status.choices}
+    for entry in entries:
+        entry.kind_label = kinds.get(entry.kind, entry.kind)  # type: ignore[attr-defined]
+        entry.from_status_label = statuses.get(entry.from_status, entry.from_status)  # type: ignore[attr-defined]
+        entry.to_status_label = statuses.get(entry.to_status, entry.to_status)  # type: ignore[attr-defined]
+    return entries
+
+
 def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
-    entries = selectors.timeline(case)
+    """What the case page shows. The forms are built only when the page shows them (a closed
+    case shows none): each is a `LazyForm`, made on the template's first use."""
+    entries = _labelled(selectors.timeline(case))
     corrected = {entry.corrects_id for entry in entries if entry.corrects_id}
     user: Any = request.user
     editable = can(user, "edit") and not case.is_closed
     recording_open = case.program.is_recording_open()
-    rule = case.program.verification_rule
-    choices = [(code, item_label(code)) for code in program_items(rule)]
     related = selectors.related_cases(case, user)
     linked_ids = {row.pk for row in related.linked}
+
+    def form(name: str, make: Any) -> Any:
+        given = extra.pop(name, None)
+        return given or LazyForm(make)
+
+    def verification_form() -> VerificationForm:
+        choices = [(code, item_label(code)) for code in program_items(case.program.verification_rule)]
+        return VerificationForm(initial={"items": case.verified_items}, choices=choices)
+
+    def callback_form() -> CallbackForm:
+        return CallbackForm(
+            initial={
+                "due_on": case.callback_due_on,
+                "start": case.callback_from,
+                "until": case.callback_until,
+            }
+        )
+
     return {
         "case": case,
         "entries": entries,
         "corrected_ids": corrected,
-        "edit_form": extra.pop("edit_form", None) or CaseEditForm(instance=case),
-        "note_form": extra.pop("note_form", None) or NoteForm(),
-        "escalate_form": extra.pop("escalate_form", None) or EscalateForm(),
-        "answer_form": extra.pop("answer_form", None) or AnswerForm(),
+        "edit_form": form("edit_form", lambda: CaseEditForm(instance=case)),
+        "note_form": form("note_form", NoteForm),
+        "escalate_form": form("escalate_form", EscalateForm),
+        "answer_form": form("answer_form", AnswerForm),
         "targets": [(to, Status(to).label) for to in services.allowed_targets(case, user)],
         "can_edit": editable,
         "can_escalate": services.can_transition(case, Status.ESCALATED, user),
         "can_answer": services.can_transition(case, Status.WARD_ANSWERED, user),
         "overdue": selectors.is_overdue(case),
-        "assignees": list(selectors.assignees_for(user)) if can(user, "edit") else [],
+        # Only the assign form shows them.
+        "assignees": selectors.assignee_choices(user) if editable and recording_open else [],
         "recording_open": recording_open,
         "person_label": _("問い合わせ者") if case.is_web else _("架電者"),
         # identify later
@@ -98,29 +130,21 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         "prefill": _prefill(case),
         "kept": extra.pop("kept", None),
         "identify_errors": extra.pop("identify_errors", []),
-        "verification_form": extra.pop("verification_form", None)
-        or VerificationForm(initial={"items": case.verified_items}, choices=choices),
-        "unlink_form": extra.pop("unlink_form", None) or UnlinkForm(),
+        "verification_form": form("verification_form", verification_form),
+        "unlink_form": form("unlink_form", UnlinkForm),
         "can_unlink": editable and can_unlink(user) and case.household_id is not None,
         # callbacks
-        "callback_form": extra.pop("callback_form", None)
-        or CallbackForm(
-            initial={
-                "due_on": case.callback_due_on,
-                "start": case.callback_from,
-                "until": case.callback_until,
-            }
-        ),
-        "attempt_form": extra.pop("attempt_form", None) or AttemptForm(),
-        "attempts": list(case.callback_attempts.all()),
+        "callback_form": form("callback_form", callback_form),
+        "attempt_form": form("attempt_form", AttemptForm),
+        # A case read by `case_for_page` says whether it has any.
+        "attempts": list(case.callback_attempts.all()) if getattr(case, "has_attempts", True) else [],
         "can_schedule": editable
         and (case.status == Status.CALLBACK or services.can_transition(case, Status.CALLBACK, user)),
         "callback_overdue": selectors.callback_overdue(case),
         # related cases
         "linked": related.linked,
-        "merged_cases": related.merged,
         "household_others": [row for row in related.household if row.pk not in linked_ids],
-        "merge_form": extra.pop("merge_form", None) or MergeForm(),
+        "merge_form": form("merge_form", MergeForm),
         "can_merge": editable and case.is_web and case.merged_into_id is None,
         **extra,
     }
@@ -159,11 +183,12 @@ def refuse(
 @login_required
 @require_GET
 def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    case = selectors.get_case(request.user, public_id)
+    case = selectors.case_for_page(request.user, public_id)
     _audit_view(request, case)
-    Notification.objects.filter(user_id=_uid(request), case=case, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    if case.has_unread:  # type: ignore[attr-defined]
+        Notification.objects.filter(user_id=_uid(request), case=case, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 

@@ -99,7 +99,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": _rows(page.cases),
             "categories": selectors.categories_for(program_ids(request.user)),
-            "assignees": list(selectors.assignees_for(request.user)),
+            "assignees": selectors.assignee_choices(request.user),
             "search_id": request.GET.get("search", ""),
             "query_without_cursor": _query_without_cursor(request),
         },

@@ -18,6 +18,13 @@ class SampleForm(forms.Form):
     note = forms.CharField(label="メモ", max_length=20, required=False)
 
 
+class TextForm(forms.Form):
+    name = forms.CharField(label="氏名", max_length=200, required=False)
+    mail = forms.EmailField(label="メール", required=False)
+    body = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    phone = forms.CharField(label="電話", widget=forms.TextInput(attrs={"inputmode": "tel"}), required=False)
+
+
 def include(field: forms.BoundField) -> str:
     return render_to_string(field_html.TEMPLATE, {"field": field})
 
@@ -40,7 +47,9 @@ class FieldHtmlTests:
         for name in ("note", "since"):
             field_html.field_html(form[name])
         assert not any("山田" in html or "not a date" in html for html in field_html._kept.values())
-        assert not [key for key in field_html._kept if key[4] in {"note", "since"}]
+        assert not [key for key in field_html._kept if key[4] == "since"]
+        # A text value is kept only as the placeholder: neither the key nor the HTML holds it.
+        assert not any("山田" in repr(key) for key in field_html._kept)
 
     def test_an_empty_text_field_and_structured_values_are_kept_per_value_and_language(self):
         first = SampleForm({"since": "2026-04-01"})
@@ -53,3 +62,36 @@ class FieldHtmlTests:
             field_html.field_html(first["since"])
         assert sorted(key[4] for key in field_html._kept) == ["note", "since", "since", "since"]
         assert 'value="2026-04-02"' in field_html.field_html(second["since"])
+
+    def test_a_text_value_goes_into_the_kept_html_escaped_as_the_include_escapes_it(self):
+        values = [
+            "山田 花子",
+            "<script>alert(\"x\")</script> & 'y'",
+            "  前後に空白  ",
+            "一行目\n二行目\r\n<b>三</b>",
+            "0",
+            "&amp; &lt;",
+        ]
+        for value in values:
+            data = {"name": value, "mail": value, "body": value, "phone": value}
+            for form in (TextForm(data), TextForm(initial=data)):
+                if form.is_bound:
+                    form.full_clean()
+                for name in ("name", "body", "phone"):
+                    assert field_html.field_html(form[name]) == include(form[name]), (name, value)
+        assert all(field_html.TOKEN in html for html in field_html._kept.values())
+        kept = "".join(field_html._kept.values())
+        assert not any(word in kept for word in ("山田", "script", "前後", "二行目", "&amp;amp;"))
+        # one kept HTML per field and form, whatever the values
+        assert len(field_html._kept) == 3
+
+    def test_a_value_holding_the_token_is_rendered_not_kept(self):
+        form = TextForm(initial={"name": "x" + field_html.TOKEN})
+        assert field_html.field_html(form["name"]) == include(form["name"])
+        assert not field_html._kept
+
+    def test_errors_are_never_kept_for_text_either(self):
+        form = TextForm({"mail": "not an address <x>"})
+        form.is_valid()
+        assert field_html.field_html(form["mail"]) == include(form["mail"])
+        assert not field_html._kept

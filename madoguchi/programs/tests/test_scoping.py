@@ -12,7 +12,8 @@ from madoguchi.accounts.models import Role
 from madoguchi.accounts.testing import login
 from madoguchi.cases.models import Case
 from madoguchi.cases.testing import make_case, seed_categories
-from madoguchi.programs.scoping import can, field_access, programs_for, require, restrict
+from madoguchi.programs.models import Program
+from madoguchi.programs.scoping import can, field_access, program_ids, programs_for, require, restrict
 from madoguchi.registry.models import Household, TargetListImport
 
 
@@ -53,6 +54,33 @@ class RestrictTests:
         assert not restrict(Household.objects.all(), world.operator, "export").exists()
         assert not restrict(Household.objects.all(), world.auditor, "edit").exists()
         assert restrict(Household.objects.all(), world.ward_manager, "export").exists()
+
+    def test_program_ids_are_the_ids_of_programs_for_in_their_order(self, world):
+        third = Program.objects.create(
+            code="aaa-first",
+            name="三つ目",
+            ward=world.program.ward,
+            contractor=world.program.contractor,
+            recording_start=world.program.recording_start,
+            recording_end=world.program.recording_end,
+        )
+        third.members.add(world.operator, world.ward_staff)
+        world.other_program.members.add(world.operator)  # a member of another ward's program
+        world.program.members.add(world.outsider)  # a member outside the organisation
+        for persona in [
+            "operator",
+            "supervisor",
+            "ward_staff",
+            "ward_manager",
+            "auditor",
+            "outsider",
+            "sysadmin",
+        ]:
+            user = getattr(world, persona)
+            for action in ("view", "edit", "manage"):
+                expected = list(programs_for(user, action).values_list("id", flat=True))
+                assert program_ids(user, action) == expected, (persona, action)
+        assert program_ids(world.operator) == [third.pk, world.program.pk]
 
     def test_a_disabled_or_expired_user_reaches_nothing(self, world):
         household_for(world.program)

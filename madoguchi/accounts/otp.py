@@ -1,0 +1,69 @@
+"""django-otp's middleware, with the session's TOTP device read in the same query as its user.
+
+Every staff page reads the session's user (with the organisation) and the device that verified
+the session. `OTPMiddleware` tells `StaffBackend.get_user` which device the session names; the
+backend then reads the device with its user and organisation in one statement, and the
+middleware takes that device instead of reading it again. Both are still read on every request:
+a deleted or unconfirmed device, a disabled user or a suspended organisation take effect on the
+next request exactly as before. When the device is not found with the session's user, both are
+read the usual way (and django-otp refuses the session as before).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+from django.http import HttpRequest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware as BaseOTPMiddleware
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+# The session's device id while its user is being read, and the device read with the user.
+_wanted: contextvars.ContextVar[str | None] = contextvars.ContextVar("otp_wanted", default=None)
+_found: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("otp_found", default=None)
+
+
+def _totp_id(persistent_id: str | None) -> int | None:
+    label = TOTPDevice._meta.label_lower  # "otp_totp.totpdevice"
+    if not persistent_id or not persistent_id.startswith(label + "/"):
+        return None
+    try:
+        return int(persistent_id[len(label) + 1 :])
+    except ValueError:
+        return None
+
+
+def user_with_device(user_id: Any) -> Any:
+    """The session's user read through its TOTP device (with the organisation), or None when
+    no device of that user is named by the session (the caller reads the user alone)."""
+    persistent_id = _wanted.get()
+    device_id = _totp_id(persistent_id)
+    found = _found.get()
+    if device_id is None or found is None:
+        return None
+    device = (
+        TOTPDevice.objects.select_related("user__organisation").filter(pk=device_id, user_id=user_id).first()
+    )
+    if device is None:
+        return None
+    found[str(persistent_id)] = device
+    return device.user
+
+
+class OTPMiddleware(BaseOTPMiddleware):
+    def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
+        session = getattr(request, "session", None)
+        wanted = _wanted.set(session.get(DEVICE_ID_SESSION_KEY) if session is not None else None)
+        found = _found.set({})
+        try:
+            return super()._verify_user_sync(request, user)
+        finally:
+            _wanted.reset(wanted)
+            _found.reset(found)
+
+    def _device_from_persistent_id(self, persistent_id: str) -> Any:
+        device = (_found.get() or {}).get(persistent_id)
+        if device is not None:
+            return device
+        return super()._device_from_persistent_id(persistent_id)
