@@ -696,8 +696,9 @@ def run_scale(
 
 
 def _build_record(households: int) -> Path:
-    """Where a kept index's build time is remembered (beside the database, outside it)."""
-    return Path(tempfile.gettempdir()) / f"mdg-bench-identify-{households}.json"
+    """Where a kept index's build time is remembered (beside the database, outside it), one
+    file per benchmark database: checkouts that share /tmp keep their own."""
+    return Path(tempfile.gettempdir()) / f"mdg-bench-identify-{PG_DB}-{households}.json"
 
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
