@@ -314,13 +314,17 @@ def load_candidate_profiles(program_id: int, ids: list[int]) -> dict[int, dict[s
     """The comparison profiles of the candidate households: the one place where households
     are loaded for scoring (a rule that keeps a household from being offered belongs here)."""
     marks, params = _in(ids)
+    # By household id alone (the one-to-one's unique index), the program compared on the row:
+    # given `program_id = %s` as well, SQLite read the program's index instead, every profile of
+    # the list (45 ms a search at 50,000 households).
     return {
         household_id: json.loads(data) if isinstance(data, str) else data
-        for household_id, data in _rows(
-            f"SELECT household_id, data FROM {IdentProfile._meta.db_table} "  # noqa: S608
-            f"WHERE program_id = %s AND household_id IN ({marks})",
-            [program_id, *params],
+        for household_id, row_program_id, data in _rows(
+            f"SELECT household_id, program_id, data FROM {IdentProfile._meta.db_table} "  # noqa: S608
+            f"WHERE household_id IN ({marks})",
+            params,
         )
+        if row_program_id == program_id
     }
 
 
