@@ -186,13 +186,28 @@ def _in(values: Iterable[Any]) -> tuple[str, list[Any]]:
     return ", ".join(["%s"] * len(items)), items
 
 
-def _key_counts(program_id: int, keys: Iterable[str]) -> dict[str, int]:
-    marks, params = _in(keys)
-    if not params:
-        return {}
-    table = IdentKeyStat._meta.db_table
-    sql = f"SELECT key, count FROM {table} WHERE program_id = %s AND key IN ({marks})"  # noqa: S608
-    return dict(_rows(sql, [program_id, *params]))  # type: ignore[arg-type]
+class KeyCounts:
+    """How many households have each key, as one search has read them (IdentKeyStat): a key
+    is read once per search, for blocking or for scoring, whichever asks first. A key the
+    list does not have is remembered as absent."""
+
+    def __init__(self, program_id: int) -> None:
+        self.program_id = program_id
+        self.known: dict[str, int] = {}
+        self.asked: set[str] = set()
+
+    def get(self, keys: Iterable[str]) -> dict[str, int]:
+        """The counts of those of `keys` the list has."""
+        keys = list(keys)
+        missing = [key for key in keys if key not in self.asked]
+        if missing:
+            marks, params = _in(missing)
+            table = IdentKeyStat._meta.db_table
+            sql = f"SELECT key, count FROM {table} WHERE program_id = %s AND key IN ({marks})"  # noqa: S608
+            self.known.update(_rows(sql, [self.program_id, *params]))  # type: ignore[arg-type]
+            self.asked.update(missing)
+        known = self.known
+        return {key: known[key] for key in keys if key in known}
 
 
 def _key_weight(key: str, count: int, n: int) -> float:
@@ -206,7 +221,7 @@ def _key_weight(key: str, count: int, n: int) -> float:
     return 2 * weight if key.startswith(("w:", "wk:")) else weight
 
 
-def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
+def _candidates(program_id: int, keys: list[str], n: int, key_counts: KeyCounts | None = None) -> list[int]:
     """Households sharing the most informative keys with the query, best first.
 
     Rare keys (≤ KEY_CAP households) give candidates directly. Before any cut, the keys that
@@ -216,9 +231,11 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
     alone give candidates only in combination (households having two of them)."""
     if not keys:
         return []
-    counts = _key_counts(program_id, keys)
+    counts = (key_counts or KeyCounts(program_id)).get(keys)
     rare = [k for k, c in counts.items() if c <= KEY_CAP]
     common = [k for k, c in counts.items() if c > KEY_CAP]
+    # Each key's weight once, not once per household having it (hundreds of rows a search).
+    weights = {key: _key_weight(key, count, n) for key, count in counts.items()}
     prescore: dict[int, float] = defaultdict(float)
     table = IdentKey._meta.db_table
     if rare:
@@ -227,7 +244,7 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
             f"SELECT key, household_id FROM {table} WHERE program_id = %s AND key IN ({marks})",  # noqa: S608
             [program_id, *params],
         ):
-            prescore[household_id] += _key_weight(key, counts[key], n)
+            prescore[household_id] += weights[key]
     if common and SCORED_CANDIDATES < len(prescore) <= TIE_BREAK_LIMIT:
         # Break ties among the rare keys' households by the common keys they also have.
         marks, params = _in(common)
@@ -237,7 +254,7 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
             f"AND household_id IN ({id_marks})",
             [program_id, *params, *ids],
         ):
-            prescore[household_id] += _key_weight(key, counts[key], n)
+            prescore[household_id] += weights[key]
     combinable = [k for k in common if counts[k] <= KEY_CAP * 10]
     if len(combinable) >= 2 and len(prescore) < SCORED_CANDIDATES:
         # Common keys (a frequent family name, a birthday) only in combination, the rarer
@@ -259,22 +276,6 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
     return [household_id for household_id, _ in ranked[:SCORED_CANDIDATES]]
 
 
-def without_suspended(household_ids: list[int]) -> list[int]:
-    """The candidates minus households whose use a ward manager suspended (APPI; issue #10).
-
-    The one place identification leaves them out: the panel, the standalone page and the
-    screen-pop API all get their candidates from `identify()`.
-    """
-    if not household_ids:
-        return household_ids
-    suspended = set(
-        Household.objects.filter(pk__in=household_ids, suspended_at__isnull=False).values_list(
-            "pk", flat=True
-        )
-    )
-    return [household_id for household_id in household_ids if household_id not in suspended]
-
-
 def identify(program_id: int, query: Query) -> Result:
     """The households the caller may belong to, best first, or an abstention."""
     state = ensure_index(program_id)
@@ -282,11 +283,12 @@ def identify(program_id: int, query: Query) -> Result:
     prepared = prepare(query)
     prepared.readings = _readings(program_id, prepared)
     result = Result(fields_used=prepared.fields_used)
-    ids = without_suspended(_candidates(program_id, blocking_keys(prepared), n))
+    key_counts = KeyCounts(program_id)
+    ids = _candidates(program_id, blocking_keys(prepared), n, key_counts)
     if not ids:
         return result
     profiles = load_candidate_profiles(program_id, ids)
-    _attach_counts(program_id, profiles, _count_prefixes(prepared))
+    _attach_counts(key_counts, profiles, _count_prefixes(prepared))
     scored = [score_household(hid, profiles[hid], prepared, n) for hid in ids if hid in profiles]
     return rank(scored, result, n=n, readable=_readable_fields(prepared))
 
@@ -312,7 +314,13 @@ def _readable_fields(q: PreparedQuery) -> list[str]:
 
 def load_candidate_profiles(program_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The comparison profiles of the candidate households: the one place where households
-    are loaded for scoring (a rule that keeps a household from being offered belongs here)."""
+    are loaded for scoring (a rule that keeps a household from being offered belongs here).
+
+    Households whose use a ward manager suspended (APPI; issue #10) are left out here: the
+    panel, the standalone page and the screen-pop API all get their candidates from
+    `identify()`."""
+    if not ids:
+        return {}
     marks, params = _in(ids)
     # By household id alone (the one-to-one's unique index), the program compared on the row:
     # given `program_id = %s` as well, SQLite read the program's index instead, every profile of
@@ -320,8 +328,9 @@ def load_candidate_profiles(program_id: int, ids: list[int]) -> dict[int, dict[s
     return {
         household_id: json.loads(data) if isinstance(data, str) else data
         for household_id, row_program_id, data in _rows(
-            f"SELECT household_id, program_id, data FROM {IdentProfile._meta.db_table} "  # noqa: S608
-            f"WHERE household_id IN ({marks})",
+            f"SELECT p.household_id, p.program_id, p.data FROM {IdentProfile._meta.db_table} p "  # noqa: S608
+            f"JOIN {Household._meta.db_table} h ON h.id = p.household_id "
+            f"WHERE p.household_id IN ({marks}) AND h.suspended_at IS NULL",
             params,
         )
         if row_program_id == program_id
@@ -344,12 +353,12 @@ def _count_prefixes(q: PreparedQuery) -> tuple[str, ...]:
     return tuple(f"{p}:" for p in prefixes) + tuple(f"{p}k:" for p in ("w", "f", "g") if "w" in prefixes)
 
 
-def _attach_counts(program_id: int, profiles: dict[int, dict[str, Any]], prefixes: tuple[str, ...]) -> None:
+def _attach_counts(key_counts: KeyCounts, profiles: dict[int, dict[str, Any]], prefixes: tuple[str, ...]) -> None:
     """Give each profile the number of households sharing each of its keys (`c`)."""
     wanted = {
         key for profile in profiles.values() for key in profile.get("k", []) if key.startswith(prefixes)
     }
-    counts = _key_counts(program_id, wanted)
+    counts = key_counts.get(wanted)
     for profile in profiles.values():
         profile["c"] = {key: counts.get(key, 1) for key in profile.get("k", []) if key in wanted}
 
