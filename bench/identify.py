@@ -3,6 +3,8 @@
     python -m bench identify                         # dev accuracy + 100k on SQLite
     python -m bench identify --dev-only
     python -m bench identify --postgres --households 1000000
+    python -m bench identify --dev-only --dev=../shared/data/dev50k --record-decisions before.jsonl
+    python -m bench identify --dev-only --dev=../shared/data/dev50k --check-decisions before.jsonl
 
 Accuracy: the dev target list is loaded into a fresh database, every dev inquiry goes through
 the engine as the CLI runs it, and `score.py` scores the output. Latency: synthetic households
@@ -122,7 +124,47 @@ def _load_csv(program: Any, path: Path) -> int:
     return len(households)
 
 
-def run_dev(program: Any, dev: Path = DEV) -> dict[str, Any]:
+def decision_line(query_id: Any, result: Any) -> str:
+    """Everything `identify()` decided for one inquiry, as one JSON line: every candidate with
+    its score and evidence (also when it abstained), the decision, its confidence and features.
+    Two engines that write the same lines decide the same (`--record-decisions`)."""
+    return json.dumps(
+        {
+            "query_id": query_id,
+            "abstained": result.abstained,
+            "confidence": result.confidence,
+            "fields_used": result.fields_used,
+            "features": result.features,
+            "candidates": [
+                {
+                    "household": c.number,
+                    "public_id": c.public_id,
+                    "score": c.score,
+                    "evidence": [[e.field, e.how, e.weight] for e in c.evidence],
+                }
+                for c in result.candidates
+            ],
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def compare_decisions(recorded: Path, written: Path) -> int:
+    """Print the inquiries whose decision lines differ; return how many."""
+    before = recorded.read_text(encoding="utf-8").splitlines()
+    after = written.read_text(encoding="utf-8").splitlines()
+    differ = [i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b]
+    differ += list(range(min(len(before), len(after)), max(len(before), len(after))))
+    for index in differ[:10]:
+        print(f"  differs: line {index + 1}")
+    print(f"decisions: {len(after)} lines, {len(differ)} differ from {recorded}")
+    return len(differ)
+
+
+def run_dev(program: Any, dev: Path = DEV, decisions: Path | None = None) -> dict[str, Any]:
+    """Score the development set `dev`; with `decisions`, also write every result in full
+    there (`decision_line`)."""
     from madoguchi.identify.engine import Query, identify
     from madoguchi.identify.indexer import reindex_program
 
@@ -130,12 +172,15 @@ def run_dev(program: Any, dev: Path = DEV) -> dict[str, Any]:
     reindex_program(program.pk)
     out = Path(tempfile.mkdtemp()) / "pred.jsonl"
     timings: list[float] = []
+    full = decisions.open("w", encoding="utf-8") if decisions else None
     with (dev / "queries.jsonl").open(encoding="utf-8") as src, out.open("w", encoding="utf-8") as dst:
         for line in src:
             data = json.loads(line)
             started = time.perf_counter()
             result = identify(program.pk, Query.from_mapping(data))
             timings.append((time.perf_counter() - started) * 1000)
+            if full is not None:
+                full.write(decision_line(data["query_id"], result) + "\n")
             cands = [] if result.abstained else result.candidates
             dst.write(
                 json.dumps(
@@ -147,6 +192,8 @@ def run_dev(program: Any, dev: Path = DEV) -> dict[str, Any]:
                 )
                 + "\n"
             )
+    if full is not None:
+        full.close()
     summary = Path(tempfile.mkdtemp()) / "summary.json"
     report = subprocess.run(
         [
@@ -756,6 +803,18 @@ def main(argv: list[str]) -> None:
         action="store_true",
         help="keep the PostgreSQL benchmark database and its index between runs (rebuilt if absent)",
     )
+    parser.add_argument(
+        "--record-decisions",
+        type=Path,
+        metavar="FILE",
+        help="with --dev-only: write every result of the development set in full to FILE",
+    )
+    parser.add_argument(
+        "--check-decisions",
+        type=Path,
+        metavar="FILE",
+        help="with --dev-only: compare every result with FILE (--record-decisions); exit 1 if any differs",
+    )
     parser.add_argument("--child", nargs=2, metavar=("DATABASE", "HOUSEHOLDS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -766,11 +825,16 @@ def main(argv: list[str]) -> None:
         return
     if args.dev_only:
         setup(None)
-        figures = run_dev(make_program("bench-dev"), args.dev)
+        written = args.record_decisions
+        if args.check_decisions:
+            written = Path(tempfile.mkdtemp()) / "decisions.jsonl"
+        figures = run_dev(make_program("bench-dev"), args.dev, written)
         overall = figures["overall"]
         lat = figures["latency"]
         print(f"dev: top1={overall['top1']:.4f} fmr={overall['fmr']:.4f}")
         print(f"latency: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, load {os.getloadavg()[0]:.1f}")
+        if args.check_decisions and written and compare_decisions(args.check_decisions, written):
+            raise SystemExit(1)
         return
     dev = _in_child_dev()
     runs = [_in_child(["--child", "sqlite", str(args.households), "--queries", str(args.queries)])]

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connection
 
 from madoguchi.identify import calibration
-from madoguchi.identify.indexer import ensure_index
+from madoguchi.identify.indexer import ensure_index, index_token
 from madoguchi.identify.models import IdentKey, IdentKeyStat, IdentProfile, IdentReading
 from madoguchi.identify.normalize import (
     NamePart,
@@ -281,7 +281,7 @@ def identify(program_id: int, query: Query) -> Result:
     state = ensure_index(program_id)
     n = max(state.household_count, 1)
     prepared = prepare(query)
-    prepared.readings = _readings(program_id, prepared)
+    prepared.readings = _readings(list_readings(program_id, index_token(state)), prepared)
     result = Result(fields_used=prepared.fields_used)
     key_counts = KeyCounts(program_id)
     ids = _candidates(program_id, blocking_keys(prepared), n, key_counts)
@@ -353,7 +353,9 @@ def _count_prefixes(q: PreparedQuery) -> tuple[str, ...]:
     return tuple(f"{p}:" for p in prefixes) + tuple(f"{p}k:" for p in ("w", "f", "g") if "w" in prefixes)
 
 
-def _attach_counts(key_counts: KeyCounts, profiles: dict[int, dict[str, Any]], prefixes: tuple[str, ...]) -> None:
+def _attach_counts(
+    key_counts: KeyCounts, profiles: dict[int, dict[str, Any]], prefixes: tuple[str, ...]
+) -> None:
     """Give each profile the number of households sharing each of its keys (`c`)."""
     wanted = {
         key for profile in profiles.values() for key in profile.get("k", []) if key.startswith(prefixes)
@@ -363,7 +365,27 @@ def _attach_counts(key_counts: KeyCounts, profiles: dict[int, dict[str, Any]], p
         profile["c"] = {key: counts.get(key, 1) for key in profile.get("k", []) if key in wanted}
 
 
-def _readings(program_id: int, q: PreparedQuery) -> dict[str, set[str]]:
+# The readings each program's list gives (IdentReading: a few thousand pairs at 50,000
+# households), kept by the process with the index content they were read from.
+_LIST_READINGS: dict[int, tuple[Any, dict[str, frozenset[str]]]] = {}
+
+
+def list_readings(program_id: int, token: Any) -> dict[str, frozenset[str]]:
+    """Every (text → readings) of the program's list, read once per index content (`token`:
+    `indexer.index_token`) instead of once per search."""
+    cached = _LIST_READINGS.get(program_id)
+    if cached is not None and cached[0] == token:
+        return cached[1]
+    pairs: dict[str, set[str]] = defaultdict(set)
+    table = IdentReading._meta.db_table
+    for text, reading in _rows(f"SELECT text, reading FROM {table} WHERE program_id = %s", [program_id]):  # noqa: S608
+        pairs[text].add(reading)
+    readings = {text: frozenset(values) for text, values in pairs.items()}
+    _LIST_READINGS[program_id] = (token, readings)
+    return readings
+
+
+def _readings(known: dict[str, frozenset[str]], q: PreparedQuery) -> dict[str, set[str]]:
     """Readings the list knows for every piece of kanji the caller used in a name."""
     texts: set[str] = set()
     for spoken in q.guardian + q.child:
@@ -372,15 +394,7 @@ def _readings(program_id: int, q: PreparedQuery) -> dict[str, set[str]]:
                 continue
             text = part.text
             texts.update(text[i:j] for i in range(len(text)) for j in range(i + 1, len(text) + 1))
-    if not texts:
-        return {}
-    readings: dict[str, set[str]] = defaultdict(set)
-    marks, params = _in(texts)
-    table = IdentReading._meta.db_table
-    sql = f"SELECT text, reading FROM {table} WHERE program_id = %s AND text IN ({marks})"  # noqa: S608
-    for text, reading in _rows(sql, [program_id, *params]):
-        readings[text].add(reading)
-    return dict(readings)
+    return {text: set(known[text]) for text in texts if text in known}
 
 
 def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str] | None = None) -> Result:
