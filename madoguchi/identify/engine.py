@@ -186,6 +186,17 @@ def _in(values: Iterable[Any]) -> tuple[str, list[Any]]:
     return ", ".join(["%s"] * len(items)), items
 
 
+def _any(column: str, values: Iterable[Any], array_type: str = "text") -> tuple[str, list[Any]]:
+    """`column` is one of `values`: `IN (%s, …)`, or on PostgreSQL `= ANY(%s)` with one array.
+
+    A search's lists run to hundreds of keys: as hundreds of parameters, psycopg parsed each
+    statement anew (it keeps only short ones) and PostgreSQL planned a list of constants."""
+    items = list(values)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::{array_type}[])", [items]
+    return f"{column} IN ({', '.join(['%s'] * len(items))})", items
+
+
 class KeyCounts:
     """How many households have each key, as one search has read them (IdentKeyStat): a key
     is read once per search, for blocking or for scoring, whichever asks first. A key the
@@ -201,9 +212,9 @@ class KeyCounts:
         keys = list(keys)
         missing = [key for key in keys if key not in self.asked]
         if missing:
-            marks, params = _in(missing)
+            where, params = _any("key", missing)
             table = IdentKeyStat._meta.db_table
-            sql = f"SELECT key, count FROM {table} WHERE program_id = %s AND key IN ({marks})"  # noqa: S608
+            sql = f"SELECT key, count FROM {table} WHERE program_id = %s AND {where}"  # noqa: S608
             self.known.update(_rows(sql, [self.program_id, *params]))  # type: ignore[arg-type]
             self.asked.update(missing)
         known = self.known
@@ -242,26 +253,25 @@ def _candidates(program_id: int, keys: list[str], n: int, key_counts: KeyCounts 
     rare = [k for k, c in counts.items() if c <= KEY_CAP]
     common = [k for k, c in counts.items() if c > KEY_CAP]
     # Each key's weight once, not once per household having it (hundreds of rows a search).
-    weights = {key: _key_weight(key, count, n) for key, count in counts.items()}
+    key_weights = {key: _key_weight(key, count, n) for key, count in counts.items()}
     prescore: dict[int, float] = defaultdict(float)
     table = IdentKey._meta.db_table
     if rare:
-        marks, params = _in(rare)
+        where, params = _any("key", rare)
         for key, household_id in _rows(
-            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND key IN ({marks})",  # noqa: S608
+            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND {where}",  # noqa: S608
             [program_id, *params],
         ):
-            prescore[household_id] += weights[key]
+            prescore[household_id] += key_weights[key]
     if common and SCORED_CANDIDATES < len(prescore) <= TIE_BREAK_LIMIT:
         # Break ties among the rare keys' households by the common keys they also have.
-        marks, params = _in(common)
-        id_marks, ids = _in(prescore)
+        where, params = _any("key", common)
+        id_where, ids = _any(_NOT_INDEXED_HOUSEHOLD, prescore, "bigint")
         for key, household_id in _rows(
-            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND key IN ({marks}) "  # noqa: S608
-            f"AND {_NOT_INDEXED_HOUSEHOLD} IN ({id_marks})",
+            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND {where} AND {id_where}",  # noqa: S608
             [program_id, *params, *ids],
         ):
-            prescore[household_id] += weights[key]
+            prescore[household_id] += key_weights[key]
     combinable = [k for k in common if counts[k] <= KEY_CAP * 10]
     if len(combinable) >= 2 and len(prescore) < SCORED_CANDIDATES:
         # Common keys (a frequent family name, a birthday) only in combination, the rarer
@@ -328,7 +338,7 @@ def load_candidate_profiles(program_id: int, ids: list[int]) -> dict[int, dict[s
     `identify()`."""
     if not ids:
         return {}
-    marks, params = _in(ids)
+    where, params = _any("p.household_id", ids, "bigint")
     # By household id alone (the one-to-one's unique index), the program compared on the row:
     # given `program_id = %s` as well, SQLite read the program's index instead, every profile of
     # the list (45 ms a search at 50,000 households).
@@ -337,7 +347,7 @@ def load_candidate_profiles(program_id: int, ids: list[int]) -> dict[int, dict[s
         for household_id, row_program_id, data in _rows(
             f"SELECT p.household_id, p.program_id, p.data FROM {IdentProfile._meta.db_table} p "  # noqa: S608
             f"JOIN {Household._meta.db_table} h ON h.id = p.household_id "
-            f"WHERE p.household_id IN ({marks}) AND h.suspended_at IS NULL",
+            f"WHERE {where} AND h.suspended_at IS NULL",
             params,
         )
         if row_program_id == program_id
