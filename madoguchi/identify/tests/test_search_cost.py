@@ -9,10 +9,11 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from madoguchi.identify import indexer
+from madoguchi.identify import engine, indexer
 from madoguchi.identify.engine import KeyCounts, Query, identify, load_candidate_profiles
 from madoguchi.identify.models import IdentKeyStat, IdentReading
 from madoguchi.identify.tests.helpers import add_household, standard_list
+from madoguchi.identify.tests import test_failure_classes as failure_classes
 from madoguchi.identify.tests.test_failure_classes import filler
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +159,22 @@ class KeptReadingsTests:
         assert homophone_named(other)
         assert not homophone_named(listed)
         assert homophone_named(other)
+
+
+class TieBreakPathTests:
+    """The tie-break reads the common keys' index or the candidates' rows, whichever is
+    cheaper (PostgreSQL); both find the same households."""
+
+    @pytest.mark.parametrize("household_rows", [0, 10**9])
+    def test_either_path_scores_the_household_the_other_keys_single_out(
+        self, world, monkeypatch, household_rows
+    ):
+        monkeypatch.setattr(engine, "HOUSEHOLD_ROWS", household_rows)
+        failure_classes.CandidatesCutBeforeScoringTests().test_the_right_household_is_scored_when_more_than_the_limit_share_its_family_name(
+            world, monkeypatch
+        )
+
+    def test_postgresql_reads_the_key_index_unless_the_common_keys_outnumber_the_candidates_rows(self):
+        expected = "household_id + 0" if connection.vendor == "postgresql" else "household_id"
+        assert engine._tie_break_household(1000, 10) == expected
+        assert engine._tie_break_household(engine.HOUSEHOLD_ROWS * 10 + 1, 10) == "household_id"
