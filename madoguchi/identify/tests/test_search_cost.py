@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from madoguchi.identify import engine, indexer
 from madoguchi.identify.engine import KeyCounts, Query, identify, load_candidate_profiles
 from madoguchi.identify.models import IdentKeyStat, IdentReading
-from madoguchi.identify.tests.helpers import add_household, standard_list
 from madoguchi.identify.tests import test_failure_classes as failure_classes
+from madoguchi.identify.tests.helpers import add_household, standard_list
 from madoguchi.identify.tests.test_failure_classes import filler
 
 pytestmark = pytest.mark.django_db
