@@ -62,6 +62,14 @@ class QueriesPerSearchTests:
         with django_assert_num_queries(1):
             assert counts.get(["g:花子", "f:田中"]) == {"f:田中": 3}
 
+    def test_keys_with_the_characters_of_an_array_literal_are_read_as_they_are(self, world):
+        # PostgreSQL receives the keys as one array: quoting must keep each key whole.
+        odd = ['a:町,1"2', "a:{3}", "a:NULL", "a:\\4", "a: 5 ", "a:o'k"]
+        for count, key in enumerate(odd, start=1):
+            IdentKeyStat.objects.create(program=world.program, key=key, count=count)
+        counts = KeyCounts(world.program.pk).get([*odd, "a:町"])
+        assert counts == {key: count for count, key in enumerate(odd, start=1)}
+
     def test_a_candidate_of_another_program_is_never_loaded(self, world):
         standard_list(world.program)
         stranger = add_household(
