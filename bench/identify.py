@@ -898,7 +898,7 @@ def main(argv: list[str]) -> None:
         "index-build column shows the build time of the run that built it.",
         "",
         "With names drawn from small tables of name parts, many callers' names are shared by dozens of "
-        "households in a million, which is why top-1 on the synthetic inquiries falls to 93 % there: "
+        "households in a million, which is why top-1 on the synthetic inquiries falls there: "
         "the engine abstains rather than guesses, and FMR stays below 1 %.",
     ]
     from bench.report import write_section
