@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connection
 
 from madoguchi.identify import calibration
-from madoguchi.identify.indexer import ensure_index
+from madoguchi.identify.indexer import ensure_index, index_token
 from madoguchi.identify.models import IdentKey, IdentKeyStat, IdentProfile, IdentReading
 from madoguchi.identify.normalize import (
     NamePart,
@@ -186,13 +186,39 @@ def _in(values: Iterable[Any]) -> tuple[str, list[Any]]:
     return ", ".join(["%s"] * len(items)), items
 
 
-def _key_counts(program_id: int, keys: Iterable[str]) -> dict[str, int]:
-    marks, params = _in(keys)
-    if not params:
-        return {}
-    table = IdentKeyStat._meta.db_table
-    sql = f"SELECT key, count FROM {table} WHERE program_id = %s AND key IN ({marks})"  # noqa: S608
-    return dict(_rows(sql, [program_id, *params]))  # type: ignore[arg-type]
+def _any(column: str, values: Iterable[Any], array_type: str = "text") -> tuple[str, list[Any]]:
+    """`column` is one of `values`: `IN (%s, …)`, or on PostgreSQL `= ANY(%s)` with one array.
+
+    A search's lists run to hundreds of keys: as hundreds of parameters, psycopg parsed each
+    statement anew (it keeps only short ones) and PostgreSQL planned a list of constants."""
+    items = list(values)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::{array_type}[])", [items]
+    return f"{column} IN ({', '.join(['%s'] * len(items))})", items
+
+
+class KeyCounts:
+    """How many households have each key, as one search has read them (IdentKeyStat): a key
+    is read once per search, for blocking or for scoring, whichever asks first. A key the
+    list does not have is remembered as absent."""
+
+    def __init__(self, program_id: int) -> None:
+        self.program_id = program_id
+        self.known: dict[str, int] = {}
+        self.asked: set[str] = set()
+
+    def get(self, keys: Iterable[str]) -> dict[str, int]:
+        """The counts of those of `keys` the list has."""
+        keys = list(keys)
+        missing = [key for key in keys if key not in self.asked]
+        if missing:
+            where, params = _any("key", missing)
+            table = IdentKeyStat._meta.db_table
+            sql = f"SELECT key, count FROM {table} WHERE program_id = %s AND {where}"  # noqa: S608
+            self.known.update(_rows(sql, [self.program_id, *params]))  # type: ignore[arg-type]
+            self.asked.update(missing)
+        known = self.known
+        return {key: known[key] for key in keys if key in known}
 
 
 def _key_weight(key: str, count: int, n: int) -> float:
@@ -206,7 +232,23 @@ def _key_weight(key: str, count: int, n: int) -> float:
     return 2 * weight if key.startswith(("w:", "wk:")) else weight
 
 
-def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
+# The tie-break can read the common keys' rows of the (program, key, household) index and keep
+# the candidates' (SQLite does so by itself), or every key row of each candidate through the
+# household index, from the table. PostgreSQL's planner preferred the latter for a few hundred
+# candidates, three times slower at 100,000 households: there a candidate's rows cost about
+# as much as HOUSEHOLD_ROWS rows of the key index (25 µs against 0.1 µs, on this machine).
+# The counts of the common keys are known, so the engine chooses, and `+ 0` keeps PostgreSQL
+# off the household index when the key index is the cheaper.
+HOUSEHOLD_ROWS = 250
+
+
+def _tie_break_household(common_rows: int, candidates: int) -> str:
+    if connection.vendor == "postgresql" and common_rows <= HOUSEHOLD_ROWS * candidates:
+        return "household_id + 0"
+    return "household_id"
+
+
+def _candidates(program_id: int, keys: list[str], n: int, key_counts: KeyCounts | None = None) -> list[int]:
     """Households sharing the most informative keys with the query, best first.
 
     Rare keys (≤ KEY_CAP households) give candidates directly. Before any cut, the keys that
@@ -216,28 +258,30 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
     alone give candidates only in combination (households having two of them)."""
     if not keys:
         return []
-    counts = _key_counts(program_id, keys)
+    counts = (key_counts or KeyCounts(program_id)).get(keys)
     rare = [k for k, c in counts.items() if c <= KEY_CAP]
     common = [k for k, c in counts.items() if c > KEY_CAP]
+    # Each key's weight once, not once per household having it (hundreds of rows a search).
+    key_weights = {key: _key_weight(key, count, n) for key, count in counts.items()}
     prescore: dict[int, float] = defaultdict(float)
     table = IdentKey._meta.db_table
     if rare:
-        marks, params = _in(rare)
+        where, params = _any("key", rare)
         for key, household_id in _rows(
-            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND key IN ({marks})",  # noqa: S608
+            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND {where}",  # noqa: S608
             [program_id, *params],
         ):
-            prescore[household_id] += _key_weight(key, counts[key], n)
+            prescore[household_id] += key_weights[key]
     if common and SCORED_CANDIDATES < len(prescore) <= TIE_BREAK_LIMIT:
         # Break ties among the rare keys' households by the common keys they also have.
-        marks, params = _in(common)
-        id_marks, ids = _in(prescore)
+        where, params = _any("key", common)
+        household = _tie_break_household(sum(counts[key] for key in common), len(prescore))
+        id_where, ids = _any(household, prescore, "bigint")
         for key, household_id in _rows(
-            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND key IN ({marks}) "  # noqa: S608
-            f"AND household_id IN ({id_marks})",
+            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND {where} AND {id_where}",  # noqa: S608
             [program_id, *params, *ids],
         ):
-            prescore[household_id] += _key_weight(key, counts[key], n)
+            prescore[household_id] += key_weights[key]
     combinable = [k for k in common if counts[k] <= KEY_CAP * 10]
     if len(combinable) >= 2 and len(prescore) < SCORED_CANDIDATES:
         # Common keys (a frequent family name, a birthday) only in combination, the rarer
@@ -259,34 +303,19 @@ def _candidates(program_id: int, keys: list[str], n: int) -> list[int]:
     return [household_id for household_id, _ in ranked[:SCORED_CANDIDATES]]
 
 
-def without_suspended(household_ids: list[int]) -> list[int]:
-    """The candidates minus households whose use a ward manager suspended (APPI; issue #10).
-
-    The one place identification leaves them out: the panel, the standalone page and the
-    screen-pop API all get their candidates from `identify()`.
-    """
-    if not household_ids:
-        return household_ids
-    suspended = set(
-        Household.objects.filter(pk__in=household_ids, suspended_at__isnull=False).values_list(
-            "pk", flat=True
-        )
-    )
-    return [household_id for household_id in household_ids if household_id not in suspended]
-
-
 def identify(program_id: int, query: Query) -> Result:
     """The households the caller may belong to, best first, or an abstention."""
     state = ensure_index(program_id)
     n = max(state.household_count, 1)
     prepared = prepare(query)
-    prepared.readings = _readings(program_id, prepared)
+    prepared.readings = _readings(list_readings(program_id, index_token(state)), prepared)
     result = Result(fields_used=prepared.fields_used)
-    ids = without_suspended(_candidates(program_id, blocking_keys(prepared), n))
+    key_counts = KeyCounts(program_id)
+    ids = _candidates(program_id, blocking_keys(prepared), n, key_counts)
     if not ids:
         return result
     profiles = load_candidate_profiles(program_id, ids)
-    _attach_counts(program_id, profiles, _count_prefixes(prepared))
+    _attach_counts(key_counts, profiles, _count_prefixes(prepared))
     scored = [score_household(hid, profiles[hid], prepared, n) for hid in ids if hid in profiles]
     return rank(scored, result, n=n, readable=_readable_fields(prepared))
 
@@ -312,15 +341,26 @@ def _readable_fields(q: PreparedQuery) -> list[str]:
 
 def load_candidate_profiles(program_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The comparison profiles of the candidate households: the one place where households
-    are loaded for scoring (a rule that keeps a household from being offered belongs here)."""
-    marks, params = _in(ids)
+    are loaded for scoring (a rule that keeps a household from being offered belongs here).
+
+    Households whose use a ward manager suspended (APPI; issue #10) are left out here: the
+    panel, the standalone page and the screen-pop API all get their candidates from
+    `identify()`."""
+    if not ids:
+        return {}
+    where, params = _any("p.household_id", ids, "bigint")
+    # By household id alone (the one-to-one's unique index), the program compared on the row:
+    # given `program_id = %s` as well, SQLite read the program's index instead, every profile of
+    # the list (45 ms a search at 50,000 households).
     return {
         household_id: json.loads(data) if isinstance(data, str) else data
-        for household_id, data in _rows(
-            f"SELECT household_id, data FROM {IdentProfile._meta.db_table} "  # noqa: S608
-            f"WHERE program_id = %s AND household_id IN ({marks})",
-            [program_id, *params],
+        for household_id, row_program_id, data in _rows(
+            f"SELECT p.household_id, p.program_id, p.data FROM {IdentProfile._meta.db_table} p "  # noqa: S608
+            f"JOIN {Household._meta.db_table} h ON h.id = p.household_id "
+            f"WHERE {where} AND h.suspended_at IS NULL",
+            params,
         )
+        if row_program_id == program_id
     }
 
 
@@ -340,17 +380,39 @@ def _count_prefixes(q: PreparedQuery) -> tuple[str, ...]:
     return tuple(f"{p}:" for p in prefixes) + tuple(f"{p}k:" for p in ("w", "f", "g") if "w" in prefixes)
 
 
-def _attach_counts(program_id: int, profiles: dict[int, dict[str, Any]], prefixes: tuple[str, ...]) -> None:
+def _attach_counts(
+    key_counts: KeyCounts, profiles: dict[int, dict[str, Any]], prefixes: tuple[str, ...]
+) -> None:
     """Give each profile the number of households sharing each of its keys (`c`)."""
     wanted = {
         key for profile in profiles.values() for key in profile.get("k", []) if key.startswith(prefixes)
     }
-    counts = _key_counts(program_id, wanted)
+    counts = key_counts.get(wanted)
     for profile in profiles.values():
         profile["c"] = {key: counts.get(key, 1) for key in profile.get("k", []) if key in wanted}
 
 
-def _readings(program_id: int, q: PreparedQuery) -> dict[str, set[str]]:
+# The readings each program's list gives (IdentReading: a few thousand pairs at 50,000
+# households), kept by the process with the index content they were read from.
+_LIST_READINGS: dict[int, tuple[Any, dict[str, frozenset[str]]]] = {}
+
+
+def list_readings(program_id: int, token: Any) -> dict[str, frozenset[str]]:
+    """Every (text → readings) of the program's list, read once per index content (`token`:
+    `indexer.index_token`) instead of once per search."""
+    cached = _LIST_READINGS.get(program_id)
+    if cached is not None and cached[0] == token:
+        return cached[1]
+    pairs: dict[str, set[str]] = defaultdict(set)
+    table = IdentReading._meta.db_table
+    for text, reading in _rows(f"SELECT text, reading FROM {table} WHERE program_id = %s", [program_id]):  # noqa: S608
+        pairs[text].add(reading)
+    readings = {text: frozenset(values) for text, values in pairs.items()}
+    _LIST_READINGS[program_id] = (token, readings)
+    return readings
+
+
+def _readings(known: dict[str, frozenset[str]], q: PreparedQuery) -> dict[str, set[str]]:
     """Readings the list knows for every piece of kanji the caller used in a name."""
     texts: set[str] = set()
     for spoken in q.guardian + q.child:
@@ -359,15 +421,7 @@ def _readings(program_id: int, q: PreparedQuery) -> dict[str, set[str]]:
                 continue
             text = part.text
             texts.update(text[i:j] for i in range(len(text)) for j in range(i + 1, len(text) + 1))
-    if not texts:
-        return {}
-    readings: dict[str, set[str]] = defaultdict(set)
-    marks, params = _in(texts)
-    table = IdentReading._meta.db_table
-    sql = f"SELECT text, reading FROM {table} WHERE program_id = %s AND text IN ({marks})"  # noqa: S608
-    for text, reading in _rows(sql, [program_id, *params]):
-        readings[text].add(reading)
-    return dict(readings)
+    return {text: set(known[text]) for text in texts if text in known}
 
 
 def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str] | None = None) -> Result:

@@ -1,7 +1,7 @@
 """Suspension of use (利用停止, APPI §35) of one household, and lifting it.
 
 Only a ward manager of the program's own ward may suspend or lift (the resident asks the ward).
-A suspended household is not offered by identification (`identify.engine.without_suspended`)
+A suspended household is not offered by identification (`identify.engine.load_candidate_profiles`)
 and no new case may be attached to it (`cases.services`); its existing cases stay readable.
 Both acts are `update` audit events with before/after; the reason, free text, is only in the
 after-image, never in `details`.
