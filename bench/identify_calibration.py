@@ -29,12 +29,21 @@ from typing import Any
 RECORDS = Path(os.environ.get("MADOGUCHI_CALIBRATION_RECORDS", "/tmp/madoguchi-identify-calibration"))
 # (list size, seed). The two lists are disjoint; evaluation seeds are never used to tune.
 # Seeds 11-17 were added in the fifth session (more tuning calls for the same model: the
-# thresholds rest on the few callers not in the list that score high).
+# thresholds rest on the few callers not in the list that score high). Seeds 101-107 were the
+# fifth session's evaluation seeds; their failures were read in its report, so from the sixth
+# session on they are TUNING seeds. The sixth session declared fresh evaluation seeds 301-310
+# before looking at anything (never used before: no list, record or doc named them), to be
+# evaluated once, at the end; re-runs after a change are written down in
+# docs/identification.md.
 TUNING = [
     (300, 9), (300, 10), (2000, 1), (2000, 2), (2000, 3), (2000, 4), (2000, 11), (2000, 12), (2000, 13),
-    (2000, 14), (2000, 15), (2000, 16), (10000, 5), (50000, 6), (50000, 8), (50000, 17),
+    (2000, 14), (2000, 15), (2000, 16), (2000, 101), (2000, 102), (2000, 103), (2000, 104),
+    (10000, 5), (10000, 107), (50000, 6), (50000, 8), (50000, 17), (50000, 105), (50000, 106),
 ]  # fmt: skip
-EVALUATION = [(2000, 101), (2000, 102), (2000, 103), (2000, 104), (10000, 107), (50000, 105), (50000, 106)]
+EVALUATION = [
+    (2000, 301), (2000, 302), (2000, 303), (2000, 304), (2000, 305), (2000, 306),
+    (10000, 307), (50000, 308), (50000, 309), (50000, 310),
+]  # fmt: skip
 CALLS = 2000
 # The threshold keeps false matches on the tuning seeds to this share of the issue's budget
 # (0.5 % at 2,000 households, 1 % at 50,000): "well inside", since the held-out sets' own
