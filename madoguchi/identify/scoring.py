@@ -543,17 +543,22 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
 
     family_best: tuple[float, Level] = (0.0, Level.MISSING)
     guardian_family = child_family = Level.MISSING
+    # The guardian's whole name is shared with other households of the list, so its weight is
+    # bounded by how many share it (`_shared_whole_name`): the family name is part of that
+    # bound, and the child's family name (the same name) must not bring it back in full.
+    shared_whole_name = False
     if q.guardian and guardians:
-        best: tuple[float, float, Level, Level] | None = None
+        best: tuple[float, float, Level, Level, bool] | None = None
         for person in guardians:
             fam, giv = name_levels(q.guardian, person, q.readings)
             wf = _name_weight(fam, M_FAMILY, profile, person, "family", n)
             wg = _name_weight(giv, M_GUARDIAN_GIVEN, profile, person, "given", n)
-            wf, wg = _shared_whole_name(fam, giv, wf, wg, profile, person, n)
-            if best is None or wf + wg > best[0] + best[1]:
-                best = (wf, wg, fam, giv)
+            bounded = _shared_whole_name(fam, giv, wf, wg, profile, person, n)
+            if best is None or sum(bounded) > best[0] + best[1]:
+                best = (*bounded, fam, giv, bounded != (wf, wg))
         assert best is not None
         guardian_family = best[2]
+        shared_whole_name = best[4] and best[2] >= Level.READING
         if best[2] != Level.MISSING:
             family_best = (best[0], best[2])
         if best[3] != Level.MISSING:
@@ -583,7 +588,7 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
         child_family = best_child[3]
         evidence += best_child[2]
         if best_child[3] != Level.MISSING and (
-            family_best[1] == Level.MISSING or best_child[1] > family_best[0]
+            family_best[1] == Level.MISSING or (best_child[1] > family_best[0] and not shared_whole_name)
         ):
             family_best = (best_child[1], best_child[3])
     everywhere = guardian_family == Level.DISAGREE and child_family == Level.DISAGREE

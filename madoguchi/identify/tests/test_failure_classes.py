@@ -172,6 +172,31 @@ class NamesakeTests:
         assert {spaced.number, unspaced.number} <= set(shown)
         assert shown[spaced.number] > 0.25 and shown[unspaced.number] > 0.25
 
+    def test_the_childs_family_name_does_not_bring_back_a_shared_whole_names_weight(self, world):
+        # Eight households have a guardian 佐藤 翔太 (a dense namesake group, as at 50,000):
+        # agreeing on the whole name weighs 1 in 8, the family name included. The child's
+        # family name is the same name again; it used to replace the bounded family weight by
+        # its full weight, so saying 「佐藤 陽翔」 for the child counted 佐藤 a second time.
+        program = world.program
+        filler(program)
+        for index in range(8):
+            add_household(
+                program,
+                f"D{index}",
+                guardian=("佐藤　翔太", "サトウ　ショウタ", f"198{index}-01-01"),
+                children=[
+                    (
+                        f"佐藤　{('陽翔', '蓮', '湊', '蒼', '樹', '大和', '陸', '悠真')[index]}",
+                        "",
+                        "2020-01-01",
+                    )
+                ],
+            )
+        given_only = run(program, guardian_name="佐藤 翔太", child_name="陽翔")
+        with_family = run(program, guardian_name="佐藤 翔太", child_name="佐藤 陽翔")
+        assert given_only.candidates[0].number == with_family.candidates[0].number == "D0"
+        assert with_family.features["log_odds"] == pytest.approx(given_only.features["log_odds"])
+
 
 class OtherFamilyNameTests:
     """3. Another family name is forgiven for one person, not for the guardian and child both."""
