@@ -261,6 +261,10 @@ def _whole_level(
                 return Level.MISSING, level
         if fam and _kana_level(q.text, fam) >= Level.LOOSE:
             return _kana_level(q.text, fam), Level.MISSING
+        if not fam and not giv:
+            split = _unsplit_part(qn, kana_near_key(whole), shortest_family=2)
+            if split is not None:
+                return (Level.READING, Level.MISSING) if split == "family" else (Level.MISSING, Level.READING)
         if len(q.text) <= 4:
             return Level.MISSING, Level.DISAGREE
         return Level.DISAGREE, Level.DISAGREE
@@ -279,6 +283,10 @@ def _whole_level(
         return Level.MISSING, Level.EXACT
     if fam and text == fam:
         return Level.EXACT, Level.MISSING
+    if not fam and not giv:
+        split = _unsplit_part(text, whole, shortest_family=1)
+        if split is not None:
+            return (Level.EXACT, Level.MISSING) if split == "family" else (Level.MISSING, Level.EXACT)
     if readings and fk and gk:
         # Both parts in other kanji of the same reading: try each cut the list knows.
         for cut in range(1, len(text)):
@@ -297,6 +305,24 @@ def _whole_level(
     if fuzz.ratio(text, whole) >= 75:
         return Level.FUZZY, Level.FUZZY
     return Level.DISAGREE, Level.DISAGREE
+
+
+def _unsplit_part(said: str, whole: str, *, shortest_family: int) -> str | None:
+    """ "given" or "family" when a name part said on its own begins or ends a name the list
+    writes without a space (真綾 for 石谷真綾, マアヤ for イシタニマアヤ), else None.
+
+    Nothing tells where such a name splits, so a given name said alone (a child's, often)
+    used to be compared with the whole name and counted as a disagreement. A family name is
+    one to three kanji (two to six kana), and so is the rest; the part said is at least two
+    characters, or one kanji after two or more."""
+    rest = len(whole) - len(said)
+    if not shortest_family <= rest <= 3 * shortest_family:
+        return None
+    if whole.endswith(said) and (len(said) >= 2 or rest >= 2):
+        return "given"
+    if whole.startswith(said) and len(said) >= 2:
+        return "family"
+    return None
 
 
 def name_levels(

@@ -198,6 +198,31 @@ class NamesakeTests:
         assert with_family.features["log_odds"] == pytest.approx(given_only.features["log_odds"])
 
 
+class UnsplitNameTests:
+    """A household the list writes without a space (石谷真綾): a given name said on its own."""
+
+    def test_a_childs_given_name_said_alone_agrees_with_a_name_listed_without_a_space(self, world):
+        program = world.program
+        filler(program)
+        listed = add_household(
+            program,
+            "U1",
+            guardian=("石谷実斗", "イシタニミト", "1987-09-22"),
+            children=[("石谷真綾", "イシタニマアヤ", "2020-11-16")],
+            address="東京都世田谷区太子堂四丁目18番2号",
+        )
+        # The guardian's whole name and the child's given name: it was compared with 石谷真綾
+        # as a whole and counted as a disagreement, so the caller's own household abstained.
+        for child in ("真綾", "まあや"):
+            result = run(program, guardian_name="石谷 実斗", child_name=child)
+            assert_named(result, listed)
+            how = {e.field: e.how for e in result.candidates[0].evidence}
+            assert how["child_name"] in {"exact", "reading"}
+        # Another child's given name still disagrees.
+        other = run(program, guardian_name="石谷 実斗", child_name="陽翔")
+        assert {e.field: e.how for e in other.candidates[0].evidence}["child_name"] == "disagree"
+
+
 class OtherFamilyNameTests:
     """3. Another family name is forgiven for one person, not for the guardian and child both."""
 
