@@ -72,6 +72,11 @@ M_CHILD_GIVEN = {
 M_FAMILY_BOTH_DISAGREE = 0.005
 U_FUZZY_NAME = 0.02
 U_NAME_FLOOR = 2e-5  # no name is rarer than this among callers
+# Callers not in the list who have exactly a listed guardian's whole name, per listed
+# guardian: about a third of the callers not in the list are such namesakes (the synthetic
+# population's share, bench/identify_synth.py), and they are namesakes of any listed
+# household alike, so a whole name is shared with callers at NAMESAKE_SHARE / N at least.
+NAMESAKE_SHARE = 0.3
 W_NAME_TOKEN = 0.05  # an agreeing name part that adds nothing beyond the other part
 U_DISAGREE = 0.97
 
@@ -389,14 +394,20 @@ def _shared_whole_name(
     fam: Level, giv: Level, wf: float, wg: float, profile: dict[str, Any], person: dict[str, Any], n: int
 ) -> tuple[float, float]:
     """The family and the given name weights of a whole name that agrees, bounded by how many
-    other households in the list have exactly that whole name.
+    others have exactly that whole name: the other households of the list, and the callers
+    who are not in the list but have a listed guardian's name.
 
-    Family and given name are weighed as independent, which is right for a name nobody else
-    in the list has; but when other households share the whole name (a namesake in the list),
-    agreeing on it tells them apart no better than 1 in (their number + 1), however rare each
-    part is. The given name then adds only what is left (never below a token amount: it does
-    agree)."""
-    if fam < Level.READING or giv < Level.READING or not (person["f"] or person["fk"]):
+    Family and given name are weighed as independent, which is right for the list's other
+    households when nobody else in the list has the name; but agreeing on a whole name tells
+    the household from its namesakes no better than 1 in (their number + 1), however rare each
+    part is. And namesakes call who are not in the list: about a third of such callers have
+    exactly a listed guardian's name, whichever name it is (a rare name is as likely to have a
+    namesake calling as a common one: the namesake calls because of the list's household, not
+    because of the name's frequency). So the pair weighs at most log(m / ((others +
+    NAMESAKE_SHARE) / N)); at 2,000 households a name the list has once weighed up to 10.5 by
+    its parts' rarity, where its namesakes' rate allows 8.4. The given name then adds only
+    what is left (never below a token amount: it does agree)."""
+    if fam < Level.READING or giv < Level.READING:
         return wf, wg
     if fam == Level.EXACT and giv == Level.EXACT and person["w"]:
         key = f"w:{person['w']}"
@@ -404,11 +415,9 @@ def _shared_whole_name(
         key = f"wk:{loose_key(person['wk'])}"
     else:
         return wf, wg
-    others = profile.get("c", {}).get(key, 1) - 1
-    if others <= 0:
-        return wf, wg
+    others = max(profile.get("c", {}).get(key, 1) - 1, 0)
     m = M_FAMILY[fam] * M_GUARDIAN_GIVEN[giv]
-    pair = _w(m, min(others / max(n, 1), 0.5))
+    pair = _w(m, min((others + NAMESAKE_SHARE) / max(n, 1), 0.5))
     if wf + wg <= pair:
         return wf, wg
     family = min(wf, pair)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import pytest
@@ -196,6 +197,30 @@ class NamesakeTests:
         with_family = run(program, guardian_name="佐藤 翔太", child_name="佐藤 陽翔")
         assert given_only.candidates[0].number == with_family.candidates[0].number == "D0"
         assert with_family.features["log_odds"] == pytest.approx(given_only.features["log_odds"])
+
+    def test_a_rare_whole_name_weighs_no_more_than_its_namesakes_calling_allow(self, world):
+        # 大内 翔菜 is the only such name in the list and both parts are rare, so by the
+        # parts' rarity it weighed 7.6 in a list of 41; but callers not in the list have a
+        # listed guardian's exact name (a third of them), whichever name it is. A stranger
+        # with the name and a phone the household does not have on file is not named.
+        from madoguchi.identify.scoring import M_FAMILY, M_GUARDIAN_GIVEN, NAMESAKE_SHARE, Level
+
+        program = world.program
+        filler(program)
+        listed = add_household(
+            program,
+            "R1",
+            guardian=("大内　翔菜", "オオウチ　ショウナ", "1989-03-03"),
+            children=[("大内　結衣", "オオウチ　ユイ", "2021-03-03")],
+        )
+        stranger = run(program, guardian_name="大内 翔菜", phone="070-8260-5344")
+        first = stranger.candidates[0]
+        assert first.number == listed.number
+        name = sum(e.weight for e in first.evidence if e.field in {"family_name", "guardian_name"})
+        m = M_FAMILY[Level.EXACT] * M_GUARDIAN_GIVEN[Level.EXACT]
+        assert name == pytest.approx(math.log(m * 41 / NAMESAKE_SHARE))
+        # The guardian herself, with her child's date of birth as well, is named.
+        assert_named(run(program, guardian_name="大内 翔菜", child_dob="2021-03-03"), listed)
 
 
 class UnsplitNameTests:
