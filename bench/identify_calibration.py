@@ -49,6 +49,10 @@ CALLS = 2000
 # (0.5 % at 2,000 households, 1 % at 50,000): "well inside", since the held-out sets' own
 # counts vary (2 false matches in 500 callers is already 0.4 %).
 FMR_SHARE = 0.5
+# A list size gets a threshold of its own only when its tuning sets' callers not in the list
+# allow this many false matches within FMR_SHARE of the budget (2 of 819 at 300 households
+# gave 0.98, a guess, which tiny lists then used).
+MIN_ALLOWED = 3
 
 
 def _load(program: Any, listed: list[Any]) -> None:
@@ -290,8 +294,13 @@ def choose_thresholds(
 
     Lowering a threshold only ever names more calls, so the answer is the lowest threshold
     meeting the limit: the score of the negative call that would be one false match too many.
-    Lists of up to 2,000 households share the 0.5 % budget and are pooled (a 300-household
-    set's few hundred callers not in the list cannot measure a quarter of a percent)."""
+    Each size is chosen on its own sets, and only when they allow at least MIN_ALLOWED false
+    matches (fewer cannot measure the share: one call moves the threshold across a whole kind
+    of call); the other sizes take `calibration.threshold`'s interpolation by log size, and
+    lists smaller than the smallest chosen size its threshold. (Until the fifth session the
+    300-household sets were pooled with the 2,000-household ones: in the sixth session's fit
+    their out-of-fold scores raised the 2,000 threshold from 0.89 to 0.91, where the 2,000
+    sets alone, 5,587 callers not in the list, measure a quarter of a percent well enough.)"""
     from madoguchi.identify.calibration import probability
 
     by_size: dict[int, list[float]] = defaultdict(list)
@@ -299,11 +308,13 @@ def choose_thresholds(
         if r["truth"] is None:
             named_at_all = _named(r, fitted, 0.0)
             score = oof.get(id(r), 0.0) if oof is not None else probability(r["features"], fitted) or 0.0
-            by_size[max(r["size"], 2000)].append(score if named_at_all else 0.0)
+            by_size[r["size"]].append(score if named_at_all else 0.0)
     thresholds: dict[str, float] = {}
     for size, scores in sorted(by_size.items()):
         scores.sort(reverse=True)
         allowed = int(FMR_SHARE * fmr_budget(size) * len(scores))
+        if allowed < MIN_ALLOWED:
+            continue  # too few callers not in the list to measure; `threshold` interpolates
         needed = scores[allowed] + 1e-6 if allowed < len(scores) else 0.5
         thresholds[str(size)] = min(max(needed, 0.5), 0.995)
     return thresholds

@@ -201,8 +201,9 @@ class NamesakeTests:
     def test_a_rare_whole_name_weighs_no_more_than_its_namesakes_calling_allow(self, world):
         # 大内 翔菜 is the only such name in the list and both parts are rare, so by the
         # parts' rarity it weighed 7.6 in a list of 41; but callers not in the list have a
-        # listed guardian's exact name (a third of them), whichever name it is. A stranger
-        # with the name and a phone the household does not have on file is not named.
+        # listed guardian's exact name (a third of them), whichever name it is: the pair
+        # weighs log(m N / 0.3). (Whether the stranger below, with a phone the household has
+        # not on file, is named is the calibrated decision's call; in a list of 41 it is.)
         from madoguchi.identify.scoring import M_FAMILY, M_GUARDIAN_GIVEN, NAMESAKE_SHARE, Level
 
         program = world.program
