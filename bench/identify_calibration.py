@@ -29,17 +29,30 @@ from typing import Any
 RECORDS = Path(os.environ.get("MADOGUCHI_CALIBRATION_RECORDS", "/tmp/madoguchi-identify-calibration"))
 # (list size, seed). The two lists are disjoint; evaluation seeds are never used to tune.
 # Seeds 11-17 were added in the fifth session (more tuning calls for the same model: the
-# thresholds rest on the few callers not in the list that score high).
+# thresholds rest on the few callers not in the list that score high). Seeds 101-107 were the
+# fifth session's evaluation seeds; their failures were read in its report, so from the sixth
+# session on they are TUNING seeds. The sixth session declared fresh evaluation seeds 301-310
+# before looking at anything (never used before: no list, record or doc named them), to be
+# evaluated once, at the end; re-runs after a change are written down in
+# docs/identification.md.
 TUNING = [
     (300, 9), (300, 10), (2000, 1), (2000, 2), (2000, 3), (2000, 4), (2000, 11), (2000, 12), (2000, 13),
-    (2000, 14), (2000, 15), (2000, 16), (10000, 5), (50000, 6), (50000, 8), (50000, 17),
+    (2000, 14), (2000, 15), (2000, 16), (2000, 101), (2000, 102), (2000, 103), (2000, 104),
+    (10000, 5), (10000, 107), (50000, 6), (50000, 8), (50000, 17), (50000, 105), (50000, 106),
 ]  # fmt: skip
-EVALUATION = [(2000, 101), (2000, 102), (2000, 103), (2000, 104), (10000, 107), (50000, 105), (50000, 106)]
+EVALUATION = [
+    (2000, 301), (2000, 302), (2000, 303), (2000, 304), (2000, 305), (2000, 306),
+    (10000, 307), (50000, 308), (50000, 309), (50000, 310),
+]  # fmt: skip
 CALLS = 2000
 # The threshold keeps false matches on the tuning seeds to this share of the issue's budget
 # (0.5 % at 2,000 households, 1 % at 50,000): "well inside", since the held-out sets' own
 # counts vary (2 false matches in 500 callers is already 0.4 %).
 FMR_SHARE = 0.5
+# A list size gets a threshold of its own only when its tuning sets' callers not in the list
+# allow this many false matches within FMR_SHARE of the budget (2 of 819 at 300 households
+# gave 0.98, a guess, which tiny lists then used).
+MIN_ALLOWED = 3
 
 
 def _load(program: Any, listed: list[Any]) -> None:
@@ -167,8 +180,13 @@ def _target(r: dict[str, Any]) -> int:
     return int(r["truth"] is not None and r["top"] == r["truth"])
 
 
-def fit(records: list[dict[str, Any]], *, l2: float = 1.0) -> dict[str, Any]:
-    """L2-regularised logistic regression by Newton's method (pure Python, a few features)."""
+def fit(
+    records: list[dict[str, Any]], *, l2: float = 1.0, start: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """L2-regularised logistic regression by Newton's method (pure Python, a few features).
+
+    `start`: a fitted model to begin from (the out-of-fold fits start from the fit on all the
+    tuning sets and converge in a few steps instead of a dozen; the optimum is the same)."""
     from madoguchi.identify.calibration import FEATURES
 
     rows = [r for r in records if r["features"]]
@@ -181,6 +199,8 @@ def fit(records: list[dict[str, Any]], *, l2: float = 1.0) -> dict[str, Any]:
     xs = [[1.0] + [(r["features"][f] - mean[f]) / scale[f] for f in names] for r in rows]
     ys = [_target(r) for r in rows]
     w = [0.0] * (k + 1)
+    if start is not None:
+        w = [float(start["intercept"]), *(float(start["weights"].get(f, 0.0)) for f in names)]
     for _ in range(25):
         grad = [0.0] * (k + 1)
         hess = [[0.0] * (k + 1) for _ in range(k + 1)]
@@ -191,9 +211,8 @@ def fit(records: list[dict[str, Any]], *, l2: float = 1.0) -> dict[str, Any]:
             for i in range(k + 1):
                 grad[i] += (p - y) * x[i]
                 xi = d * x[i]
-                row = hess[i]
-                for j in range(i, k + 1):
-                    row[j] += xi * x[j]
+                if xi:
+                    hess[i][i:] = [h + xi * b for h, b in zip(hess[i][i:], x[i:], strict=True)]
         for i in range(1, k + 1):
             grad[i] += l2 * w[i]
             hess[i][i] += l2
@@ -251,7 +270,7 @@ def _named(r: dict[str, Any], fitted: dict[str, Any], threshold: float | None = 
     )
 
 
-def out_of_fold(records: list[dict[str, Any]]) -> dict[int, float]:
+def out_of_fold(records: list[dict[str, Any]], start: dict[str, Any] | None = None) -> dict[int, float]:
     """Each tuning record's probability from a model fitted without its set (one fold per
     seed). The thresholds are chosen on these: a model scores the calls it was fitted on better
     than calls it has not seen, and thresholds chosen on those let through four times the false
@@ -260,7 +279,7 @@ def out_of_fold(records: list[dict[str, Any]]) -> dict[int, float]:
 
     out: dict[int, float] = {}
     for size, seed in sorted({(r["size"], r["seed"]) for r in records}):
-        model = fit([r for r in records if (r["size"], r["seed"]) != (size, seed)])
+        model = fit([r for r in records if (r["size"], r["seed"]) != (size, seed)], start=start)
         for r in records:
             if (r["size"], r["seed"]) == (size, seed) and r["features"]:
                 out[id(r)] = probability(r["features"], model) or 0.0
@@ -275,8 +294,13 @@ def choose_thresholds(
 
     Lowering a threshold only ever names more calls, so the answer is the lowest threshold
     meeting the limit: the score of the negative call that would be one false match too many.
-    Lists of up to 2,000 households share the 0.5 % budget and are pooled (a 300-household
-    set's few hundred callers not in the list cannot measure a quarter of a percent)."""
+    Each size is chosen on its own sets, and only when they allow at least MIN_ALLOWED false
+    matches (fewer cannot measure the share: one call moves the threshold across a whole kind
+    of call); the other sizes take `calibration.threshold`'s interpolation by log size, and
+    lists smaller than the smallest chosen size its threshold. (Until the fifth session the
+    300-household sets were pooled with the 2,000-household ones: in the sixth session's fit
+    their out-of-fold scores raised the 2,000 threshold from 0.89 to 0.91, where the 2,000
+    sets alone, 5,587 callers not in the list, measure a quarter of a percent well enough.)"""
     from madoguchi.identify.calibration import probability
 
     by_size: dict[int, list[float]] = defaultdict(list)
@@ -284,11 +308,13 @@ def choose_thresholds(
         if r["truth"] is None:
             named_at_all = _named(r, fitted, 0.0)
             score = oof.get(id(r), 0.0) if oof is not None else probability(r["features"], fitted) or 0.0
-            by_size[max(r["size"], 2000)].append(score if named_at_all else 0.0)
+            by_size[r["size"]].append(score if named_at_all else 0.0)
     thresholds: dict[str, float] = {}
     for size, scores in sorted(by_size.items()):
         scores.sort(reverse=True)
         allowed = int(FMR_SHARE * fmr_budget(size) * len(scores))
+        if allowed < MIN_ALLOWED:
+            continue  # too few callers not in the list to measure; `threshold` interpolates
         needed = scores[allowed] + 1e-6 if allowed < len(scores) else 0.5
         thresholds[str(size)] = min(max(needed, 0.5), 0.995)
     return thresholds
@@ -398,7 +424,7 @@ def main(argv: list[str]) -> None:
 
         records = load_records(TUNING)
         fitted = fit(records)
-        fitted["thresholds"] = choose_thresholds(records, fitted, out_of_fold(records))
+        fitted["thresholds"] = choose_thresholds(records, fitted, out_of_fold(records, fitted))
         recorded = sorted({(r["size"], r["seed"]) for r in records})
         fitted["fitted_on"] = [f"{size} households, seed {seed}" for size, seed in recorded]
         CALIBRATION_FILE.parent.mkdir(exist_ok=True)

@@ -72,6 +72,11 @@ M_CHILD_GIVEN = {
 M_FAMILY_BOTH_DISAGREE = 0.005
 U_FUZZY_NAME = 0.02
 U_NAME_FLOOR = 2e-5  # no name is rarer than this among callers
+# Callers not in the list who have exactly a listed guardian's whole name, per listed
+# guardian: about a third of the callers not in the list are such namesakes (the synthetic
+# population's share, bench/identify_synth.py), and they are namesakes of any listed
+# household alike, so a whole name is shared with callers at NAMESAKE_SHARE / N at least.
+NAMESAKE_SHARE = 0.3
 W_NAME_TOKEN = 0.05  # an agreeing name part that adds nothing beyond the other part
 U_DISAGREE = 0.97
 
@@ -261,6 +266,10 @@ def _whole_level(
                 return Level.MISSING, level
         if fam and _kana_level(q.text, fam) >= Level.LOOSE:
             return _kana_level(q.text, fam), Level.MISSING
+        if not fam and not giv:
+            split = _unsplit_part(qn, kana_near_key(whole), shortest_family=2)
+            if split is not None:
+                return (Level.READING, Level.MISSING) if split == "family" else (Level.MISSING, Level.READING)
         if len(q.text) <= 4:
             return Level.MISSING, Level.DISAGREE
         return Level.DISAGREE, Level.DISAGREE
@@ -279,6 +288,10 @@ def _whole_level(
         return Level.MISSING, Level.EXACT
     if fam and text == fam:
         return Level.EXACT, Level.MISSING
+    if not fam and not giv:
+        split = _unsplit_part(text, whole, shortest_family=1)
+        if split is not None:
+            return (Level.EXACT, Level.MISSING) if split == "family" else (Level.MISSING, Level.EXACT)
     if readings and fk and gk:
         # Both parts in other kanji of the same reading: try each cut the list knows.
         for cut in range(1, len(text)):
@@ -297,6 +310,24 @@ def _whole_level(
     if fuzz.ratio(text, whole) >= 75:
         return Level.FUZZY, Level.FUZZY
     return Level.DISAGREE, Level.DISAGREE
+
+
+def _unsplit_part(said: str, whole: str, *, shortest_family: int) -> str | None:
+    """ "given" or "family" when a name part said on its own begins or ends a name the list
+    writes without a space (真綾 for 石谷真綾, マアヤ for イシタニマアヤ), else None.
+
+    Nothing tells where such a name splits, so a given name said alone (a child's, often)
+    used to be compared with the whole name and counted as a disagreement. A family name is
+    one to three kanji (two to six kana), and so is the rest; the part said is at least two
+    characters, or one kanji after two or more."""
+    rest = len(whole) - len(said)
+    if not shortest_family <= rest <= 3 * shortest_family:
+        return None
+    if whole.endswith(said) and (len(said) >= 2 or rest >= 2):
+        return "given"
+    if whole.startswith(said) and len(said) >= 2:
+        return "family"
+    return None
 
 
 def name_levels(
@@ -363,14 +394,20 @@ def _shared_whole_name(
     fam: Level, giv: Level, wf: float, wg: float, profile: dict[str, Any], person: dict[str, Any], n: int
 ) -> tuple[float, float]:
     """The family and the given name weights of a whole name that agrees, bounded by how many
-    other households in the list have exactly that whole name.
+    others have exactly that whole name: the other households of the list, and the callers
+    who are not in the list but have a listed guardian's name.
 
-    Family and given name are weighed as independent, which is right for a name nobody else
-    in the list has; but when other households share the whole name (a namesake in the list),
-    agreeing on it tells them apart no better than 1 in (their number + 1), however rare each
-    part is. The given name then adds only what is left (never below a token amount: it does
-    agree)."""
-    if fam < Level.READING or giv < Level.READING or not (person["f"] or person["fk"]):
+    Family and given name are weighed as independent, which is right for the list's other
+    households when nobody else in the list has the name; but agreeing on a whole name tells
+    the household from its namesakes no better than 1 in (their number + 1), however rare each
+    part is. And namesakes call who are not in the list: about a third of such callers have
+    exactly a listed guardian's name, whichever name it is (a rare name is as likely to have a
+    namesake calling as a common one: the namesake calls because of the list's household, not
+    because of the name's frequency). So the pair weighs at most log(m / ((others +
+    NAMESAKE_SHARE) / N)); at 2,000 households a name the list has once weighed up to 10.5 by
+    its parts' rarity, where its namesakes' rate allows 8.4. The given name then adds only
+    what is left (never below a token amount: it does agree)."""
+    if fam < Level.READING or giv < Level.READING:
         return wf, wg
     if fam == Level.EXACT and giv == Level.EXACT and person["w"]:
         key = f"w:{person['w']}"
@@ -378,11 +415,9 @@ def _shared_whole_name(
         key = f"wk:{loose_key(person['wk'])}"
     else:
         return wf, wg
-    others = profile.get("c", {}).get(key, 1) - 1
-    if others <= 0:
-        return wf, wg
+    others = max(profile.get("c", {}).get(key, 1) - 1, 0)
     m = M_FAMILY[fam] * M_GUARDIAN_GIVEN[giv]
-    pair = _w(m, min(others / max(n, 1), 0.5))
+    pair = _w(m, min((others + NAMESAKE_SHARE) / max(n, 1), 0.5))
     if wf + wg <= pair:
         return wf, wg
     family = min(wf, pair)
@@ -543,17 +578,22 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
 
     family_best: tuple[float, Level] = (0.0, Level.MISSING)
     guardian_family = child_family = Level.MISSING
+    # The guardian's whole name is shared with other households of the list, so its weight is
+    # bounded by how many share it (`_shared_whole_name`): the family name is part of that
+    # bound, and the child's family name (the same name) must not bring it back in full.
+    shared_whole_name = False
     if q.guardian and guardians:
-        best: tuple[float, float, Level, Level] | None = None
+        best: tuple[float, float, Level, Level, bool] | None = None
         for person in guardians:
             fam, giv = name_levels(q.guardian, person, q.readings)
             wf = _name_weight(fam, M_FAMILY, profile, person, "family", n)
             wg = _name_weight(giv, M_GUARDIAN_GIVEN, profile, person, "given", n)
-            wf, wg = _shared_whole_name(fam, giv, wf, wg, profile, person, n)
-            if best is None or wf + wg > best[0] + best[1]:
-                best = (wf, wg, fam, giv)
+            bounded = _shared_whole_name(fam, giv, wf, wg, profile, person, n)
+            if best is None or sum(bounded) > best[0] + best[1]:
+                best = (*bounded, fam, giv, bounded != (wf, wg))
         assert best is not None
         guardian_family = best[2]
+        shared_whole_name = best[4] and best[2] >= Level.READING
         if best[2] != Level.MISSING:
             family_best = (best[0], best[2])
         if best[3] != Level.MISSING:
@@ -583,7 +623,7 @@ def score_household(household_id: int, profile: dict[str, Any], q: PreparedQuery
         child_family = best_child[3]
         evidence += best_child[2]
         if best_child[3] != Level.MISSING and (
-            family_best[1] == Level.MISSING or best_child[1] > family_best[0]
+            family_best[1] == Level.MISSING or (best_child[1] > family_best[0] and not shared_whole_name)
         ):
             family_best = (best_child[1], best_child[3])
     everywhere = guardian_family == Level.DISAGREE and child_family == Level.DISAGREE

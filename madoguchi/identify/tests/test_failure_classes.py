@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import pytest
@@ -171,6 +172,81 @@ class NamesakeTests:
         shown = {c.number: c.score for c in result.candidates}
         assert {spaced.number, unspaced.number} <= set(shown)
         assert shown[spaced.number] > 0.25 and shown[unspaced.number] > 0.25
+
+    def test_the_childs_family_name_does_not_bring_back_a_shared_whole_names_weight(self, world):
+        # Eight households have a guardian 佐藤 翔太 (a dense namesake group, as at 50,000):
+        # agreeing on the whole name weighs 1 in 8, the family name included. The child's
+        # family name is the same name again; it used to replace the bounded family weight by
+        # its full weight, so saying 「佐藤 陽翔」 for the child counted 佐藤 a second time.
+        program = world.program
+        filler(program)
+        for index in range(8):
+            add_household(
+                program,
+                f"D{index}",
+                guardian=("佐藤　翔太", "サトウ　ショウタ", f"198{index}-01-01"),
+                children=[
+                    (
+                        f"佐藤　{('陽翔', '蓮', '湊', '蒼', '樹', '大和', '陸', '悠真')[index]}",
+                        "",
+                        "2020-01-01",
+                    )
+                ],
+            )
+        given_only = run(program, guardian_name="佐藤 翔太", child_name="陽翔")
+        with_family = run(program, guardian_name="佐藤 翔太", child_name="佐藤 陽翔")
+        assert given_only.candidates[0].number == with_family.candidates[0].number == "D0"
+        assert with_family.features["log_odds"] == pytest.approx(given_only.features["log_odds"])
+
+    def test_a_rare_whole_name_weighs_no_more_than_its_namesakes_calling_allow(self, world):
+        # 大内 翔菜 is the only such name in the list and both parts are rare, so by the
+        # parts' rarity it weighed 7.6 in a list of 41; but callers not in the list have a
+        # listed guardian's exact name (a third of them), whichever name it is: the pair
+        # weighs log(m N / 0.3). (Whether the stranger below, with a phone the household has
+        # not on file, is named is the calibrated decision's call; in a list of 41 it is.)
+        from madoguchi.identify.scoring import M_FAMILY, M_GUARDIAN_GIVEN, NAMESAKE_SHARE, Level
+
+        program = world.program
+        filler(program)
+        listed = add_household(
+            program,
+            "R1",
+            guardian=("大内　翔菜", "オオウチ　ショウナ", "1989-03-03"),
+            children=[("大内　結衣", "オオウチ　ユイ", "2021-03-03")],
+        )
+        stranger = run(program, guardian_name="大内 翔菜", phone="070-8260-5344")
+        first = stranger.candidates[0]
+        assert first.number == listed.number
+        name = sum(e.weight for e in first.evidence if e.field in {"family_name", "guardian_name"})
+        m = M_FAMILY[Level.EXACT] * M_GUARDIAN_GIVEN[Level.EXACT]
+        assert name == pytest.approx(math.log(m * 41 / NAMESAKE_SHARE))
+        # The guardian herself, with her child's date of birth as well, is named.
+        assert_named(run(program, guardian_name="大内 翔菜", child_dob="2021-03-03"), listed)
+
+
+class UnsplitNameTests:
+    """A household the list writes without a space (石谷真綾): a given name said on its own."""
+
+    def test_a_childs_given_name_said_alone_agrees_with_a_name_listed_without_a_space(self, world):
+        program = world.program
+        filler(program)
+        listed = add_household(
+            program,
+            "U1",
+            guardian=("石谷実斗", "イシタニミト", "1987-09-22"),
+            children=[("石谷真綾", "イシタニマアヤ", "2020-11-16")],
+            address="東京都世田谷区太子堂四丁目18番2号",
+        )
+        # The guardian's whole name and the child's given name: it was compared with 石谷真綾
+        # as a whole and counted as a disagreement, so the caller's own household abstained.
+        for child in ("真綾", "まあや"):
+            result = run(program, guardian_name="石谷 実斗", child_name=child)
+            assert_named(result, listed)
+            how = {e.field: e.how for e in result.candidates[0].evidence}
+            assert how["child_name"] in {"exact", "reading"}
+        # Another child's given name still disagrees.
+        other = run(program, guardian_name="石谷 実斗", child_name="陽翔")
+        assert {e.field: e.how for e in other.candidates[0].evidence}["child_name"] == "disagree"
 
 
 class OtherFamilyNameTests:
