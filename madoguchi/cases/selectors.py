@@ -45,6 +45,7 @@ from madoguchi.cases.models import (
     callback_deadline,
 )
 from madoguchi.cases.services import search_key
+from madoguchi.lib.sql import placeholders
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import can, program_ids, restrict
 
@@ -406,7 +407,8 @@ def waiting_counts(
         "web": ("status = %s AND channel = %s", [Status.NEW, Channel.FORM]),
     }
     cases, notifications = ops.quote_name(Case._meta.db_table), ops.quote_name(Notification._meta.db_table)
-    in_programs = "program_id IN (" + ", ".join(["%s"] * len(ids)) + ")"
+    marks, _ = placeholders(ids)
+    in_programs = f"program_id IN ({marks})"
     parts: list[str] = []
     params: list[Any] = []
     for name in only:
@@ -429,25 +431,6 @@ def waiting_counts(
         cursor.execute("SELECT " + ", ".join(parts), params)
         counts = dict(zip([*only, "notifications"], map(int, cursor.fetchone()), strict=True))
     return WaitingCounts(**counts)
-
-
-def capped_counts(querysets: dict[str, QuerySet[Any]]) -> dict[str, int]:
-    """`capped_count` of each queryset, in one statement (every page shows these badges: one
-    round trip instead of one per badge)."""
-    parts: list[str] = []
-    params: list[Any] = []
-    database = connections[next(iter(querysets.values())).db]
-    for rows in querysets.values():
-        if rows.query.is_empty():
-            parts.append("0")
-            continue
-        sql, values = rows.order_by().values("pk")[: BADGE_CAP + 1].query.sql_with_params()
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608
-        params.extend(values)
-    with database.cursor() as cursor:
-        # Each part is SQL Django compiled from a queryset; values travel as parameters.
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        return dict(zip(querysets, map(int, cursor.fetchone()), strict=True))
 
 
 @dataclass

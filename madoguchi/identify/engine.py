@@ -35,6 +35,7 @@ from madoguchi.identify.normalize import (
     spoken_phone,
 )
 from madoguchi.identify.scoring import AGREEING_NAME, Evidence, PreparedQuery, Scored, score_household
+from madoguchi.lib.sql import placeholders
 from madoguchi.registry.models import Household
 
 MAX_CANDIDATES = 5
@@ -181,11 +182,6 @@ def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
-def _in(values: Iterable[Any]) -> tuple[str, list[Any]]:
-    items = list(values)
-    return ", ".join(["%s"] * len(items)), items
-
-
 def _any(column: str, values: Iterable[Any], array_type: str = "text") -> tuple[str, list[Any]]:
     """`column` is one of `values`: `IN (%s, …)`, or on PostgreSQL `= ANY(%s)` with one array.
 
@@ -286,7 +282,7 @@ def _candidates(program_id: int, keys: list[str], n: int, key_counts: KeyCounts 
     if len(combinable) >= 2 and len(prescore) < SCORED_CANDIDATES:
         # Common keys (a frequent family name, a birthday) only in combination, the rarer
         # combinations first.
-        marks, params = _in(combinable)
+        marks, params = placeholders(combinable)
         weights = " ".join("WHEN %s THEN %s" for _ in combinable)
         weight_params: list[Any] = []
         for key in combinable:

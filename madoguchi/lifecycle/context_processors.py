@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections
 from django.http import HttpRequest
 
+from madoguchi.lib.sql import fetch_all, placeholders, table
 from madoguchi.lifecycle.models import ErasureState, ProgramErasure
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import program_ids
@@ -29,14 +29,12 @@ def erasure_banner(request: HttpRequest) -> dict[str, Any]:
 def _erasures(program_ids: list[int]) -> list[tuple[str, str]]:
     """The name and erasure state of each program of `program_ids` being or been erased: one
     written statement, as every staff page asks (compiling the queryset cost more than it)."""
-    database = connections[ProgramErasure.objects.db]
-    quote = database.ops.quote_name
-    erasures, programs = quote(ProgramErasure._meta.db_table), quote(Program._meta.db_table)
-    with database.cursor() as cursor:
-        # Table names and placeholders only; the values travel as parameters.
-        cursor.execute(
-            f"SELECT p.name, e.state FROM {erasures} e INNER JOIN {programs} p ON p.id = e.program_id "  # noqa: S608
-            f"WHERE e.program_id IN ({', '.join(['%s'] * len(program_ids))}) AND e.state IN (%s, %s)",
-            [*program_ids, ErasureState.ERASING, ErasureState.ERASED],
-        )
-        return [(name, state) for name, state in cursor.fetchall()]
+    marks, ids = placeholders(program_ids)
+    rows = fetch_all(
+        ProgramErasure,
+        f"SELECT p.name, e.state FROM {table(ProgramErasure)} e "  # noqa: S608 - names and placeholders only
+        f"INNER JOIN {table(Program)} p ON p.id = e.program_id "
+        f"WHERE e.program_id IN ({marks}) AND e.state IN (%s, %s)",
+        [*ids, ErasureState.ERASING, ErasureState.ERASED],
+    )
+    return [(name, state) for name, state in rows]

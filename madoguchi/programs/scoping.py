@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any, Literal, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db import connections
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from madoguchi.accounts.models import Role
 from madoguchi.core.request_context import memoized
+from madoguchi.lib.sql import fetch_all, table
 from madoguchi.programs.models import Program
 
 M = TypeVar("M", bound=Model)
@@ -129,18 +129,15 @@ def program_ids(user: Any, action: str = "view") -> list[int]:
 def _member_program_ids(user_id: int, organisation_id: int) -> list[int]:
     """`programs_for(...)`'s ids in its order, as one written statement: every staff page asks,
     and compiling the queryset cost more than running it (test_scoping proves them equal)."""
-    database = connections[Program.objects.db]
-    quote = database.ops.quote_name
-    programs, members = quote(Program._meta.db_table), quote(Program.members.through._meta.db_table)
-    with database.cursor() as cursor:
-        # Table names only; the ids travel as parameters.
-        cursor.execute(
-            f"SELECT DISTINCT p.id, p.code FROM {programs} p "  # noqa: S608
-            f"INNER JOIN {members} m ON m.program_id = p.id "
-            "WHERE (p.ward_id = %s OR p.contractor_id = %s) AND m.user_id = %s ORDER BY p.code",
-            [organisation_id, organisation_id, user_id],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    programs, members = table(Program), table(Program.members.through)
+    rows = fetch_all(
+        Program,
+        f"SELECT DISTINCT p.id, p.code FROM {programs} p "  # noqa: S608 - table names only
+        f"INNER JOIN {members} m ON m.program_id = p.id "
+        "WHERE (p.ward_id = %s OR p.contractor_id = %s) AND m.user_id = %s ORDER BY p.code",
+        [organisation_id, organisation_id, user_id],
+    )
+    return [row[0] for row in rows]
 
 
 def restrict(
