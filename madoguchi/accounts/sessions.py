@@ -9,6 +9,7 @@ that disabling the user ends every session they have.
 
 from __future__ import annotations
 
+import datetime
 import time
 from importlib import import_module
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import login as django_login
 from django.http import HttpRequest
+from django.utils import timezone
 from django_otp import login as otp_login
 
 from madoguchi.accounts.models import User, UserSession
@@ -68,6 +70,23 @@ def end_all_sessions(user_ids: list[int]) -> int:
         store(session_key=key).delete()
     UserSession.objects.filter(session_key__in=keys).delete()
     return len(keys)
+
+
+def clear_expired_sessions(*, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Delete the database sessions past their expiry, and the records of logins long over.
+
+    A session row outlives its expiry until something deletes it: a staff session, and without
+    Redis a resident's draft of the public form, which holds the personal items typed so far.
+    A login's `UserSession` row (its key and address) is of no use after the session's absolute
+    lifetime. Returns (sessions deleted, login records deleted). Run daily by `lifecycle sweep`.
+    """
+    from django.contrib.sessions.models import Session
+
+    now = now or timezone.now()
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    over = now - datetime.timedelta(seconds=int(settings.SESSION_COOKIE_AGE))
+    logins, _ = UserSession.objects.filter(created_at__lt=over).delete()
+    return sessions, logins
 
 
 def recently_authenticated(request: HttpRequest, seconds: int = REAUTH_SECONDS) -> bool:

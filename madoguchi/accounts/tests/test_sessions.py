@@ -105,3 +105,51 @@ class SessionLimitTests:
         world.operator.valid_until = datetime.date.today() - datetime.timedelta(days=1)
         world.operator.save()
         assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+class ExpiredSessionSweepTests:
+    """`madoguchi lifecycle sweep` deletes what no request will ever read again."""
+
+    def run_sweep(self) -> str:
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        out = StringIO()
+        call_command("lifecycle", "sweep", stdout=out, stderr=StringIO())
+        return out.getvalue()
+
+    def test_an_expired_draft_and_an_old_login_record_are_deleted_live_ones_kept(self, client, world):
+        import datetime
+
+        from django.contrib.sessions.models import Session
+        from django.utils import timezone
+
+        from madoguchi.public.sessions import DatabaseSessionStore
+
+        drafts = []
+        for _ in range(2):
+            draft = DatabaseSessionStore()
+            draft["public_inquiry_draft"] = {"guardian_name": "架空 花子", "phone": "090-0000-0000"}
+            draft.save()
+            drafts.append(draft.session_key)
+        Session.objects.filter(session_key=drafts[0]).update(
+            expire_date=timezone.now() - datetime.timedelta(seconds=1)
+        )
+        login(client, world.operator)
+        live_login = client.session.session_key
+        UserSession.objects.create(user=world.operator, session_key="ended-long-ago", client_ip="192.0.2.1")
+        UserSession.objects.filter(session_key="ended-long-ago").update(
+            created_at=timezone.now() - datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE + 60)
+        )
+
+        out = self.run_sweep()
+
+        assert not Session.objects.filter(session_key=drafts[0]).exists()
+        assert Session.objects.filter(session_key=drafts[1]).exists()
+        assert session_store()().exists(live_login)
+        assert list(UserSession.objects.values_list("session_key", flat=True)) == [live_login]
+        assert "有効期限の切れたセッション1件" in out
+        assert "終わったログインの記録1件" in out
+        assert client.get("/").status_code == 200  # the live staff session still works
