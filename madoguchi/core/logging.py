@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 from typing import Any
 
@@ -37,6 +38,19 @@ def escape_controls(text: str) -> str:
 
 
 class EscapingFormatter(logging.Formatter):
+    """Control characters escaped; times in ISO 8601 with their UTC offset.
+
+    Django sets the process's time zone (Asia/Tokyo) when it starts, so a gunicorn master
+    (UTC) and its workers (JST) write into the same file in two zones: the offset makes every
+    line's time unambiguous.
+    """
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt:
+            return super().formatTime(record, datefmt)
+        moment = datetime.datetime.fromtimestamp(record.created).astimezone()
+        return moment.isoformat(timespec="milliseconds")
+
     def format(self, record: logging.LogRecord) -> str:
         return escape_controls(super().format(record))
 

@@ -393,3 +393,17 @@ def test_other_errors_keep_their_message():
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
     assert DatabaseErrorFilter().filter(record)
     assert "missing-key" in EscapingFormatter("%(message)s").format(record)
+
+
+def test_a_logged_time_carries_its_utc_offset():
+    """A gunicorn master (UTC) and its workers (JST, set by Django) share one log file."""
+    import datetime
+    import logging
+
+    from madoguchi.core.logging import EscapingFormatter
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", (), None)
+    stamp = EscapingFormatter("%(asctime)s %(message)s").format(record).split(" ")[0]
+    parsed = datetime.datetime.fromisoformat(stamp)
+    assert parsed.utcoffset() is not None
+    assert abs(parsed.timestamp() - record.created) < 0.001
