@@ -66,9 +66,9 @@ def older_than(cursor: Any, mark: int) -> Holder | None:
 
     The oldest running transaction of the server (its snapshot's xmin, counted by the rewrite's
     own snapshot whatever its database), the snapshots of this database's other sessions and of
-    the standbys' feedback (walsenders), and the replication slots. A role without
-    `pg_read_all_stats` sees other roles' sessions without their xmin: run the purge as the
-    database's owner role, the one the application uses.
+    the standbys' feedback (walsenders), and the replication slots. A role outside
+    `pg_read_all_stats` sees other roles' sessions without their xmin (it sees its own role's,
+    the application's sessions, and any running transaction through its snapshot).
     """
     cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
     oldest_running = int(cursor.fetchone()[0])
