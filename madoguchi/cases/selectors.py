@@ -370,7 +370,7 @@ def _first_page_of_search(rows: QuerySet[Case], filters: CaseFilter, page_size: 
     primary key, with no text condition to plan or check again (none when nothing matched).
     """
     ids = list(rows.order_by("-received_at", "-id").values_list("pk", flat=True)[: COUNT_LIMIT + 1])
-    shown = ids[: page_size + 1]
+    shown = ids[: page_size + 1]  # read from the user's scoped rows just above
     listed = Case.objects.filter(pk__in=shown).select_related("category", "assignee").only(*LIST_COLUMNS)
     cases = list(listed.order_by("-received_at", "-id"))
     more = len(cases) > page_size
