@@ -31,6 +31,7 @@ from madoguchi.audit.verify import ERASURE_SEAL_TYPE
 from madoguchi.ledger.models import LedgerKind
 from madoguchi.ledger.services import record_in_ledger
 from madoguchi.lifecycle.erasure import STEPS, Step, touched_tables
+from madoguchi.lifecycle.horizon import StillVisible, wait_for_older_transactions
 from madoguchi.lifecycle.models import ErasureState, ProgramErasure, ReturnExport
 from madoguchi.lifecycle.scan import ScanResult, collect_values, scan, seal_values, unseal_values
 from madoguchi.programs.models import Program
@@ -47,6 +48,9 @@ class LifecycleRefused(Exception):
 
 # A test hook: called after each step commits (a test raises here to stand for a crash).
 after_step: Callable[[Step], None] | None = None
+# How long a rewrite on PostgreSQL waits for the transactions that could still read the erased
+# rows (`horizon.wait_for_older_transactions`) before the purge refuses; a rerun tries again.
+REWRITE_WAIT_SECONDS = 600.0
 
 
 def _is_ward_manager_of(actor: Any, program: Program) -> bool:
@@ -268,10 +272,17 @@ def rewrite_database() -> dict[str, Any]:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             how = "VACUUM, wal_checkpoint(TRUNCATE)"
         elif connection.vendor == "postgresql":
-            quote = connection.ops.quote_name
             tables = touched_tables()
-            for table in tables:
-                cursor.execute(f"VACUUM FULL {quote(table)}")
+            try:
+                waited = _rewrite_tables(cursor, tables)
+            except StillVisible as still:
+                raise LifecycleRefused(
+                    _(
+                        "消去前の行をまだ読めるトランザクションが %(seconds)s 秒待っても終わらないため、"
+                        "データベースファイルを書き直せません（%(holder)s）。終わってから再実行してください。"
+                    )
+                    % {"seconds": still.waited, "holder": still.holder}
+                ) from still
             # CHECKPOINT needs pg_checkpoint (or superuser); VACUUM FULL did the rewrite anyway.
             with contextlib.suppress(DatabaseError):
                 cursor.execute("CHECKPOINT")
@@ -279,13 +290,27 @@ def rewrite_database() -> dict[str, Any]:
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             how = "none"
     seconds = (timezone.now() - started).total_seconds()
-    return {"done": True, "vendor": connection.vendor, "how": how, "seconds": round(seconds, 1)}
+    physical = {"done": True, "vendor": connection.vendor, "how": how, "seconds": round(seconds, 1)}
+    if connection.vendor == "postgresql":
+        physical["waited_seconds"] = waited
+    return physical
+
+
+def _rewrite_tables(cursor: Any, tables: list[str]) -> float:
+    """VACUUM FULL each table once nothing older than the erasure can read its rows: then no
+    erased version is copied into the new files (horizon.py). The seconds waited."""
+    waited = wait_for_older_transactions(cursor, timeout=REWRITE_WAIT_SECONDS)
+    for table in tables:
+        cursor.execute(f"VACUUM FULL {connection.ops.quote_name(table)}")
+    return waited
 
 
 def purge(*, program: Program, actor: Any) -> PurgeReport:
     erasure = _check_purge(program, actor)
     report = PurgeReport(program=program, erasure=erasure)
     if erasure.state == ErasureState.ERASED:
+        # A run refused at its very end (the seal's rewrite, after the certificate) ends here.
+        _drop_sealed_values(erasure)
         report.already_done = True
         report.counts = dict(erasure.counts)
         report.scan = dict(erasure.scan)
@@ -341,7 +366,17 @@ def _drop_sealed_values(erasure: ProgramErasure) -> None:
             return
         dropped.update(scan_values_sealed=None)
         if connection.vendor == "postgresql":
-            cursor.execute(f"VACUUM FULL {connection.ops.quote_name(ProgramErasure._meta.db_table)}")
+            try:
+                _rewrite_tables(cursor, [ProgramErasure._meta.db_table])
+            except StillVisible as still:
+                raise LifecycleRefused(
+                    _(
+                        "消去証明書は発行しました。暗号化した検査値の古い版を消すための書き直しは、"
+                        "それを読めるトランザクションが %(seconds)s 秒待っても終わらないためできませんでした"
+                        "（%(holder)s）。終わってから再実行してください。"
+                    )
+                    % {"seconds": still.waited, "holder": still.holder}
+                ) from still
 
 
 def backup_retention_days() -> int:

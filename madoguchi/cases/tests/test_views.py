@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from madoguchi.accounts.testing import login
 from madoguchi.audit.models import AuditEvent
-from madoguchi.cases import relations, services
+from madoguchi.cases import relations, selectors, services
 from madoguchi.cases.models import CallbackAttempt, Case, Notification, SavedSearch, Status, TimelineEntry
 from madoguchi.cases.testing import make_case, seed_categories
 
@@ -183,6 +183,51 @@ class SearchTests:
         login(client, world.operator)
         assert case.receipt_number in self.search(client, "プリンター")
         assert case.receipt_number in self.search(client, "abc")
+
+    def test_the_first_page_of_a_search_and_its_count_agree_with_the_following_pages(
+        self, world, monkeypatch
+    ):
+        monkeypatch.setattr(selectors, "COUNT_LIMIT", 6)
+        matching = [make_case(world.program, world.operator, inquiry=f"配送の遅れ {n}") for n in range(8)]
+        make_case(world.program, world.operator, inquiry="別件")
+        make_case(world.other_program, world.other_program_operator, inquiry="配送の遅れ")
+        newest_first = sorted(matching, key=lambda case: (case.received_at, case.pk), reverse=True)
+        for text, label in (("配送の遅れ", "6+"), ("遅れ 3", "1"), ("該当なし", "0")):
+            filters = selectors.CaseFilter(text=text)
+            page = selectors.case_page(world.operator, filters, page_size=3)
+            assert page.count_label == label, text
+            shown, cursor = list(page.cases), page.next_cursor
+            while cursor:
+                following = selectors.case_page(world.operator, filters, cursor, page_size=3)
+                assert following.count_label == ""
+                shown += following.cases
+                cursor = following.next_cursor
+            expected = [case for case in newest_first if text == "配送の遅れ" or text in case.inquiry]
+            assert [case.pk for case in shown] == [case.pk for case in expected], text
+
+    def test_a_search_for_like_wildcards_matches_them_literally(self, client, world):
+        literal = make_case(world.program, world.operator, inquiry="割引_A は 50% です")
+        wild = make_case(world.program, world.operator, inquiry="割引XA は 500 です")
+        login(client, world.operator)
+        page = self.search(client, "割引_A")
+        assert literal.receipt_number in page and wild.receipt_number not in page
+        page = self.search(client, "50%")
+        assert literal.receipt_number in page and wild.receipt_number not in page
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram search is PostgreSQL's")
+    def test_the_first_page_of_a_search_checks_the_text_in_one_statement(self, world):
+        """The page and its capped count come from one scan (the text condition is the costly
+        part of a search); the page's columns are read by primary key, and strpos decides before
+        LIKE, which stays for the trigram index."""
+        for n in range(3):
+            make_case(world.program, world.operator, inquiry=f"住所が変わった {n}")
+        with CaptureQueriesContext(connection) as captured:
+            page = selectors.case_page(world.operator, selectors.CaseFilter(text="住所が変わった"))
+        assert len(page.cases) == 3 and page.count_label == "3"
+        searched = [query["sql"] for query in captured.captured_queries if "search_text" in query["sql"]]
+        assert len(searched) == 1, searched
+        assert 'STRPOS("cases_case"."search_text"' in searched[0] and "LIKE" in searched[0]
+        assert searched[0].index("STRPOS") < searched[0].index("LIKE")
 
     def test_a_saved_search_belongs_to_its_user(self, client, world):
         login(client, world.operator)
