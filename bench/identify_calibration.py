@@ -17,6 +17,7 @@ matches and abstention per list size and per kind of call.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -195,7 +196,7 @@ def _target(r: dict[str, Any]) -> int:
 def fit(
     records: list[dict[str, Any]], *, l2: float = 1.0, start: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """L2-regularised logistic regression by Newton's method (pure Python, a few features).
+    """L2-regularised logistic regression by Newton's method (a few features).
 
     `start`: a fitted model to begin from (the out-of-fold fits start from the fit on all the
     tuning sets and converge in a few steps instead of a dozen; the optimum is the same)."""
@@ -213,7 +214,16 @@ def fit(
     w = [0.0] * (k + 1)
     if start is not None:
         w = [float(start["intercept"]), *(float(start["weights"].get(f, 0.0)) for f in names)]
-    for _ in range(25):
+    # The same Newton steps, a hundred times faster, where NumPy is installed (it is not a
+    # dependency: the project's environment fits in pure Python, a quarter of an hour for the
+    # seventh session's 43 sets and their ten folds).
+    try:
+        np: Any = importlib.import_module("numpy")
+    except ImportError:
+        np = None
+    if np is not None:
+        w = _newton_numpy(np, xs, ys, w, l2)
+    for _ in range(25 if np is None else 0):
         grad = [0.0] * (k + 1)
         hess = [[0.0] * (k + 1) for _ in range(k + 1)]
         for x, y in zip(xs, ys, strict=True):
@@ -242,6 +252,21 @@ def fit(
         "scale": scale,
         "thresholds": {},
     }
+
+
+def _newton_numpy(np: Any, xs: list[list[float]], ys: list[int], w: list[float], l2: float) -> list[float]:
+    x, y, weights = np.array(xs), np.array(ys, dtype=float), np.array(w)
+    ridge = np.eye(len(w)) * l2
+    ridge[0, 0] = 0.0  # the intercept is not regularised
+    for _ in range(25):
+        p = 1 / (1 + np.exp(-np.clip(x @ weights, -40.0, 40.0)))
+        grad = x.T @ (p - y) + ridge @ weights
+        hess = (x * (p * (1 - p))[:, None]).T @ x + ridge
+        step = np.linalg.solve(hess, grad)
+        weights = weights - step
+        if np.abs(step).max() < 1e-6:
+            break
+    return [float(v) for v in weights]
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:

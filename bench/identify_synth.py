@@ -277,7 +277,7 @@ def make_list(seed: int, households: int) -> list[Household]:
             given_kana,
             datetime.date(1972, 1, 1) + datetime.timedelta(days=rng.randint(0, 9000)),
         )
-        children = []
+        children: list[Person] = []
         # In the program's three-year window: mostly one child, a sixth two (a fifth of them
         # twins: 20-25 % of the development lists' two-child households).
         count = rng.choices((1, 2, 3), weights=(82, 17, 1))[0]
@@ -431,7 +431,8 @@ class Caller:
         if by_phone and rng.random() < HOMOPHONE_FAMILY:
             spelt = self.names.homophone(family, person.family_kana, family=True)
             if spelt:
-                family, _ = spelt, tags.append("homophone_kanji")
+                family = spelt
+                tags.append("homophone_kanji")
         if any(ch in VARIANTS for ch in family) and rng.random() < 0.15:
             family = "".join(VARIANTS.get(ch, ch) for ch in family)
             tags.append("itaiji")
