@@ -216,7 +216,7 @@ def fit(
         w = [float(start["intercept"]), *(float(start["weights"].get(f, 0.0)) for f in names)]
     # The same Newton steps, a hundred times faster, where NumPy is installed (it is not a
     # dependency: the project's environment fits in pure Python, a quarter of an hour for the
-    # seventh session's 43 sets and their ten folds).
+    # seventh session's 39 sets and their ten folds).
     try:
         np: Any = importlib.import_module("numpy")
     except ImportError:
@@ -316,7 +316,7 @@ def out_of_fold(records: list[dict[str, Any]], start: dict[str, Any] | None = No
 
     # One fold per set up to FOLDS sets; beyond that, the sets dealt round-robin into FOLDS
     # folds (ordered by size, so each fold has sets of every size): the pure-Python fit takes
-    # a minute or two per fold with the 43 tuning sets of the seventh session.
+    # a minute or two per fold with the 39 tuning sets of the seventh session.
     sets = sorted({(r["size"], r["seed"]) for r in records})
     fold_of = {s: index % FOLDS for index, s in enumerate(sets)}
     out: dict[int, float] = {}
