@@ -17,6 +17,7 @@ matches and abstention per list size and per kind of call.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -34,15 +35,25 @@ RECORDS = Path(os.environ.get("MADOGUCHI_CALIBRATION_RECORDS", "/tmp/madoguchi-i
 # session on they are TUNING seeds. The sixth session declared fresh evaluation seeds 301-310
 # before looking at anything (never used before: no list, record or doc named them), to be
 # evaluated once, at the end; re-runs after a change are written down in
-# docs/identification.md.
+# docs/identification.md. Seeds 301-310 were read in the sixth session's report: from the
+# seventh session on they are TUNING seeds, and fresh evaluation seeds 401-410 (same sizes)
+# were declared and committed before any rule was changed or any record made. Lists under 300
+# households had never been in the fit (the model extrapolated to them: a stranger with a
+# listed guardian's rare whole name was named with probability 0.99 in a list of 41): tuning
+# sets of 50 and 300 households were added (seeds 21-26) and evaluation sets of the same sizes
+# (411-414), declared with them, before any of them was drawn.
 TUNING = [
-    (300, 9), (300, 10), (2000, 1), (2000, 2), (2000, 3), (2000, 4), (2000, 11), (2000, 12), (2000, 13),
-    (2000, 14), (2000, 15), (2000, 16), (2000, 101), (2000, 102), (2000, 103), (2000, 104),
-    (10000, 5), (10000, 107), (50000, 6), (50000, 8), (50000, 17), (50000, 105), (50000, 106),
+    (50, 21), (50, 22), (50, 23), (50, 24), (300, 9), (300, 10), (300, 25), (300, 26),
+    (2000, 1), (2000, 2), (2000, 3), (2000, 4), (2000, 11), (2000, 12), (2000, 13), (2000, 14), (2000, 15),
+    (2000, 16), (2000, 101), (2000, 102), (2000, 103), (2000, 104),
+    (2000, 301), (2000, 302), (2000, 303), (2000, 304), (2000, 305), (2000, 306),
+    (10000, 5), (10000, 107), (10000, 307),
+    (50000, 6), (50000, 8), (50000, 17), (50000, 105), (50000, 106), (50000, 308), (50000, 309), (50000, 310),
 ]  # fmt: skip
 EVALUATION = [
-    (2000, 301), (2000, 302), (2000, 303), (2000, 304), (2000, 305), (2000, 306),
-    (10000, 307), (50000, 308), (50000, 309), (50000, 310),
+    (50, 411), (50, 412), (300, 413), (300, 414),
+    (2000, 401), (2000, 402), (2000, 403), (2000, 404), (2000, 405), (2000, 406),
+    (10000, 407), (50000, 408), (50000, 409), (50000, 410),
 ]  # fmt: skip
 CALLS = 2000
 # The threshold keeps false matches on the tuning seeds to this share of the issue's budget
@@ -53,6 +64,8 @@ FMR_SHARE = 0.5
 # allow this many false matches within FMR_SHARE of the budget (2 of 819 at 300 households
 # gave 0.98, a guess, which tiny lists then used).
 MIN_ALLOWED = 3
+# Out-of-fold probabilities come from at most this many fits (`out_of_fold`).
+FOLDS = 10
 
 
 def _load(program: Any, listed: list[Any]) -> None:
@@ -183,7 +196,7 @@ def _target(r: dict[str, Any]) -> int:
 def fit(
     records: list[dict[str, Any]], *, l2: float = 1.0, start: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """L2-regularised logistic regression by Newton's method (pure Python, a few features).
+    """L2-regularised logistic regression by Newton's method (a few features).
 
     `start`: a fitted model to begin from (the out-of-fold fits start from the fit on all the
     tuning sets and converge in a few steps instead of a dozen; the optimum is the same)."""
@@ -201,7 +214,16 @@ def fit(
     w = [0.0] * (k + 1)
     if start is not None:
         w = [float(start["intercept"]), *(float(start["weights"].get(f, 0.0)) for f in names)]
-    for _ in range(25):
+    # The same Newton steps, a hundred times faster, where NumPy is installed (it is not a
+    # dependency: the project's environment fits in pure Python, a quarter of an hour for the
+    # seventh session's 39 sets and their ten folds).
+    try:
+        np: Any = importlib.import_module("numpy")
+    except ImportError:
+        np = None
+    if np is not None:
+        w = _newton_numpy(np, xs, ys, w, l2)
+    for _ in range(25 if np is None else 0):
         grad = [0.0] * (k + 1)
         hess = [[0.0] * (k + 1) for _ in range(k + 1)]
         for x, y in zip(xs, ys, strict=True):
@@ -230,6 +252,21 @@ def fit(
         "scale": scale,
         "thresholds": {},
     }
+
+
+def _newton_numpy(np: Any, xs: list[list[float]], ys: list[int], w: list[float], l2: float) -> list[float]:
+    x, y, weights = np.array(xs), np.array(ys, dtype=float), np.array(w)
+    ridge = np.eye(len(w)) * l2
+    ridge[0, 0] = 0.0  # the intercept is not regularised
+    for _ in range(25):
+        p = 1 / (1 + np.exp(-np.clip(x @ weights, -40.0, 40.0)))
+        grad = x.T @ (p - y) + ridge @ weights
+        hess = (x * (p * (1 - p))[:, None]).T @ x + ridge
+        step = np.linalg.solve(hess, grad)
+        weights = weights - step
+        if np.abs(step).max() < 1e-6:
+            break
+    return [float(v) for v in weights]
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
@@ -271,17 +308,22 @@ def _named(r: dict[str, Any], fitted: dict[str, Any], threshold: float | None = 
 
 
 def out_of_fold(records: list[dict[str, Any]], start: dict[str, Any] | None = None) -> dict[int, float]:
-    """Each tuning record's probability from a model fitted without its set (one fold per
-    seed). The thresholds are chosen on these: a model scores the calls it was fitted on better
-    than calls it has not seen, and thresholds chosen on those let through four times the false
-    matches on the held-out seeds."""
+    """Each tuning record's probability from a model fitted without its set (sets grouped
+    into at most FOLDS folds). The thresholds are chosen on these: a model scores the calls it
+    was fitted on better than calls it has not seen, and thresholds chosen on those let through
+    four times the false matches on the held-out seeds."""
     from madoguchi.identify.calibration import probability
 
+    # One fold per set up to FOLDS sets; beyond that, the sets dealt round-robin into FOLDS
+    # folds (ordered by size, so each fold has sets of every size): the pure-Python fit takes
+    # a minute or two per fold with the 39 tuning sets of the seventh session.
+    sets = sorted({(r["size"], r["seed"]) for r in records})
+    fold_of = {s: index % FOLDS for index, s in enumerate(sets)}
     out: dict[int, float] = {}
-    for size, seed in sorted({(r["size"], r["seed"]) for r in records}):
-        model = fit([r for r in records if (r["size"], r["seed"]) != (size, seed)], start=start)
+    for fold in sorted(set(fold_of.values())):
+        model = fit([r for r in records if fold_of[(r["size"], r["seed"])] != fold], start=start)
         for r in records:
-            if (r["size"], r["seed"]) == (size, seed) and r["features"]:
+            if fold_of[(r["size"], r["seed"])] == fold and r["features"]:
                 out[id(r)] = probability(r["features"], model) or 0.0
     return out
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import itertools
 import json
 import random
 import sys
@@ -90,15 +91,22 @@ GIVEN_TAILS = (
 )  # fmt: skip
 # Given names are built from the first heads and tails only: a small pool, as in life.
 GIVEN_HEADS_USED, GIVEN_TAILS_USED = 12, 10
+GIVEN_ZIPF = 0.4  # the weight of the n-th commonest given name is 1/n**GIVEN_ZIPF
 VARIANTS = {"高": "髙", "崎": "﨑", "斎": "齋", "辺": "邊", "沢": "澤", "島": "嶋", "浜": "濱", "吉": "𠮷"}
 
 # Setagaya towns (丁目 count) and the stations or areas people name instead of them.
+# Setagaya's towns (59, as the development lists have: 35 until the seventh session, which
+# put twice as many unrelated households on one block number as theirs at 50,000).
 TOWNS = (
     ("太子堂", 5), ("三軒茶屋", 2), ("弦巻", 5), ("池尻", 4), ("瀬田", 5), ("桜丘", 5), ("若林", 5),
     ("経堂", 5), ("北沢", 5), ("代沢", 5), ("下馬", 6), ("上馬", 5), ("等々力", 8), ("奥沢", 8),
     ("成城", 9), ("深沢", 8), ("駒沢", 5), ("用賀", 4), ("上北沢", 5), ("松原", 6), ("玉川", 4),
     ("南烏山", 6), ("北烏山", 9), ("豪徳寺", 2), ("桜新町", 2), ("祖師谷", 6), ("宮坂", 3), ("梅丘", 3),
     ("代田", 6), ("羽根木", 2), ("砧", 8), ("喜多見", 9), ("船橋", 7), ("千歳台", 6), ("粕谷", 4),
+    ("三宿", 2), ("野沢", 4), ("世田谷", 4), ("桜", 3), ("上祖師谷", 7), ("大蔵", 6), ("岡本", 3),
+    ("鎌田", 4), ("宇奈根", 3), ("桜上水", 5), ("八幡山", 3), ("赤堤", 5), ("大原", 2), ("給田", 5),
+    ("上用賀", 6), ("玉川台", 2), ("玉堤", 2), ("中町", 5), ("上野毛", 4), ("野毛", 3), ("尾山台", 3),
+    ("東玉川", 2), ("玉川田園調布", 2), ("新町", 3),
 )  # fmt: skip
 TOWN_KANA = {
     "太子堂": "たいしどう", "弦巻": "つるまき", "瀬田": "せた", "桜丘": "さくらがおか", "経堂": "きょうどう",
@@ -120,6 +128,23 @@ HALF = str.maketrans(
 VOICED_HALF = {chr(ord(k) + 1): k.translate(HALF) + "ﾞ" for k in "カキクケコサシスセソタチツテトハヒフヘホ"}
 FULL_DIGITS = str.maketrans("0123456789-", "０１２３４５６７８９－")
 KANJI_DIGITS = "〇一二三四五六七八九"
+
+
+O_ROW = frozenset("オコソトノホモヨロゴゾドボポョ")
+U_ROW = frozenset("ウクスツヌフムユルグズヅブプュ")
+E_ROW = frozenset("エケセテネヘメレゲゼデベペ")
+
+
+def long_vowel_marks(reading: str) -> str:
+    """A reading as typed with ー for its long vowels (ヨウヘイ → ヨーヘー, ユウキ → ユーキ)."""
+    out: list[str] = []
+    for ch in reading:
+        previous = out[-1] if out else ""
+        if (ch == "ウ" and (previous in O_ROW or previous in U_ROW)) or (ch == "イ" and previous in E_ROW):
+            out.append("ー")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def hiragana(text: str) -> str:
@@ -191,6 +216,17 @@ class Names:
         self.faker_given = [
             (k, r) for k, r, _ in (*JaPerson.first_name_female_pairs, *JaPerson.first_name_male_pairs)
         ]
+        # One pool of given names for the whole population (about 170, as the development
+        # sets' lists have), in an order fixed across seeds, weighted by rank: the commonest
+        # about 3 % and the hundredth about 0.3 % (the development lists: 2.3 % and 0.4 %), so
+        # that guardians share a whole name about as often as theirs do.
+        heads, tails = GIVEN_HEADS[:GIVEN_HEADS_USED], GIVEN_TAILS[:GIVEN_TAILS_USED]
+        pool = list(self.faker_given) + [(h + t, hr + tr) for h, hr in heads for t, tr in tails]
+        random.Random(0).shuffle(pool)
+        self.given_pool = pool
+        self.given_weights = list(
+            itertools.accumulate(1 / (rank + 1) ** GIVEN_ZIPF for rank in range(len(pool)))
+        )
 
     def _parts(
         self, heads: tuple[tuple[str, str], ...], tails: tuple[tuple[str, str], ...]
@@ -204,9 +240,7 @@ class Names:
         return self._parts(FAMILY_HEADS, FAMILY_TAILS)
 
     def given(self) -> tuple[str, str]:
-        if self.rng.random() < 0.5:
-            return self.rng.choice(self.faker_given)
-        return self._parts(GIVEN_HEADS[:GIVEN_HEADS_USED], GIVEN_TAILS[:GIVEN_TAILS_USED])
+        return self.rng.choices(self.given_pool, cum_weights=self.given_weights)[0]
 
     def homophone(self, text: str, kana: str, *, family: bool) -> str | None:
         """Another kanji spelling of the same reading, as an operator types what is heard."""
@@ -243,27 +277,28 @@ def make_list(seed: int, households: int) -> list[Household]:
             given_kana,
             datetime.date(1972, 1, 1) + datetime.timedelta(days=rng.randint(0, 9000)),
         )
-        children = []
-        # In the program's three-year window: mostly one child, a sixth two (7 % of them twins).
+        children: list[Person] = []
+        # In the program's three-year window: mostly one child, a sixth two (a fifth of them
+        # twins: 20-25 % of the development lists' two-child households).
         count = rng.choices((1, 2, 3), weights=(82, 17, 1))[0]
         child_family, child_family_kana = family, family_kana
         other: dict[str, Any] = {}
         if rng.random() < 0.05:  # the registered guardian has another family name than the child
             child_family, child_family_kana = names.family()
             other["surname_differs"] = True
-        twins_at = 1 if count >= 2 and rng.random() < 0.07 else -1
+        twins_at = 1 if count >= 2 and rng.random() < 0.22 else -1
         for position in range(count):
             child_given, child_given_kana = names.given()
             dob = children[0].dob if position == twins_at else _child_dob(rng)
             children.append(Person(child_family, child_family_kana, child_given, child_given_kana, dob))
         town, chomes = rng.choice(TOWNS)
-        numbers = (rng.randint(1, chomes), rng.randint(1, 40), rng.randint(1, 30))
+        numbers = (rng.randint(1, chomes), rng.randint(1, 40), rng.randint(1, 28))
         building = room = ""
         if rng.random() < 0.4:
             building = rng.choice(BUILDINGS) + town + rng.choice(("", "", "第2"))
             room = str(rng.choice((101, 102, 201, 203, 305, 410, 502, 806, 1203)))
         phone = ""
-        if rng.random() < 0.9:
+        if rng.random() < 0.92:  # the development lists: 92 %
             phone = rng.choice(("090", "080", "070", "03")) + f"{rng.randint(10**7, 10**8 - 1)}"
         email = f"{family_kana.lower()}{index}@example.jp" if rng.random() < 0.58 else ""
         out.append(
@@ -312,24 +347,36 @@ def list_rows(household: Household) -> Iterator[list[str]]:
 # --- calls ---------------------------------------------------------------------------------
 
 
-# What callers say, per channel and kind of caller: the share of calls giving each item, as the
-# development sets' calls show it (their queries' fields and tags, not their answers). A web
-# form asks for more and is typed by the caller (no misheard kanji); a phone call is typed by
-# the operator from what is heard. Each call gives at least two items.
+# What callers say, per channel and kind of caller, as the development sets' calls show it
+# (their queries' fields and tags, not their answers). A web form asks for more and is typed by
+# the caller (no misheard kanji); a phone call is typed by the operator from what is heard.
+# Each call gives at least two items, and the shares below are before that rule: drawn
+# through it (`items_said`), each item's share and the number of items per call come out as
+# the development sets' (guardian's name 90-96 %, child's name 46-74 %, …; a phone call gives
+# two or three items six times in ten). Until the seventh session these were the sets' shares
+# themselves, which the rule then raised: our phone calls gave 0.2 items more.
 FORM_SHARE = 0.39
 SAYS = {
-    ("form", True): {"guardian": 0.97, "guardian_kana": 0.66, "child": 0.74, "child_dob": 0.71,
-                     "address": 0.73, "phone": 0.61, "email": 0.35, "guardian_dob": 0.37},
-    ("phone", True): {"guardian": 0.90, "guardian_kana": 0.33, "child": 0.52, "child_dob": 0.53,
-                      "address": 0.44, "phone": 0.34, "email": 0.04, "guardian_dob": 0.20},
-    ("form", False): {"guardian": 1.0, "guardian_kana": 0.68, "child": 0.71, "child_dob": 0.70,
-                      "address": 0.81, "phone": 0.58, "email": 0.34, "guardian_dob": 0.36},
-    ("phone", False): {"guardian": 1.0, "guardian_kana": 0.35, "child": 0.46, "child_dob": 0.54,
-                       "address": 0.52, "phone": 0.33, "email": 0.03, "guardian_dob": 0.22},
+    ("form", True): {"guardian": 0.955, "guardian_kana": 0.641, "child": 0.739, "child_dob": 0.722,
+                     "address": 0.72, "phone": 0.595, "email": 0.35, "guardian_dob": 0.369},
+    ("phone", True): {"guardian": 0.828, "guardian_kana": 0.264, "child": 0.461, "child_dob": 0.482,
+                      "address": 0.409, "phone": 0.313, "email": 0.031, "guardian_dob": 0.188},
+    ("form", False): {"guardian": 1.0, "guardian_kana": 0.693, "child": 0.73, "child_dob": 0.693,
+                      "address": 0.801, "phone": 0.594, "email": 0.319, "guardian_dob": 0.363},
+    ("phone", False): {"guardian": 1.0, "guardian_kana": 0.365, "child": 0.458, "child_dob": 0.41,
+                       "address": 0.414, "phone": 0.26, "email": 0.025, "guardian_dob": 0.159},
 }  # fmt: skip
 
 
 NAME_ITEMS = frozenset({"guardian", "guardian_kana", "child"})
+
+# Another kanji of the same reading, typed by the operator on the phone, per name said. The
+# development sets' phone calls: 7 % of guardians' given names, 2 % of family names, 9 % of
+# children's names (none on the web form); a name here has such a spelling about four times
+# in five (given) or three in five (family), hence the higher rates.
+HOMOPHONE_GIVEN = {"guardian": 0.065, "child": 0.085}
+HOMOPHONE_FAMILY = 0.03
+LONG_VOWEL_MARKS = 0.08
 
 
 def items_said(rng: random.Random, channel: str, *, in_list: bool) -> set[str]:
@@ -357,18 +404,35 @@ class Caller:
         self.channel = channel
         self.tags: list[str] = [f"channel_{channel}"]
 
+    def heard_given(self, person: Person, field_name: str) -> str:
+        """The given name as the operator types it: sometimes another kanji of its reading."""
+        if self.channel == "phone" and self.rng.random() < HOMOPHONE_GIVEN[field_name]:
+            spelt = self.names.homophone(person.given, person.given_kana, family=False)
+            if spelt:
+                self.tags.append("homophone_kanji")
+                return spelt
+        return person.given
+
+    def kana(self, person: Person, sep: str) -> str:
+        """The reading as the caller or operator types it: sometimes with ー for long vowels
+        (the development sets: 2-3 % of calls in the list)."""
+        reading = person.kana(sep)
+        if self.rng.random() < LONG_VOWEL_MARKS:
+            marked = long_vowel_marks(reading)
+            if marked != reading:
+                self.tags.append("long_vowel_mark")
+                return marked
+        return reading
+
     def name(self, person: Person, field_name: str, *, kana_field: bool = False) -> dict[str, str]:
         rng, tags = self.rng, self.tags
-        family, given = person.family, person.given
+        family, given = person.family, self.heard_given(person, field_name)
         by_phone = self.channel == "phone"
-        if by_phone and rng.random() < 0.05:  # heard, and typed in another kanji of that reading
-            spelt = self.names.homophone(given, person.given_kana, family=False)
-            if spelt:
-                given, _ = spelt, tags.append("homophone_kanji")
-        if by_phone and rng.random() < 0.03:
+        if by_phone and rng.random() < HOMOPHONE_FAMILY:
             spelt = self.names.homophone(family, person.family_kana, family=True)
             if spelt:
-                family, _ = spelt, tags.append("homophone_kanji")
+                family = spelt
+                tags.append("homophone_kanji")
         if any(ch in VARIANTS for ch in family) and rng.random() < 0.15:
             family = "".join(VARIANTS.get(ch, ch) for ch in family)
             tags.append("itaiji")
@@ -377,13 +441,13 @@ class Caller:
         if by_phone and style < 0.28:  # the operator types what is heard in kana
             kind = rng.random()
             if kind < 0.35:
-                out[f"{field_name}_name"] = hiragana(person.kana(rng.choice((" ", "　", ""))))
+                out[f"{field_name}_name"] = hiragana(self.kana(person, rng.choice((" ", "　", ""))))
                 tags += ["name_in_kana", "kana_hiragana"]
             elif kind < 0.88:
-                out[f"{field_name}_name"] = person.kana(rng.choice((" ", "　")))
+                out[f"{field_name}_name"] = self.kana(person, rng.choice((" ", "　")))
                 tags.append("name_in_kana")
             else:
-                out[f"{field_name}_name"] = half_width(person.kana(" "))
+                out[f"{field_name}_name"] = half_width(self.kana(person, " "))
                 tags += ["name_in_kana", "halfwidth_kana"]
         elif rng.random() < 0.45:
             out[f"{field_name}_name"] = family + given
@@ -391,7 +455,7 @@ class Caller:
         else:
             out[f"{field_name}_name"] = f"{family}{rng.choice((' ', '　'))}{given}"
         if kana_field:
-            reading = person.kana(rng.choice((" ", "　", "")))
+            reading = self.kana(person, rng.choice((" ", "　", "")))
             if rng.random() < 0.03 and len(person.given_kana) >= 2:  # one kana mistyped
                 reading = reading[:-1] + rng.choice("アイウエオカキクケコサシスセソタチツテトナニヌネノ")
                 tags.append("kana_typo")
@@ -417,7 +481,8 @@ class Caller:
             elif kind < 0.7 and value.day <= 12:
                 value = value.replace(month=value.day, day=value.month)
             else:
-                value = value.replace(year=value.year + rng.choice((-1, 1)))
+                year = value.year + rng.choice((-1, 1))
+                value = value.replace(year=year, day=min(value.day, 28 if value.month == 2 else 31))
         era, year = to_wareki(value)
         style = rng.random()
         if style < 0.25:
@@ -588,8 +653,11 @@ def positive_call(rng: random.Random, names: Names, household: Household) -> tup
     if rng.random() < 0.05:  # the other parent calls, maybe with another family name
         tags.append("caller_not_registered_guardian")
         given, given_kana = names.given()
-        family, family_kana = (speaker.family, speaker.family_kana)
-        if rng.random() < 0.3:
+        # The other parent has the child's family name (the registered guardian's, unless that
+        # one differs from the child's); one in seven another (the development sets: 15 of 111
+        # such callers with a name; the generator made it three in ten before).
+        family, family_kana = (child.family, child.family_kana)
+        if rng.random() < 0.14:
             family, family_kana = names.family()
             tags.append("guardian_surname_differs")
         speaker = Person(family, family_kana, given, given_kana, speaker.dob)
@@ -602,7 +670,8 @@ def positive_call(rng: random.Random, names: Names, household: Household) -> tup
     if "child" in wanted:
         if rng.random() < 0.3:
             tags.append("child_given_name_only")
-            fields["child_name"] = rng.choice((child.given, child.given, hiragana(child.given_kana)))
+            said = rng.choice((child.given, child.given, hiragana(child.given_kana)))
+            fields["child_name"] = caller.heard_given(child, "child") if said == child.given else said
         else:
             fields.update(caller.name(child, "child"))
     if "child_dob" in wanted:
@@ -615,12 +684,18 @@ def positive_call(rng: random.Random, names: Names, household: Household) -> tup
         if rng.random() < 0.027:
             tags.append("moved")
             other = Household(
-                "", household.guardian, [], rng.choice(TOWNS)[0], (1, rng.randint(1, 40), rng.randint(1, 30))
+                "", household.guardian, [], rng.choice(TOWNS)[0], (1, rng.randint(1, 40), rng.randint(1, 28))
             )
             fields["address"] = caller.address(other)
         else:
             fields["address"] = caller.address(household)
-    if "phone" in wanted:
+    other_adult = "caller_not_registered_guardian" in tags
+    if "phone" in wanted and other_adult:
+        # Another adult gives their own number and e-mail, never the registered ones (the
+        # development sets: 53 of 53 phones and 17 of 17 e-mails of such callers; the
+        # generator gave the household's until the seventh session).
+        fields["phone"] = caller.phone(_random_phone(rng))
+    elif "phone" in wanted:
         if not household.phone or rng.random() < 0.04:
             tags.append("phone_not_registered")
             fields["phone"] = caller.phone(_random_phone(rng))
@@ -628,7 +703,7 @@ def positive_call(rng: random.Random, names: Names, household: Household) -> tup
             error = rng.choices(("", "swap", "digit"), weights=(96, 2, 2))[0]
             fields["phone"] = caller.phone(household.phone, error=error)
     if "email" in wanted:
-        fields["email"] = _email_said(rng, caller, household.email)
+        fields["email"] = _email_said(rng, caller, "" if other_adult else household.email)
     tags.append(f"nfields_{len(fields)}")
     return fields, tags
 
@@ -651,8 +726,11 @@ def negative_call(
     child = Person(family, family_kana, child_given, child_kana, _child_dob(rng))
     town, chomes = rng.choice(TOWNS)
     home = Household(
-        "", guardian, [child], town, (rng.randint(1, chomes), rng.randint(1, 40), rng.randint(1, 30))
+        "", guardian, [child], town, (rng.randint(1, chomes), rng.randint(1, 40), rng.randint(1, 28))
     )
+    if rng.random() < 0.45:  # a building and a room, as 45 % of listed households
+        home.building = rng.choice(BUILDINGS) + town
+        home.room = str(rng.choice((101, 102, 201, 203, 305, 410, 502, 806, 1203)))
     phone = _random_phone(rng)
     if kind < 0.34:
         # A namesake: exactly a listed guardian's name, everything else their own.
@@ -672,7 +750,15 @@ def negative_call(
             other = rng.choice(households).children[0]
             child = Person(child.family, child.family_kana, other.given, other.given_kana, child.dob)
     elif kind < 0.5:
+        # A neighbour in a listed household's building (another room): the development sets'
+        # neighbours all live where a listed household has a room. Until the seventh session
+        # half of ours "lived" at a listed detached house's exact address, with no room to
+        # tell them apart, which no caller does.
         listed = rng.choice(households)
+        for _ in range(50):
+            if listed.building:
+                break
+            listed = rng.choice(households)
         tags.append("neg_same_building")
         home = Household(
             "",
@@ -696,9 +782,21 @@ def negative_call(
         tags.append("neg_new_family")
     fields: dict[str, str] = {}
     wanted = items_said(rng, caller.channel, in_list=False)
+    # A neighbour from the same building always gives the address (the development sets: 105
+    # of 105); the other callers not in the list give it less often (about 55 %), so that all
+    # of them together still give it at the sets' share.
+    if "neg_same_building" in tags:
+        wanted.add("address")
+    elif (
+        "address" in wanted and len(wanted) > 2 and wanted - {"address"} - NAME_ITEMS and rng.random() < 0.25
+    ):
+        wanted.discard("address")
     fields.update(caller.name(guardian, "guardian", kana_field="guardian_kana" in wanted))
     if "child" in wanted:
-        fields["child_name"] = child.given if rng.random() < 0.3 else f"{child.family} {child.given}"
+        # The development sets' callers not in the list give the child's given name alone in
+        # 3-4 % of the child names they give (callers in the list: a fifth).
+        given_said = caller.heard_given(child, "child")
+        fields["child_name"] = given_said if rng.random() < 0.035 else f"{child.family} {given_said}"
     if "child_dob" in wanted:
         fields["child_dob"] = caller.date(child.dob)
     if "guardian_dob" in wanted:
