@@ -1,6 +1,6 @@
 """The staff's requests of the load run, one at a time in one process: CPU per action.
 
-`python -m bench staff_mix [--runs=N] [--tag=NAME]` on PostgreSQL (database `mdg_bench_staff`,
+`python -m bench staff_mix [--runs=N] [--tag=NAME] [--users=load]` on PostgreSQL (database `mdg_bench_staff`,
 created, migrated and seeded with the demo when missing; DATABASE_URL overrides, e.g. the
 cluster's primary with its million households). REDIS_URL defaults to the local Redis (db 5):
 the allowlist is read from the cache on every staff request, as in the cluster.
@@ -172,7 +172,7 @@ class Backend:
 class Mix:
     """The clients, the callers and what the earlier steps left (saved cases, the queue)."""
 
-    def __init__(self, program: Any, households: list[dict[str, str]]) -> None:
+    def __init__(self, program: Any, households: list[dict[str, str]], usernames: dict[str, str]) -> None:
         from django.test import Client
 
         from madoguchi.accounts.models import User
@@ -182,7 +182,7 @@ class Mix:
         self.households = households
         self.rng = random.Random(7)
         self.clients = {}
-        for role, username in (("operator", "operator"), ("ward", "ward"), ("supervisor", "supervisor")):
+        for role, username in usernames.items():
             client = Client(REMOTE_ADDR="127.0.0.1", enforce_csrf_checks=True)
             login(client, User.objects.get(username=username))
             self.clients[role] = client
@@ -393,7 +393,12 @@ def main(argv: list[str]) -> None:
             allow_loopback(organisation)
     households = _households(program)
     _escalated(program, rounds + 25, households[0]["household"])
-    mix = Mix(program, households)
+    # The demo's operator and ward staff work on two programs (2022 and 2023), the load run's
+    # accounts on one: `--users=load` replays the mix as load-op-001, load-ward-01, load-sv-01.
+    usernames = {"operator": "operator", "ward": "ward", "supervisor": "supervisor"}
+    if options.get("users") == "load":
+        usernames = {"operator": "load-op-001", "ward": "load-ward-01", "supervisor": "load-sv-01"}
+    mix = Mix(program, households, usernames)
     cases = Case.objects.filter(program=program).count()
     run(mix, 2, None)  # warm-up: templates compiled, caches filled
     figures: dict[str, Figures] = {}
@@ -425,6 +430,8 @@ def main(argv: list[str]) -> None:
     mix_pg = weighted["pg"] / weighted["weight"]
     print(f"{'staff mix (weighted)':24s} app {mix_cpu:6.1f} ms  pg {mix_pg:5.1f} ms", flush=True)
     database = os.environ["DATABASE_URL"].rsplit("@", 1)[-1]
+    who = ", ".join(usernames.values())
+    users = " --users=load" if options.get("users") == "load" else ""
     header = (
         "| action | requests | app CPU ms (mean) | app CPU ms (median) | PostgreSQL CPU ms (mean) "
         "| PostgreSQL, 10 ms ticks (mean) | app + PG ms | queries | wall p50 ms | wall p95 ms | HTTP |"
@@ -434,10 +441,10 @@ def main(argv: list[str]) -> None:
         f"| **{mix_cpu + mix_pg:.1f}** | | | | |"
     )
     body = f"""
-`make bench BENCH="staff_mix --runs={rounds}{f" --tag={tag}" if tag else ""}"` with
+`make bench BENCH="staff_mix --runs={rounds}{f" --tag={tag}" if tag else ""}{users}"` with
 `DATABASE_URL=postgres://…@{database}`, {cases:,} cases in the demo program; Redis cache
-(`{os.environ["REDIS_URL"].rsplit("@", 1)[-1]}`). {rounds} rounds of the staff's actions of the load run
-through Django's test client, after two rounds of warm-up, in {elapsed:.0f} s. Load average
+(`{os.environ["REDIS_URL"].rsplit("@", 1)[-1]}`), as {who}. {rounds} rounds of the staff's actions of
+the load run through Django's test client, after two rounds of warm-up, in {elapsed:.0f} s. Load average
 (1, 5, 15 minutes) {" / ".join(f"{v:.1f}" for v in load_before)} before and
 {" / ".join(f"{v:.1f}" for v in load_after)} after, on {os.cpu_count()} cores.
 
