@@ -124,14 +124,19 @@ def timeline(case: Case) -> list[TimelineEntry]:
     return list(TimelineEntry.objects.filter(case=case).order_by("created_at", "id"))
 
 
+# What `cases/_earlier.html` shows of a household's case: not its forty columns and search text.
+EARLIER_COLUMNS = ("id", "public_id", "receipt_number", "received_at", "status", "category__name")
+
+
 def earlier_cases(
     case_or_household: Any, user: Any, *, exclude: Case | None = None, limit: int = 10
 ) -> list[Case]:
-    """A caller who calls again: the household's earlier cases, newest first."""
+    """A caller who calls again: the household's earlier cases, newest first (the columns the
+    list shows)."""
     household_id = getattr(case_or_household, "household_id", None) or getattr(case_or_household, "pk", None)
     if household_id is None:
         return []
-    rows = cases_for(user).filter(household_id=household_id).select_related("category")
+    rows = cases_for(user).filter(household_id=household_id).select_related("category").only(*EARLIER_COLUMNS)
     if exclude is not None:
         rows = rows.exclude(pk=exclude.pk)
     return list(rows.order_by("-received_at", "-id")[:limit])

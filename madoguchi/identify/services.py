@@ -22,7 +22,7 @@ from madoguchi.identify.engine import Query, Result, identify
 from madoguchi.identify.models import ApiToken, hash_token
 from madoguchi.programs.models import PersonalItem, Program
 from madoguchi.programs.recording import require_recording_open
-from madoguchi.programs.scoping import programs_for, require, restrict
+from madoguchi.programs.scoping import program_ids, programs_for, require, restrict
 from madoguchi.registry.models import Child, Guardian, Household
 
 
@@ -40,7 +40,9 @@ def program_for(user: Any, code: str) -> Program:
 def search(*, user: Any, program: Program, query: Query) -> Result:
     """Run the engine for `user` on `program`'s list and audit the search."""
     require(user, "identify")
-    if not programs_for(user, "identify").filter(pk=program.pk).exists():
+    # Defence in depth (the view's `program_for` checked it): the user's program ids, read once
+    # per request and equal to `programs_for`'s, rather than one more query compiled.
+    if program.pk not in program_ids(user, "identify"):
         raise Http404
     if not query.fields_given():
         return Result()

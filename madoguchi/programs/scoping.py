@@ -117,11 +117,14 @@ def ward_program_or_404(user: Any, action: str, code: str) -> Program:
 
 def program_ids(user: Any, action: str = "view") -> list[int]:
     """The ids of `programs_for(user, action)`, looked up once per request (a page asks four or
-    five times: the list, its count, the filters, the badges)."""
+    five times: the list, its count, the filters, the badges). The action only decides whether
+    the user gets any (`can`); the ids themselves are the same for every action, so one
+    lookup serves them all (a case saved from the call screen asks for "identify", "edit" and
+    "view")."""
     if not can(user, action) or user.organisation_id is None:
         return []
     return memoized(
-        ("program_ids", user.pk, user.organisation_id, user.role, action),
+        ("program_ids", user.pk, user.organisation_id, user.role),
         lambda: _member_program_ids(user.pk, user.organisation_id),
     )
 

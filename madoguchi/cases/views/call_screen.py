@@ -130,8 +130,11 @@ def _create_from_form(
 def household_cases(request: HttpRequest, household_id: UUID) -> HttpResponse:
     """Fragment for the call screen: the identified household's earlier cases."""
     require(request.user, "identify")
+    # Only what the fragment and its audit event use (a household row holds the address, the
+    # postal code and their search keys).
     household = get_object_or_404(
-        restrict(Household.objects.all(), request.user, "identify"), public_id=household_id
+        restrict(Household.objects.only("id", "public_id", "program_id"), request.user, "identify"),
+        public_id=household_id,
     )
     earlier = selectors.earlier_cases(household, request.user)
     record(

@@ -27,7 +27,10 @@ class ProgramIdsTests:
                 assert program_ids(world.operator) == [world.program.pk]
                 assert program_ids(world.operator) == [world.program.pk]
                 assert program_ids(world.operator, "edit") == [world.program.pk]
-            assert len(captured) == 2  # once per action
+                assert program_ids(world.operator, "identify") == [world.program.pk]
+                # The kept ids never reach an action the role may not do.
+                assert program_ids(world.operator, "answer") == []
+            assert len(captured) == 1  # once for every action
         finally:
             request_memo_var.reset(token)
         assert request_memo_var.get() is None

@@ -1,0 +1,211 @@
+"""The staff's requests of the load run (issue 15, hC): what each reads and writes, and that the
+shortcuts taken for their CPU change nothing a user or the audit trail sees."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from madoguchi.accounts.testing import login
+from madoguchi.audit.models import AuditEvent
+from madoguchi.cases import services
+from madoguchi.cases.forms import CaseCreateForm
+from madoguchi.cases.models import Case, Status, TimelineEntry
+from madoguchi.cases.testing import make_case
+from madoguchi.identify.tests.helpers import add_household
+from madoguchi.lib import field_html
+
+
+@pytest.fixture
+def household(world):
+    return add_household(
+        world.program,
+        "300001",
+        guardian=("試験　花子", "シケン　ハナコ", "1990-01-02"),
+        children=[("試験　陽翔", "シケン　ハルト", "2020-05-03")],
+        phone="090-1111-2222",
+    )
+
+
+def save_data(household, **extra):
+    data = {
+        "channel": "phone",
+        "caller_relation": "guardian",
+        "inquiry": "申請の状況についての問い合わせ",
+        "response": "状況を説明しました。",
+        "priority": "normal",
+        "then": "in_progress",
+        "household": str(household.public_id),
+        "verified_items": ["name", "phone"],
+    }
+    data.update(extra)
+    return data
+
+
+def sql_of(call):
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    return response, [query["sql"] for query in captured.captured_queries]
+
+
+def existence_checks(sql):
+    """Django's foreign-key validation: `SELECT 1 AS "a" FROM <table> WHERE id = … LIMIT 1`."""
+    return [text for text in sql if text.startswith('SELECT 1 AS "a"')]
+
+
+def case_updates(sql):
+    return [text for text in sql if text.startswith('UPDATE "cases_case"')]
+
+
+@pytest.mark.django_db
+class CaseSaveTests:
+    def test_saving_from_the_call_screen_checks_no_row_it_was_given_again(self, client, world, household):
+        login(client, world.operator)
+        url = reverse("cases:new_for", args=[world.program.code])
+        response, sql = sql_of(
+            lambda: client.post(url, save_data(household, then="escalate", question="確認"))
+        )
+        assert response.status_code == 302
+        assert existence_checks(sql) == []
+        # Membership is checked from the request's program ids, not a query per service call.
+        assert not [text for text in sql if text.startswith('SELECT DISTINCT 1 AS "a"')]
+        case = Case.objects.get(public_id=response["Location"].rstrip("/").split("/")[-1])
+        assert (case.status, case.household_id, case.assignee_id) == (
+            Status.ESCALATED,
+            household.pk,
+            world.operator.pk,
+        )
+        kinds = list(TimelineEntry.objects.filter(case=case).values_list("kind", "author_id"))
+        assert kinds == [
+            ("created", world.operator.pk),
+            ("escalation", world.operator.pk),
+            ("status_change", world.operator.pk),
+        ]
+        actions = AuditEvent.objects.filter(object_id=str(case.public_id)).values_list("action", flat=True)
+        assert sorted(actions) == ["create", "update"]
+
+    def test_a_save_stays_within_its_query_budget(
+        self, client, world, household, django_assert_max_num_queries
+    ):
+        """Session, user with device, the program, its ids (one lookup for every action), the
+        household; the number, the case, its entry and audit event; the status, its entry and
+        audit event; BEGIN and COMMIT or the test's savepoints. Checking the rows it was given
+        again cost five queries more, the membership one per service."""
+        login(client, world.operator)
+        url = reverse("cases:new_for", args=[world.program.code])
+        assert client.post(url, save_data(household)).status_code == 302  # the program's first number
+        with django_assert_max_num_queries(24):
+            assert client.post(url, save_data(household)).status_code == 302
+
+    def test_a_user_who_left_the_program_cannot_save_or_write_on_its_cases(self, client, world, household):
+        case = make_case(world.program, world.operator)
+        login(client, world.operator)
+        world.program.members.remove(world.operator)
+        url = reverse("cases:new_for", args=[world.program.code])
+        assert client.post(url, save_data(household)).status_code == 404
+        with pytest.raises(services.TransitionRefused):
+            services.add_note(case=case, actor=world.operator, body="追記")
+        assert client.post(reverse("cases:note", args=[case.public_id]), {"body": "追記"}).status_code == 404
+
+
+@pytest.mark.django_db
+class CaseFormTests:
+    def test_the_case_forms_fields_come_from_the_kept_html(self, client, world):
+        field_html._kept.clear()
+        login(client, world.operator)
+        page = client.get(reverse("cases:new_for", args=[world.program.code])).content.decode()
+        kept = {key[4] for key in field_html._kept if key[1] is CaseCreateForm}
+        # The category's choices are read from the database: never kept.
+        assert kept == {
+            name for name in CaseCreateForm.base_fields if name not in {"category", "idempotency_key"}
+        }
+        assert page.count('name="idempotency_key"') == 1
+        assert 'id="id_category"' in page
+
+    def test_a_refused_form_shows_what_was_typed_escaped(self, client, world, household):
+        login(client, world.operator)
+        typed = "<b>&\"'</b>\n二行目"
+        response = client.post(
+            reverse("cases:new_for", args=[world.program.code]),
+            save_data(household, inquiry=typed, caller_name=typed, then="escalate", question=""),
+        )
+        page = response.content.decode()
+        assert response.status_code == 400
+        assert "&lt;b&gt;&amp;&quot;&#x27;&lt;/b&gt;" in page
+        assert "<b>&" not in page
+
+
+@pytest.mark.django_db
+class CaseWritesTests:
+    def test_a_note_changes_the_case_row_once(self, world):
+        case = make_case(world.program, world.operator)
+        before = Case.objects.get(pk=case.pk)
+        _entry, sql = sql_of(lambda: services.add_note(case=case, actor=world.operator, body="折り返し済み"))
+        assert len(case_updates(sql)) == 1
+        assert existence_checks(sql) == []
+        after = Case.objects.get(pk=case.pk)
+        assert after.updated_at > before.updated_at
+        assert after.search_text.endswith("\n折り返し済み")
+        assert after.version == before.version  # a note never conflicts with an edit
+
+    def test_after_each_change_the_case_object_is_the_saved_row(self, world):
+        """`_bump` sets what it wrote on the object instead of reading the row back."""
+        case = make_case(world.program, world.operator)
+
+        def same_as_saved(obj):
+            saved = Case.objects.get(pk=obj.pk)
+            for field in Case._meta.concrete_fields:
+                assert getattr(obj, field.attname) == getattr(saved, field.attname), field.name
+
+        services.transition(
+            case=case, to=Status.IN_PROGRESS, actor=world.operator, expected_version=case.version
+        )
+        same_as_saved(case)
+        services.escalate(case=case, actor=world.operator, question="確認を", expected_version=case.version)
+        same_as_saved(case)
+        services.answer(case=case, actor=world.ward_staff, body="回答", expected_version=case.version)
+        same_as_saved(case)
+        assert case.status == Status.CALLBACK
+        services.update_case(
+            case=case, actor=world.operator, expected_version=case.version, changes={"inquiry": "変更後"}
+        )
+        same_as_saved(case)
+
+    def test_a_stale_change_is_still_refused(self, world):
+        case = make_case(world.program, world.operator)
+        stale = case.version
+        services.transition(case=case, to=Status.IN_PROGRESS, actor=world.operator, expected_version=stale)
+        with pytest.raises(services.VersionConflict):
+            services.transition(case=case, to=Status.CLOSED, actor=world.operator, expected_version=stale)
+
+
+@pytest.mark.django_db
+class HouseholdCasesTests:
+    def test_the_fragment_reads_only_the_columns_it_shows(self, client, world, household):
+        make_case(world.program, world.operator, household=household)
+        login(client, world.operator)
+        url = reverse("cases:household_cases", args=[household.public_id])
+        response, sql = sql_of(lambda: client.get(url))
+        assert response.status_code == 200
+        rows = [text for text in sql if text.startswith('SELECT "cases_case"')]
+        assert len(rows) == 1 and "search_text" not in rows[0] and '"inquiry"' not in rows[0]
+        households = [text for text in sql if 'FROM "registry_household"' in text]
+        assert len(households) == 1 and '"address"' not in households[0]
+        assert AuditEvent.objects.filter(object_id=str(household.public_id), action="view").exists()
+
+
+@pytest.mark.django_db
+class IdentifySearchTests:
+    def test_a_search_checks_the_program_against_the_requests_program_ids(self, client, world, household):
+        login(client, world.operator)
+        data = {"program": world.program.code, "guardian_kana": "シケン　ハナコ", "phone": "090-1111-2222"}
+        url = reverse("identify:search")
+        response, sql = sql_of(lambda: client.post(url, data, HTTP_HX_REQUEST="true"))
+        assert response.status_code == 200
+        assert str(household.public_id) in response.content.decode()
+        assert not [text for text in sql if text.startswith('SELECT DISTINCT 1 AS "a"')]
+        assert AuditEvent.objects.filter(action="identify", actor_id=world.operator.pk).count() == 1
+        world.program.members.remove(world.operator)
+        assert client.post(url, data, HTTP_HX_REQUEST="true").status_code == 404
