@@ -344,7 +344,12 @@ def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: in
     # Only the columns the list shows (and the cursor needs): a case has forty, search_text
     # holds the whole timeline's text, and building fifty full rows was a fifth of the page.
     listed = rows.select_related("category", "assignee").only(*LIST_COLUMNS)
-    cases = list(listed.order_by("-received_at", "-id")[: page_size + 1])
+    scope = program_ids(user, "view")
+    if len(scope) > 1 and not filters.text:
+        newest = _newest_per_program(rows, scope, page_size + 1)
+        cases = list(listed.filter(pk__in=newest).order_by("-received_at", "-id"))
+    else:
+        cases = list(listed.order_by("-received_at", "-id")[: page_size + 1])
     more = len(cases) > page_size
     cases = cases[:page_size]
     label = ""
@@ -362,6 +367,22 @@ def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: in
         count_label=label,
         filters=filters,
     )
+
+
+def _newest_per_program(rows: QuerySet[Case], scope: list[int], limit: int) -> list[int]:
+    """The ids of the newest `limit` rows of several programs: each program's newest, merged.
+
+    With `program_id IN (…)` the index on (program, received_at, id) gives no single order, so
+    PostgreSQL read and sorted every row of the programs (a million cases: 340 ms of CPU per
+    list view for a user in two programs). One ordered read per program walks its index and
+    stops after `limit` rows.
+    """
+    newest: list[tuple[datetime.datetime, int]] = []
+    for program_id in scope:
+        one = rows.filter(program_id=program_id).order_by("-received_at", "-id")
+        newest += one.values_list("received_at", "pk")[:limit]
+    newest.sort(reverse=True)
+    return [pk for _when, pk in newest[:limit]]
 
 
 def _first_page_of_search(rows: QuerySet[Case], filters: CaseFilter, page_size: int) -> CasePage:

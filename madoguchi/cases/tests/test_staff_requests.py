@@ -209,3 +209,60 @@ class IdentifySearchTests:
         assert AuditEvent.objects.filter(action="identify", actor_id=world.operator.pk).count() == 1
         world.program.members.remove(world.operator)
         assert client.post(url, data, HTTP_HX_REQUEST="true").status_code == 404
+
+
+class TwoProgramsListTests:
+    """A user in two programs: the list merges each program's newest, in one order."""
+
+    @pytest.fixture
+    def second(self, world):
+        import datetime
+
+        from madoguchi.programs.models import Program
+
+        today = datetime.date.today()
+        program = Program.objects.create(
+            code="second-program",
+            name="第二の事業",
+            ward=world.ward,
+            contractor=world.contractor,
+            recording_start=today - datetime.timedelta(days=30),
+            recording_end=today + datetime.timedelta(days=60),
+            receipt_prefix="SP",
+        )
+        program.members.add(world.operator)
+        return program
+
+    def test_both_programs_interleave_newest_first_each_read_in_order(self, client, world, second):
+        import datetime
+
+        from django.utils import timezone
+
+        from madoguchi.cases.selectors import CaseFilter, case_page
+
+        start = timezone.now() - datetime.timedelta(hours=1)
+        made = []
+        order = [world.program, second, second, world.program, second, world.program]
+        for minute, program in enumerate(order):
+            case = make_case(program, world.operator)
+            Case.objects.filter(pk=case.pk).update(received_at=start + datetime.timedelta(minutes=minute))
+            made.append(case.pk)
+        newest_first = list(reversed(made))
+
+        with CaptureQueriesContext(connection) as queries:
+            first = case_page(world.operator, CaseFilter(), page_size=4)
+        assert [case.pk for case in first.cases] == newest_first[:4]
+        second_page = case_page(world.operator, CaseFilter(), "", page_size=4)
+        assert second_page.next_cursor == first.next_cursor
+        rest = case_page(world.operator, CaseFilter(), first.next_cursor, page_size=4)
+        assert [case.pk for case in rest.cases] == newest_first[4:]
+        assert rest.next_cursor == ""
+        # Each program is read in its own index order (program_id = …), never all of them sorted.
+        sqls = [q["sql"] for q in queries.captured_queries]
+        ordered = [sql for sql in sqls if "ORDER BY" in sql and "LIMIT 5" in sql]
+        assert len(ordered) == 2
+        assert all('"program_id" = ' in sql for sql in ordered)
+
+        login(client, world.operator)
+        page = client.get(reverse("cases:list")).content.decode()
+        assert all(Case.objects.get(pk=pk).receipt_number in page for pk in made)
