@@ -62,8 +62,9 @@ RARE_EVERY = 5000
 BUDGET = 25.0
 
 
-def _setup_django() -> None:
-    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
+def _setup_django(default_database: str = DB_NAME) -> None:
+    """Django on DATABASE_URL (default: `default_database` on the local server), created if missing."""
+    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{default_database}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
     import psycopg
 

@@ -68,21 +68,11 @@ class Figures:
 
 
 def _setup_django() -> None:
-    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
     os.environ.setdefault("MADOGUCHI_DEMO", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
-    import psycopg
+    from bench import cases as case_bench
 
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    import django
-
-    django.setup()
+    case_bench._setup_django(DB_NAME)
 
 
 def _world() -> Any:
