@@ -346,7 +346,7 @@ def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: in
     listed = rows.select_related("category", "assignee").only(*LIST_COLUMNS)
     scope = program_ids(user, "view")
     if len(scope) > 1 and not filters.text:
-        newest = _newest_per_program(rows, scope, page_size + 1)
+        newest = _first_per_program(rows, scope, ("-received_at", "-id"), page_size + 1)
         cases = list(listed.filter(pk__in=newest).order_by("-received_at", "-id"))
     else:
         cases = list(listed.order_by("-received_at", "-id")[: page_size + 1])
@@ -369,20 +369,23 @@ def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: in
     )
 
 
-def _newest_per_program(rows: QuerySet[Case], scope: list[int], limit: int) -> list[int]:
-    """The ids of the newest `limit` rows of several programs: each program's newest, merged.
+def _first_per_program(rows: QuerySet[Case], scope: list[int], order: Sequence[str], limit: int) -> list[int]:
+    """The ids of the first `limit` rows in `order` across several programs: each program's
+    first `limit` read in its own index order, merged.
 
-    With `program_id IN (…)` the index on (program, received_at, id) gives no single order, so
-    PostgreSQL read and sorted every row of the programs (a million cases: 340 ms of CPU per
-    list view for a user in two programs). One ordered read per program walks its index and
-    stops after `limit` rows.
+    With `program_id IN (…)` an index on (program, …) gives no single order, so PostgreSQL read
+    and sorted every row of the programs (a million cases: 177 ms for one list view of a user in
+    two programs). `order` is two fields, both ascending or both descending ("-received_at",
+    "-id"); NULLs sort as PostgreSQL sorts them (last ascending, first descending).
     """
-    newest: list[tuple[datetime.datetime, int]] = []
+    descending = order[0].startswith("-")
+    fields = [name.lstrip("-") for name in order]
+    first: list[tuple[Any, ...]] = []
     for program_id in scope:
-        one = rows.filter(program_id=program_id).order_by("-received_at", "-id")
-        newest += one.values_list("received_at", "pk")[:limit]
-    newest.sort(reverse=True)
-    return [pk for _when, pk in newest[:limit]]
+        one = rows.filter(program_id=program_id).order_by(*order)
+        first += one.values_list(*fields, "pk")[:limit]
+    first.sort(key=lambda row: tuple((value is None, value or 0) for value in row[:-1]), reverse=descending)
+    return [row[-1] for row in first[:limit]]
 
 
 def _first_page_of_search(rows: QuerySet[Case], filters: CaseFilter, page_size: int) -> CasePage:
@@ -509,6 +512,9 @@ def queue(user: Any, status: str, *, limit: int = 50) -> list[QueueRow]:
         return _callback_queue(rows, limit)
     order = ["escalated_at", "id"] if status == Status.ESCALATED else ["received_at", "id"]
     today = timezone.localdate()
+    scope = program_ids(user, "view")
+    if len(scope) > 1:
+        rows = rows.filter(pk__in=_first_per_program(rows, scope, order, limit))
     result = []
     for case in rows.order_by(*order)[:limit]:
         since = case.escalated_at if status == Status.ESCALATED else case.ward_answered_at or case.updated_at

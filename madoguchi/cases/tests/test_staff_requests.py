@@ -266,3 +266,27 @@ class TwoProgramsListTests:
         login(client, world.operator)
         page = client.get(reverse("cases:list")).content.decode()
         assert all(Case.objects.get(pk=pk).receipt_number in page for pk in made)
+
+    def test_the_wards_queue_interleaves_both_programs_oldest_first(self, world, second):
+        import datetime
+
+        from django.utils import timezone
+
+        from madoguchi.cases.selectors import queue
+
+        second.members.add(world.ward_staff)
+        start = timezone.now() - datetime.timedelta(hours=1)
+        made = []
+        for minute, program in enumerate([second, world.program, world.program, second, world.program]):
+            case = make_case(program, world.operator)
+            services.escalate(
+                case=case, actor=world.operator, question="確認してください。", expected_version=1
+            )
+            Case.objects.filter(pk=case.pk).update(escalated_at=start + datetime.timedelta(minutes=minute))
+            made.append(case.pk)
+
+        with CaptureQueriesContext(connection) as queries:
+            rows = queue(world.ward_staff, Status.ESCALATED, limit=4)
+        assert [row.case.pk for row in rows] == made[:4]
+        sqls = [q["sql"] for q in queries.captured_queries]
+        assert len([sql for sql in sqls if '"program_id" = ' in sql and "LIMIT 4" in sql]) == 2
