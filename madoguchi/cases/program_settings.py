@@ -24,7 +24,7 @@ from madoguchi.audit.services import record
 from madoguchi.cases.models import Category
 from madoguchi.cases.services import CaseError, search_key
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import programs_for
+from madoguchi.programs.services import is_ward_manager_of
 
 NAME_MAX_LENGTH = Category._meta.get_field("name").max_length or 100
 ORDER_STEP = 10
@@ -36,15 +36,6 @@ class SettingsRefused(CaseError):
 
 CATEGORY_REFUSED = gettext_lazy("問い合わせ分類を変更できるのは、この事業の区の区管理者だけです。")
 WINDOW_REFUSED = gettext_lazy("訂正期間を設定できるのは、この事業の区の区管理者だけです。")
-
-
-def is_ward_manager_of(program: Program, actor: Any) -> bool:
-    # `manage` is the ward manager's action (scoping checks the role and membership); the
-    # organisation must be the program's own ward, not a contractor working on it.
-    return (
-        getattr(actor, "organisation_id", None) == program.ward_id
-        and programs_for(actor, "manage").filter(pk=program.pk).exists()
-    )
 
 
 def _require_ward_manager(program: Program, actor: Any, message: Any) -> None:
