@@ -53,6 +53,49 @@ after_step: Callable[[Step], None] | None = None
 REWRITE_WAIT_SECONDS = 600.0
 
 
+# The screen runs the erasure inside one web request, which gunicorn ends after
+# GUNICORN_TIMEOUT (60 s, deploy/gunicorn.conf.py). The purge benchmark (docs/benchmarks.md,
+# "Purge of a program") erased 100,000 households with 1,000,000 cases in 199 s, steps, rewrite,
+# scan and certificate included: about 5,500 households and cases a second. A program whose
+# estimate exceeds half the timeout is erased with `madoguchi lifecycle purge` instead, which
+# has no time limit; the screen says so before the button is pressed.
+PURGE_ROWS_PER_SECOND = 5_500
+SCREEN_PURGE_SECONDS = 30.0
+# What the screen waits for older transactions before it refuses (a rerun tries again).
+SCREEN_REWRITE_WAIT_SECONDS = 10.0
+
+
+def screen_purge_estimate(program: Program) -> float:
+    """Seconds an erasure of the program's remaining rows should take, from its households and
+    cases (the rows the erasure's time follows)."""
+    from madoguchi.cases.models import Case
+    from madoguchi.registry.models import Household
+
+    rows = Household.objects.filter(program=program).count() + Case.objects.filter(program=program).count()
+    return rows / PURGE_ROWS_PER_SECOND
+
+
+def purge_by_command_notice(program: Program) -> str:
+    """Why and how a program too large for the screen is erased, or "" when the screen can."""
+    limit = float(getattr(settings, "LIFECYCLE_SCREEN_PURGE_SECONDS", SCREEN_PURGE_SECONDS))
+    if screen_purge_estimate(program) <= limit:
+        return ""
+    return _(
+        "この事業は件数が多く、画面からの消去は応答の制限時間内に終わらないおそれがあります。"
+        "サーバーで「madoguchi lifecycle purge --program %(code)s --as 利用者名」を実行してください"
+        "（途中で止まっても、再実行すると続きから消去します）。"
+    ) % {"code": program.code}
+
+
+def purge_from_screen(*, program: Program, actor: Any) -> PurgeReport:
+    """The screen's run: refused before anything is erased when it could outlast the request."""
+    _check_purge(program, actor)
+    notice = purge_by_command_notice(program)
+    if notice:
+        raise LifecycleRefused(notice)
+    return purge(program=program, actor=actor, wait_seconds=SCREEN_REWRITE_WAIT_SECONDS)
+
+
 def _is_ward_manager_of(actor: Any, program: Program) -> bool:
     return (
         getattr(actor, "role", None) == Role.WARD_MANAGER
@@ -254,8 +297,10 @@ def database_file() -> Path | None:
     return Path(name)
 
 
-def rewrite_database() -> dict[str, Any]:
-    """Rewrite the files so no erased row survives in a free page, a WAL frame or a dead tuple."""
+def rewrite_database(wait_seconds: float | None = None) -> dict[str, Any]:
+    """Rewrite the files so no erased row survives in a free page, a WAL frame or a dead tuple.
+    On PostgreSQL it first waits up to `wait_seconds` (REWRITE_WAIT_SECONDS when None) for older
+    transactions (horizon.py)."""
     if connection.in_atomic_block:
         return {"done": False, "reason": "in_transaction"}
     started = timezone.now()
@@ -274,7 +319,7 @@ def rewrite_database() -> dict[str, Any]:
         elif connection.vendor == "postgresql":
             tables = touched_tables()
             try:
-                waited = _rewrite_tables(cursor, tables)
+                waited = _rewrite_tables(cursor, tables, wait_seconds)
             except StillVisible as still:
                 raise LifecycleRefused(
                     _(
@@ -296,21 +341,25 @@ def rewrite_database() -> dict[str, Any]:
     return physical
 
 
-def _rewrite_tables(cursor: Any, tables: list[str]) -> float:
+def _rewrite_tables(cursor: Any, tables: list[str], wait_seconds: float | None = None) -> float:
     """VACUUM FULL each table once nothing older than the erasure can read its rows: then no
     erased version is copied into the new files (horizon.py). The seconds waited."""
-    waited = wait_for_older_transactions(cursor, timeout=REWRITE_WAIT_SECONDS)
+    timeout = REWRITE_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    waited = wait_for_older_transactions(cursor, timeout=timeout)
     for table in tables:
         cursor.execute(f"VACUUM FULL {connection.ops.quote_name(table)}")
     return waited
 
 
-def purge(*, program: Program, actor: Any) -> PurgeReport:
+def purge(*, program: Program, actor: Any, wait_seconds: float | None = None) -> PurgeReport:
+    """Erase the program's personal data, rewrite the files, scan, certify. Resumable: a run
+    killed or refused half-way starts again where it stopped. `wait_seconds` bounds the wait
+    for older transactions before the rewrite (the screen's request cannot wait ten minutes)."""
     erasure = _check_purge(program, actor)
     report = PurgeReport(program=program, erasure=erasure)
     if erasure.state == ErasureState.ERASED:
         # A run refused at its very end (the seal's rewrite, after the certificate) ends here.
-        _drop_sealed_values(erasure)
+        _drop_sealed_values(erasure, wait_seconds)
         report.already_done = True
         report.counts = dict(erasure.counts)
         report.scan = dict(erasure.scan)
@@ -325,7 +374,7 @@ def purge(*, program: Program, actor: Any) -> PurgeReport:
             continue
         _run_step(erasure, step)
     erasure.refresh_from_db()
-    physical = rewrite_database()
+    physical = rewrite_database(wait_seconds)
     values = unseal_values(erasure.scan_values_sealed)
     result: ScanResult = scan(values, program_id=program.pk, database_file=database_file())
     del values
@@ -344,11 +393,11 @@ def purge(*, program: Program, actor: Any) -> PurgeReport:
     from madoguchi.lifecycle.certificate import issue_certificate
 
     report.erasure = issue_certificate(erasure=erasure, actor=actor)
-    _drop_sealed_values(report.erasure)
+    _drop_sealed_values(report.erasure, wait_seconds)
     return report
 
 
-def _drop_sealed_values(erasure: ProgramErasure) -> None:
+def _drop_sealed_values(erasure: ProgramErasure, wait_seconds: float | None = None) -> None:
     """Overwrite the sealed values where they lay, not only unlink them: on SQLite with
     secure_delete and a truncating checkpoint, on PostgreSQL by rewriting the (small) table."""
     dropped = ProgramErasure.objects.filter(pk=erasure.pk)
@@ -367,7 +416,7 @@ def _drop_sealed_values(erasure: ProgramErasure) -> None:
         dropped.update(scan_values_sealed=None)
         if connection.vendor == "postgresql":
             try:
-                _rewrite_tables(cursor, [ProgramErasure._meta.db_table])
+                _rewrite_tables(cursor, [ProgramErasure._meta.db_table], wait_seconds)
             except StillVisible as still:
                 raise LifecycleRefused(
                     _(

@@ -66,6 +66,9 @@ def _page(request: HttpRequest, program: Program, form: RequestPurgeForm, status
     erasure = services.erasure_of(program)
     user = request.user
     is_manager = services._is_ward_manager_of(user, program)
+    can_purge = (
+        is_manager and erasure is not None and erasure.state in (ErasureState.APPROVED, ErasureState.ERASING)
+    )
     context = {
         "program": program,
         "erasure": erasure,
@@ -78,9 +81,8 @@ def _page(request: HttpRequest, program: Program, form: RequestPurgeForm, status
         and erasure.state == ErasureState.REQUESTED
         and erasure.requested_by_id != user.pk
         and services._may_approve(user, program),
-        "can_purge": is_manager
-        and erasure is not None
-        and erasure.state in (ErasureState.APPROVED, ErasureState.ERASING),
+        "can_purge": can_purge,
+        "purge_by_command": services.purge_by_command_notice(program) if can_purge else "",
         "can_return": is_manager and (erasure is None or not erasure.is_under_way),
         "states": ErasureState,
     }
@@ -173,7 +175,7 @@ def run_purge(request: HttpRequest, code: str) -> HttpResponse:
     return _two_person_step(
         request,
         code,
-        lambda program: services.purge(program=program, actor=request.user),
+        lambda program: services.purge_from_screen(program=program, actor=request.user),
         _("消去を実行し、消去証明書を発行しました。"),
     )
 

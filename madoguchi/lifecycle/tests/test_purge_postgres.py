@@ -8,13 +8,16 @@ versions it could still have read.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 from django.db import connection
+from django.test import Client
 
+from madoguchi.accounts.testing import login
 from madoguchi.cases.models import Case
 from madoguchi.lifecycle import horizon, services
 from madoguchi.lifecycle.models import ErasureState, ProgramErasure
@@ -134,11 +137,11 @@ def test_a_seal_rewrite_refused_after_the_certificate_is_done_by_a_rerun(
     elsewhere.rollback()
     drop = services._drop_sealed_values
 
-    def held_from_the_certificate_on(erasure: ProgramErasure) -> None:
+    def held_from_the_certificate_on(erasure: ProgramErasure, wait_seconds: float | None = None) -> None:
         # Begun before the seal is cleared: its snapshot may still read the sealed version.
         elsewhere.execute("SELECT pg_current_xact_id()")
         monkeypatch.setattr(services, "REWRITE_WAIT_SECONDS", 0.5)
-        drop(erasure)
+        drop(erasure, wait_seconds)
 
     monkeypatch.setattr(services, "_drop_sealed_values", held_from_the_certificate_on)
     with pytest.raises(services.LifecycleRefused, match="消去証明書は発行しました"):
@@ -151,3 +154,26 @@ def test_a_seal_rewrite_refused_after_the_certificate_is_done_by_a_rerun(
     monkeypatch.setattr(services, "_drop_sealed_values", drop)
     assert services.purge(program=life.program, actor=life.world.ward_manager).already_done
     assert _dead_versions("lifecycle_programerasure") == (0, 0)
+
+
+def test_the_screen_waits_seconds_not_minutes_and_its_rerun_finishes(
+    life: Life, elsewhere: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen's run lives inside a web request (gunicorn ends it after 60 s): it waits for
+    an older transaction only SCREEN_REWRITE_WAIT_SECONDS, not the command's ten minutes."""
+    end_recording(life.program)
+    approved(life, waive_return=True)
+    monkeypatch.setattr(services, "REWRITE_WAIT_SECONDS", 30.0)
+    monkeypatch.setattr(services, "SCREEN_REWRITE_WAIT_SECONDS", 0.5)
+    manager = Client()
+    login(manager, life.world.ward_manager)
+    started = time.monotonic()
+    response = manager.post(f"/lifecycle/{life.program.code}/purge", follow=True)
+    assert time.monotonic() - started < 15
+    assert f"pid {elsewhere.info.backend_pid}、postgres" in response.content.decode()
+    erasure = ProgramErasure.objects.get(program=life.program)
+    assert erasure.state == ErasureState.ERASING and not erasure.certificate_pdf
+    elsewhere.rollback()
+    assert manager.post(f"/lifecycle/{life.program.code}/purge").status_code == 302
+    erasure.refresh_from_db()
+    assert erasure.state == ErasureState.ERASED and erasure.certificate_pdf

@@ -128,3 +128,23 @@ def test_the_audit_screen_names_the_life_cycle_in_japanese(life: Life, tmp_path)
         "その他（files",
     ):
         assert code not in page, code
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_program_too_large_for_one_request_is_erased_with_the_command(life: Life, settings) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn ends a request after 60 s; the purge of a national program takes minutes. The
+    screen says which command to run instead of a button that would be cut off half-way."""
+    end_recording(life.program)
+    manager, auditor = client_for(life.world.ward_manager), client_for(life.world.auditor)
+    manager.post(url(life, "request-purge"), {"reason": "事業終了", "waive_return": "on"})
+    auditor.post(url(life, "approve-purge"))
+    page = manager.get(url(life)).content.decode()
+    assert "消去を実行する" in page and "madoguchi lifecycle purge" not in page
+    settings.LIFECYCLE_SCREEN_PURGE_SECONDS = 0.0001  # the test's four households are "too many"
+    page = manager.get(url(life)).content.decode()
+    assert "消去を実行する" not in page
+    assert f"madoguchi lifecycle purge --program {life.program.code} --as" in page
+    response = manager.post(url(life, "purge"), follow=True)
+    assert "画面からの消去は応答の制限時間内に終わらないおそれがあります" in response.content.decode()
+    assert ProgramErasure.objects.get(program=life.program).state == ErasureState.APPROVED
+    assert Household.objects.filter(program=life.program).exists()
