@@ -96,6 +96,8 @@ class Result:
     # that the first candidate is the caller's household (None: no fitted model).
     features: dict[str, float] = field(default_factory=dict)
     confidence: float | None = None
+    # Searched on an index older than the list (a large import not yet reindexed).
+    index_stale: bool = False
 
 
 def prepare(query: Query) -> PreparedQuery:
@@ -299,13 +301,16 @@ def _candidates(program_id: int, keys: list[str], n: int, key_counts: KeyCounts 
     return [household_id for household_id, _ in ranked[:SCORED_CANDIDATES]]
 
 
-def identify(program_id: int, query: Query) -> Result:
-    """The households the caller may belong to, best first, or an abstention."""
-    state = ensure_index(program_id)
+def identify(program_id: int, query: Query, *, rebuild_large: bool = True) -> Result:
+    """The households the caller may belong to, best first, or an abstention.
+
+    `rebuild_large=False` (web searches): a large list's stale index is searched as it is
+    (`Result.index_stale`) rather than rebuilt inside the request (`indexer.ensure_index`)."""
+    state = ensure_index(program_id, rebuild_large=rebuild_large)
     n = max(state.household_count, 1)
     prepared = prepare(query)
     prepared.readings = _readings(list_readings(program_id, index_token(state)), prepared)
-    result = Result(fields_used=prepared.fields_used)
+    result = Result(fields_used=prepared.fields_used, index_stale=state.is_stale)
     key_counts = KeyCounts(program_id)
     ids = _candidates(program_id, blocking_keys(prepared), n, key_counts)
     if not ids:

@@ -26,6 +26,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import F, Model, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from madoguchi.identify.models import IdentIndexState, IdentKey, IdentKeyStat, IdentProfile, IdentReading
 from madoguchi.identify.normalize import (
@@ -233,8 +234,12 @@ def _insert_households(program_id: int, chunk: list[tuple[int, dict[str, Any], l
 
 
 def _lock(program_id: int) -> None:
-    """One writer of a program's index at a time (an import holds this lock already)."""
-    Program.objects.select_for_update().filter(pk=program_id).first()
+    """One writer of a program's index at a time (an import holds this lock already).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it still excludes another rebuild or an import, but not
+    the KEY SHARE lock every insert of a case of the program takes for its foreign key, so case
+    saves go on during a rebuild (FOR UPDATE held them for the rebuild's whole duration)."""
+    Program.objects.select_for_update(no_key=True).filter(pk=program_id).first()
 
 
 @transaction.atomic
@@ -425,13 +430,36 @@ def _apply_reading_counts(program_id: int, delta: Counter[tuple[str, str]]) -> N
         _insert(IdentReading, ["program", "text", "reading", "households"], rows)
 
 
-def ensure_index(program_id: int) -> IdentIndexState:
+# A search that finds the index older than the list rebuilds it itself only when that takes
+# seconds (the demo's 2,000 households: about one). A larger list's rebuild (a million
+# households: about fifteen minutes) inside a web request would outlast gunicorn's timeout,
+# roll back, and start again on the next search, while every other search of the program
+# waited for its lock; such a list is rebuilt by `madoguchi identify-reindex --stale` (cron,
+# every minute) and searches answer from the index they have meanwhile.
+INLINE_REBUILD_HOUSEHOLDS = 5_000
+
+
+class IndexNotReady(Exception):
+    """A web search on a large list whose index was never built: nothing to answer from yet."""
+
+    def __init__(self) -> None:
+        self.message = _(
+            "対象者一覧の索引を作成中のため、まだ検索できません。数分後にもう一度検索してください。"
+        )
+        super().__init__(self.message)
+
+
+def ensure_index(program_id: int, *, rebuild_large: bool = True) -> IdentIndexState:
     """The program's index state, rebuilding the index first when the list changed since.
 
     Read on every search, with the list's latest applied version, in one indexed query: an
     import updates the index and this row in its own transaction, so every process (each
     gunicorn worker) searches the new rows and the new household count from its next search
     on. What a process keeps derived from the index is keyed on `index_token`.
+
+    With `rebuild_large=False` (a web search) a stale index of a list larger than
+    INLINE_REBUILD_HOUSEHOLDS is not rebuilt here: the old index answers, marked `is_stale`,
+    or IndexNotReady is raised when there is none.
 
     Plain SQL: the ORM's building of this query cost more than running it, on every search.
     The state's timestamps are left deferred (read from the database if asked for).
@@ -446,11 +474,31 @@ def ensure_index(program_id: int) -> IdentIndexState:
         )
         row = cursor.fetchone()
     if row is not None and row[2] == row[5]:
-        state = IdentIndexState.from_db(connection.alias, list(_STATE_FIELDS), row[:5])
-        state._index_token = (row[4], row[6])  # type: ignore[attr-defined]
+        return _state_from_row(row)
+    if not rebuild_large and _latest_household_count(program_id) > INLINE_REBUILD_HOUSEHOLDS:
+        if row is None:
+            raise IndexNotReady
+        state = _state_from_row(row)
+        state.is_stale = True
         return state
     reindex_program(program_id, only_if_stale=True)
     return IdentIndexState.objects.get(program_id=program_id)
+
+
+def _state_from_row(row: tuple[Any, ...]) -> IdentIndexState:
+    state = IdentIndexState.from_db(connection.alias, list(_STATE_FIELDS), row[:5])
+    state._index_token = (row[4], row[6])  # type: ignore[attr-defined]
+    return state
+
+
+def _latest_household_count(program_id: int) -> int:
+    count = (
+        TargetListImport.objects.filter(program_id=program_id, status=TargetListImport.Status.APPLIED)
+        .order_by("-id")
+        .values_list("household_count", flat=True)
+        .first()
+    )
+    return count or 0
 
 
 _STATE_FIELDS = ("id", "program_id", "source_import_id", "household_count", "version")

@@ -102,6 +102,10 @@ class IdentIndexState(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)  # the last change, rebuild or update
     version = models.PositiveBigIntegerField(default=0)
 
+    # Not a column: set by `indexer.ensure_index` when a search answers from an index older
+    # than the list, while the rebuild is left to `identify-reindex --stale`.
+    is_stale = False
+
     def __str__(self) -> str:
         return f"index of program {self.program_id}"
 

@@ -46,7 +46,7 @@ def search(*, user: Any, program: Program, query: Query) -> Result:
         raise Http404
     if not query.fields_given():
         return Result()
-    result = identify(program.pk, query)
+    result = identify(program.pk, query, rebuild_large=False)
     record(
         action=Action.IDENTIFY,
         actor=user,
@@ -229,7 +229,7 @@ def screen_pop(*, token: ApiToken, program_code: str, caller_number: str) -> Res
         raise TokenError(404)
     # The screen pop starts the recording of a call: nothing may be recorded after the period.
     require_recording_open(program)
-    result = identify(program.pk, Query(phone=caller_number))
+    result = identify(program.pk, Query(phone=caller_number), rebuild_large=False)
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     record(
         action=Action.IDENTIFY,

@@ -21,6 +21,7 @@ from madoguchi.accounts.views import reauth_required
 from madoguchi.core.navigation import NavItem
 from madoguchi.identify import services
 from madoguchi.identify.forms import ApiTokenForm, ConfirmForm, SearchForm
+from madoguchi.identify.indexer import IndexNotReady
 from madoguchi.identify.models import ApiToken
 from madoguchi.identify.selectors import api_tokens_for, candidate_views, town_of
 from madoguchi.identify.verification import ITEMS, STATUS_LABELS, verification_status
@@ -60,12 +61,16 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.POST)
     if not form.is_valid():
         return render(request, "identify/_results.html", {"invalid": True, "program": program}, status=400)
-    result = services.search(user=request.user, program=program, query=form.query())
+    try:
+        result = services.search(user=request.user, program=program, query=form.query())
+    except IndexNotReady as not_ready:
+        return render(request, "identify/_results.html", {"not_ready": not_ready.message, "program": program})
     return render(
         request,
         "identify/_results.html",
         {
             "program": program,
+            "index_stale": result.index_stale,
             "searched": bool(result.fields_used),
             "abstained": result.abstained,
             "candidates": candidate_views(user=request.user, program=program, result=result),
@@ -146,6 +151,10 @@ def screen_pop(request: HttpRequest) -> JsonResponse:
         )
     except RecordingClosed as refused:
         return JsonResponse({"error": "recording_closed", "message": refused.message}, status=409)
+    except IndexNotReady as not_ready:
+        response = JsonResponse({"error": "index_not_ready", "message": not_ready.message}, status=503)
+        response["Retry-After"] = "60"
+        return response
     except services.TokenError as error:
         names = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
         response = JsonResponse({"error": names[error.status]}, status=error.status)

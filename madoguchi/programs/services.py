@@ -48,7 +48,7 @@ def close_recording(*, program: Program, actor: Any, reason: str, via: str = "sc
     """
     if not is_ward_manager_of(program, actor):
         raise ProgramRefused(_("記録を終了できるのは、この事業の区の区管理者だけです。"))
-    locked = Program.objects.select_for_update().get(pk=program.pk)
+    locked = Program.objects.select_for_update(no_key=True).get(pk=program.pk)  # as an import's
     if locked.recording_ended():
         raise ProgramRefused(_("この事業の記録期間はすでに終了しています。"))
     reason = " ".join((reason or "").split())

@@ -249,7 +249,10 @@ def _apply(
     attempt.save()
     try:
         with transaction.atomic():
-            locked = Program.objects.select_for_update().filter(pk=program.pk).first()
+            # NO KEY UPDATE excludes another import, an index rebuild and a recording's close,
+            # but not the KEY SHARE lock of a case insert's foreign key: the program's calls
+            # are saved while a large list is imported.
+            locked = Program.objects.select_for_update(no_key=True).filter(pk=program.pk).first()
             # Checked again under the lock: the period may have been ended since the preview.
             require_recording_open(locked or program)
             if latest_version(program) != plan.base_version:

@@ -4,15 +4,20 @@ import's transaction, and ends in the rows a full rebuild would write."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 
+from madoguchi.accounts.testing import login
 from madoguchi.identify import indexer
 from madoguchi.identify.engine import Query, identify
 from madoguchi.identify.models import IdentIndexState, IdentKey, IdentKeyStat, IdentProfile, IdentReading
+from madoguchi.identify.services import create_api_token
 from madoguchi.identify.tests.helpers import add_household
 from madoguchi.registry import hooks
 from madoguchi.registry.models import Household
@@ -376,3 +381,112 @@ class RebuildVacuumTests:
             pages, all_visible = cursor.fetchone()
         assert pages > 0
         assert all_visible == pages
+
+
+class StaleIndexInARequestTests:
+    """A web search must not rebuild a large list's index itself: at a million households that
+    is a quarter of an hour, beyond gunicorn's timeout, while every other search of the program
+    waits for the rebuild's lock. It answers from the index it has and says so."""
+
+    def _search(self, world: Any, **fields: str) -> str:
+        client = Client()
+        login(client, world.operator)
+        response = client.post(
+            reverse("identify:search"), {"program": world.program.code, **fields}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 200
+        return response.content.decode()
+
+    def test_a_large_lists_stale_index_answers_as_it_is_with_a_warning(
+        self, built, tmp_path, monkeypatch, no_rebuild
+    ):
+        monkeypatch.setattr(indexer, "INCREMENTAL_MIN", 1)
+        monkeypatch.setattr(indexer, "INLINE_REBUILD_HOUSEHOLDS", 2)
+        apply(built, tmp_path, rows_except("H01", "H02"), "v2.csv")  # left to a full rebuild
+        html = self._search(built, guardian_name="佐藤 美咲", phone="090-1000-0001")
+        assert "対象者一覧の新しい版を索引に反映しています" in html
+        assert "H01" in html  # the old index's answer; the rebuild is the command's (cron)
+        assert no_rebuild == []
+
+    def test_a_small_lists_stale_index_is_rebuilt_by_the_search(self, built, tmp_path, monkeypatch):
+        monkeypatch.setattr(indexer, "INCREMENTAL_MIN", 1)
+        apply(built, tmp_path, rows_except("H01", "H02"), "v2.csv")
+        html = self._search(built, guardian_name="佐藤 美咲", phone="090-1000-0001")
+        assert "索引に反映しています" not in html and "H01" not in html
+        assert IdentIndexState.objects.get(program=built.program).household_count == 3
+
+    def test_a_large_list_never_indexed_is_refused_in_japanese_and_the_screen_pop_answers_503(
+        self, world, tmp_path, monkeypatch, no_rebuild
+    ):
+        monkeypatch.setattr(indexer, "INCREMENTAL_MIN", 3)
+        monkeypatch.setattr(indexer, "INLINE_REBUILD_HOUSEHOLDS", 2)
+        apply(world, tmp_path, BASE, "v1.csv")
+        html = self._search(world, guardian_name="森 可奈子", phone="070-1000-0005")
+        assert "索引を作成中のため、まだ検索できません" in html
+        _token, secret = create_api_token(
+            organisation=world.program.ward, name="PBX", created_by=world.ward_manager
+        )
+        answer = Client().post(
+            "/identify/api/screen-pop",
+            json.dumps({"program": world.program.code, "caller_number": "070-1000-0005"}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+        )
+        assert answer.status_code == 503 and answer.json()["error"] == "index_not_ready"
+        assert answer["Retry-After"] == "60"
+        assert no_rebuild == []
+
+
+def _probe_key_share(program_id: int) -> None:
+    """From another connection, take the lock a case insert's foreign key takes on its program
+    (FOR KEY SHARE), giving up after two seconds."""
+    import psycopg
+    from django.db import connection
+
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        user=settings["USER"] or None,
+        password=settings["PASSWORD"] or None,
+        dbname=settings["NAME"],
+    ) as other:
+        other.execute("SET lock_timeout = '2s'")
+        other.execute("SELECT 1 FROM programs_program WHERE id = %s FOR KEY SHARE", [program_id])
+        other.rollback()
+
+
+@pytest.mark.django_db(transaction=True)
+class ProgramLockTests:
+    """A rebuild and an import lock the program's row to exclude each other, not the program's
+    case saves: FOR UPDATE held every case insert (its foreign key's KEY SHARE lock) for the
+    length of a million-household rebuild or import."""
+
+    @pytest.fixture(autouse=True)
+    def _postgres_only(self) -> None:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("row lock modes are PostgreSQL's")
+
+    def test_a_rebuild_lets_case_inserts_of_the_program_through(self, world):
+        from django.db import transaction
+
+        with transaction.atomic():
+            indexer._lock(world.program.pk)
+            _probe_key_share(world.program.pk)  # raised LockNotAvailable under FOR UPDATE
+
+    def test_an_import_lets_case_inserts_of_the_program_through(self, world, tmp_path, monkeypatch):
+        from madoguchi.registry import services as registry
+
+        probed: list[int] = []
+        write = registry.Writer.write
+
+        def probing(self: Any, *args: Any, **kwargs: Any) -> Any:
+            _probe_key_share(world.program.pk)
+            probed.append(1)
+            return write(self, *args, **kwargs)
+
+        monkeypatch.setattr(registry.Writer, "write", probing)
+        apply(world, tmp_path, BASE, "v1.csv")
+        assert probed == [1]
