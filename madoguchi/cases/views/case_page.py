@@ -45,10 +45,13 @@ from madoguchi.cases.forms import (
 )
 from madoguchi.cases.identification import can_unlink
 from madoguchi.cases.models import (
+    CallerRelation,
     Case,
+    Channel,
     Notification,
     Status,
     TimelineEntry,
+    Verification,
 )
 from madoguchi.cases.verification import item_label, program_items
 from madoguchi.cases.views._common import (
@@ -92,12 +95,18 @@ def _labelled(entries: list[TimelineEntry]) -> list[TimelineEntry]:
     return entries
 
 
-def _labels(case: Case, *names: str) -> dict[str, str]:
-    """The case's `get_<name>_display()` for each field, one translation each: Django's
-    hashes every choice of the field, translating them all, at every call."""
+def _labels(case: Case) -> dict[str, str]:
+    """The summary's `get_<field>_display()`, one translation each: Django's hashes every
+    choice of the field, translating them all, at every call."""
+    fields: dict[str, Any] = {
+        "status": Status,
+        "channel": Channel,
+        "verification": Verification,
+        "caller_relation": CallerRelation,
+    }
     return {
-        name: str(dict(Case._meta.get_field(name).flatchoices).get(getattr(case, name), getattr(case, name)))
-        for name in names
+        name: str(dict(choices.choices).get(getattr(case, name), getattr(case, name)))
+        for name, choices in fields.items()
     }
 
 
@@ -106,18 +115,18 @@ _SOME_CASE = "00000000-0000-0000-0000-000000000000"
 
 
 def _labelled_related(case: Case, related: selectors.RelatedCases) -> None:
-    """The related cases' status labels and links (`status_label`, `url`, `link_url`,
-    `link_label`), made once per page: a household with ten cases cost a `get_status_display`
-    (which translates every status), two `{% url %}` and a `{% blocktranslate %}` per row."""
+    """The related cases' status labels and links, made once per page: a household with ten
+    cases cost a `get_status_display` (which translates every status), two `{% url %}` and a
+    `{% blocktranslate %}` per row."""
     statuses = {value: str(label) for value, label in Status.choices}
     detail = reverse("cases:detail", args=[_SOME_CASE])
     link = reverse("cases:link", args=[case.public_id, _SOME_CASE])
     for other in [*related.linked, *related.household]:
         public_id = str(other.public_id)
-        other.status_label = statuses.get(other.status, other.status)  # type: ignore[attr-defined]
-        other.url = detail.replace(_SOME_CASE, public_id)  # type: ignore[attr-defined]
-        other.link_url = link.replace(_SOME_CASE, public_id)  # type: ignore[attr-defined]
-        other.link_label = _("%(number)s を同じ件として関連付ける") % {"number": other.receipt_number}  # type: ignore[attr-defined]
+        other.status_label = statuses.get(other.status, other.status)
+        other.url = detail.replace(_SOME_CASE, public_id)
+        other.link_url = link.replace(_SOME_CASE, public_id)
+        other.link_label = _("%(number)s を同じ件として関連付ける") % {"number": other.receipt_number}
 
 
 # Entries whose body is the system's own record (a status, the assignee): not corrected by hand.
@@ -196,7 +205,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
 
     return {
         "case": case,
-        "labels": _labels(case, "status", "channel", "verification", "caller_relation"),
+        "labels": _labels(case),
         "entries": entries,
         # The edit and assign forms are loaded when opened (`on_demand`); a refused edit is
         # shown again in the page, with what was typed.
