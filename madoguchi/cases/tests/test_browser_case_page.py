@@ -14,6 +14,20 @@ def _axe(page, step, csp):
     assert_accessible(page, step, csp, screenshot=f"case-page-{step}")
 
 
+def _expanded(page, name):
+    """Whether the browser tells assistive technology that the disclosure `name` is open: a
+    <summary> is exposed as a disclosure triangle with its expanded state (what aria-expanded
+    says of a button), read here from Chromium's accessibility tree."""
+    cdp = page.context.new_cdp_session(page)
+    for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+        if (
+            node.get("role", {}).get("value") == "DisclosureTriangle"
+            and node.get("name", {}).get("value") == name
+        ):
+            return {p["name"]: p["value"].get("value") for p in node.get("properties", [])}.get("expanded")
+    raise AssertionError(f"no disclosure named {name}")
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 class OnDemandFormBrowserTests:
@@ -35,12 +49,14 @@ class OnDemandFormBrowserTests:
         _axe(page, "open-case", csp)
         summary = page.locator("#case-edit > summary")
         assert page.locator("#case-edit").get_attribute("open") is None
+        assert _expanded(page, "問い合わせ内容を編集") is False
         # Keyboard: the summary is reached with Tab like any control; Enter opens it and the
         # form is fetched; focus stays on the summary and the next Tab enters the form.
         summary.focus()
         page.keyboard.press("Enter")
         page.wait_for_selector("#case-edit-body #case-edit-form")
         assert page.locator("#case-edit").get_attribute("open") == ""
+        assert _expanded(page, "問い合わせ内容を編集") is True
         assert page.evaluate("document.activeElement.closest('#case-edit') !== null")
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.id") == "id_channel"
