@@ -158,6 +158,8 @@ def shared_dashboard(user: Any, *, fresh: bool = False, now: datetime.datetime |
     ids = program_ids(user, "view")
     now = now or timezone.now()
     today = timezone.localdate(now, JST)
+    # "v1": the pickled `Dashboard`; a release that changes its fields changes the version, so
+    # app hosts of two releases sharing a cache never read each other's.
     key = f"dashboards:board:v1:{today.isoformat()}:{'.'.join(figures)}:{'.'.join(map(str, sorted(ids)))}"
     if not fresh:
         try:
