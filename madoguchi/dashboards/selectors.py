@@ -14,11 +14,13 @@ today's callbacks whose window is already over are moved to overdue by one small
 from __future__ import annotations
 
 import datetime
+import logging
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Case as DjangoCase
 from django.db.models import Count, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import ExtractHour
@@ -29,7 +31,7 @@ from madoguchi.cases.business_days import business_days_between
 from madoguchi.cases.models import Case, Category, Channel, Status
 from madoguchi.cases.selectors import callback_filters
 from madoguchi.dashboards.models import CaseCount
-from madoguchi.programs.scoping import can, programs_for
+from madoguchi.programs.scoping import can, program_ids, programs_for
 
 JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 WAITING_LIMIT = 20
@@ -107,6 +109,7 @@ class Dashboard:
     role: str
     figures: tuple[str, ...]
     today: datetime.date
+    counted_at: datetime.datetime
     program_ids: list[int] = field(default_factory=list)
     # operator
     my_open: dict[str, int] = field(default_factory=dict)
@@ -130,6 +133,50 @@ class Dashboard:
     trend_start: datetime.date | None = None
 
 
+# --- kept for a few seconds -----------------------------------------------------------------------
+
+# The figures that count the user's own cases: a board with any of them is never shared.
+PERSONAL_FIGURES = frozenset(OPERATOR_FIGURES)
+# How old a shared board may be, in seconds (the page says when it was counted).
+FIGURES_MAX_AGE = 10
+logger = logging.getLogger(__name__)
+
+
+def shared_dashboard(user: Any, *, fresh: bool = False, now: datetime.datetime | None = None) -> Dashboard:
+    """`dashboard_for(user)`, kept FIGURES_MAX_AGE seconds when it holds aggregate figures only
+    (every role's board but the operator's, whose figures are their own cases).
+
+    What the user may see is decided on every request, before the cache is asked: the role
+    gives the figures (`figures_for`), the memberships the programs (`program_ids`), and the
+    key holds both (and the day), so a board is shared only by users who may see exactly those
+    figures of exactly those programs. `fresh`: the user just wrote something (the replica's
+    pin), so the board is counted again, and the new one shared. Without a cache (Redis down)
+    every request counts."""
+    figures = figures_for(user)
+    if not figures or PERSONAL_FIGURES.intersection(figures):
+        return dashboard_for(user, now=now)
+    ids = program_ids(user, "view")
+    now = now or timezone.now()
+    today = timezone.localdate(now, JST)
+    # "v1": the pickled `Dashboard`; a release that changes its fields changes the version, so
+    # app hosts of two releases sharing a cache never read each other's.
+    key = f"dashboards:board:v1:{today.isoformat()}:{'.'.join(figures)}:{'.'.join(map(str, sorted(ids)))}"
+    if not fresh:
+        try:
+            kept: Dashboard | None = cache.get(key)
+        except Exception:
+            logger.warning("cache unavailable: the dashboard is counted on every request")
+            return dashboard_for(user, today=today, now=now)
+        if kept is not None:
+            return kept
+    board = dashboard_for(user, today=today, now=now)
+    try:
+        cache.set(key, board, FIGURES_MAX_AGE)
+    except Exception:
+        logger.warning("cache unavailable: the dashboard is not kept")
+    return board
+
+
 def dashboard_for(
     user: Any, *, today: datetime.date | None = None, now: datetime.datetime | None = None
 ) -> Dashboard:
@@ -143,7 +190,7 @@ def dashboard_for(
     now = now or timezone.now()
     today = today or timezone.localdate(now, JST)
     figures = figures_for(user)
-    board = Dashboard(role=str(getattr(user, "role", "")), figures=figures, today=today)
+    board = Dashboard(role=str(getattr(user, "role", "")), figures=figures, today=today, counted_at=now)
     if not figures:
         return board
     programs = list(programs_for(user, "view").values_list("id", "recording_start"))

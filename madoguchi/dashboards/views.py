@@ -9,16 +9,18 @@ from django.views.decorators.http import require_GET
 
 from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
-from madoguchi.core.replica import use_replica
+from madoguchi.core.replica import use_replica, wrote_recently
 from madoguchi.dashboards.panels import panels_for
-from madoguchi.dashboards.selectors import dashboard_for
+from madoguchi.dashboards.selectors import shared_dashboard
 
 
 @login_required
 @require_GET
 @use_replica()  # counts a few seconds old are fine; the user's own writes pin the primary
 def dashboard(request: HttpRequest) -> HttpResponse:
-    board = dashboard_for(request.user)
+    # A board of aggregate figures may be a few seconds old (selectors.FIGURES_MAX_AGE; the
+    # page says when it was counted), except just after the user's own write.
+    board = shared_dashboard(request.user, fresh=wrote_recently(request))
     if board.figures:
         # Counts and receipt numbers only, no personal item; recorded like the queues are.
         record(

@@ -7,6 +7,8 @@ case and every change leaves an audit event.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -14,10 +16,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
@@ -38,10 +45,13 @@ from madoguchi.cases.forms import (
 )
 from madoguchi.cases.identification import can_unlink
 from madoguchi.cases.models import (
+    CallerRelation,
     Case,
+    Channel,
     Notification,
     Status,
     TimelineEntry,
+    Verification,
 )
 from madoguchi.cases.verification import item_label, program_items
 from madoguchi.cases.views._common import (
@@ -69,26 +79,111 @@ def _prefill(case: Case) -> dict[str, str]:
 
 def _labelled(entries: list[TimelineEntry]) -> list[TimelineEntry]:
     """Each entry with its kind's and statuses' labels (`kind_label`, `from_status_label`,
-    `to_status_label`), translated once per page: a `get_*_display` call translates every
-    choice of its field each time."""
+    `to_status_label`) and its author's (`author_label`), translated once per page: a
+    `get_*_display` call translates every choice of its field each time. `corrected`: a later
+    entry corrects it."""
     kinds = {value: str(label) for value, label in TimelineEntry.Kind.choices}
     statuses = {value: str(label) for value, label in Status.choices}
+    web_form = _("問い合わせフォーム")
+    corrected = {entry.corrects_id for entry in entries if entry.corrects_id}
     for entry in entries:
         entry.kind_label = kinds.get(entry.kind, entry.kind)  # type: ignore[attr-defined]
         entry.from_status_label = statuses.get(entry.from_status, entry.from_status)  # type: ignore[attr-defined]
         entry.to_status_label = statuses.get(entry.to_status, entry.to_status)  # type: ignore[attr-defined]
+        entry.author_label = entry.author_name or web_form  # type: ignore[attr-defined]
+        entry.corrected = entry.pk in corrected  # type: ignore[attr-defined]
     return entries
+
+
+def _labels(case: Case) -> dict[str, str]:
+    """The summary's `get_<field>_display()`, one translation each: Django's hashes every
+    choice of the field, translating them all, at every call."""
+    fields: dict[str, Any] = {
+        "status": Status,
+        "channel": Channel,
+        "verification": Verification,
+        "caller_relation": CallerRelation,
+    }
+    return {
+        name: str(dict(choices.choices).get(getattr(case, name), getattr(case, name)))
+        for name, choices in fields.items()
+    }
+
+
+# A case's public id in a reversed URL, replaced by each related case's (cases.js does the same).
+_SOME_CASE = "00000000-0000-0000-0000-000000000000"
+
+
+def _labelled_related(case: Case, related: selectors.RelatedCases) -> None:
+    """The related cases' status labels and links, made once per page: a household with ten
+    cases cost a `get_status_display` (which translates every status), two `{% url %}` and a
+    `{% blocktranslate %}` per row."""
+    statuses = {value: str(label) for value, label in Status.choices}
+    detail = reverse("cases:detail", args=[_SOME_CASE])
+    link = reverse("cases:link", args=[case.public_id, _SOME_CASE])
+    for other in [*related.linked, *related.household]:
+        public_id = str(other.public_id)
+        other.status_label = statuses.get(other.status, other.status)
+        other.url = detail.replace(_SOME_CASE, public_id)
+        other.link_url = link.replace(_SOME_CASE, public_id)
+        other.link_label = _("%(number)s を同じ件として関連付ける") % {"number": other.receipt_number}
+
+
+# Entries whose body is the system's own record (a status, the assignee): not corrected by hand.
+UNCORRECTABLE = frozenset(
+    {TimelineEntry.Kind.CREATED, TimelineEntry.Kind.STATUS_CHANGE, TimelineEntry.Kind.ASSIGNMENT}
+)
+# Stand-ins in the correction form rendered once per page: letters and digits (escaping leaves
+# them as they are), new in every process, so nothing on the page can be mistaken for them.
+_ENTRY_ID = "mdgentry" + secrets.token_hex(8)
+_ACTION = "mdgaction" + secrets.token_hex(8)
+
+
+def _with_corrections(
+    request: HttpRequest, case: Case, entries: list[TimelineEntry], correcting_id: int | None, body: str
+) -> None:
+    """Each correctable entry's correction form (`correction_form`): rendered once with
+    stand-ins for the entry and copied, a template render per page instead of one per entry.
+    The entry whose correction was refused gets its own, open, with what was typed."""
+    correctable = [e for e in entries if e.body and e.kind not in UNCORRECTABLE]
+    if not correctable:
+        return
+    action = reverse("cases:correct", args=[case.public_id, 0])[: -len("0/correct/")]
+    # Without the request: a RequestContext would run every context processor again (the
+    # navigation's badges, the erasure banner: queries); the form needs only its CSRF token.
+    template = get_template("cases/_correction.html")
+    token = get_token(request)
+    kept = template.render({"entry_id": _ENTRY_ID, "action": _ACTION, "csrf_token": token})
+    for entry in correctable:
+        if entry.pk == correcting_id:
+            html = template.render(
+                {
+                    "entry_id": entry.pk,
+                    "action": f"{action}{entry.pk}/correct/",
+                    "body": body,
+                    "open": True,
+                    "csrf_token": token,
+                }
+            )
+        else:
+            html = kept.replace(_ACTION, f"{action}{entry.pk}/correct/").replace(_ENTRY_ID, str(entry.pk))
+        entry.correction_form = mark_safe(html)  # type: ignore[attr-defined]  # noqa: S308 - rendered
 
 
 def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
     """What the case page shows. The forms are built only when the page shows them (a closed
     case shows none): each is a `LazyForm`, made on the template's first use."""
     entries = _labelled(selectors.timeline(case))
-    corrected = {entry.corrects_id for entry in entries if entry.corrects_id}
     user: Any = request.user
     editable = can(user, "edit") and not case.is_closed
     recording_open = case.program.is_recording_open()
+    edit_form = extra.pop("edit_form", None)
+    correcting_id = extra.pop("correcting_id", None)
+    correcting_body = extra.pop("correcting_body", "")
+    if editable and recording_open:
+        _with_corrections(request, case, entries, correcting_id, correcting_body)
     related = selectors.related_cases(case, user)
+    _labelled_related(case, related)
     linked_ids = {row.pk for row in related.linked}
 
     def form(name: str, make: Any) -> Any:
@@ -110,9 +205,12 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
 
     return {
         "case": case,
+        "labels": _labels(case),
         "entries": entries,
-        "corrected_ids": corrected,
-        "edit_form": form("edit_form", lambda: CaseEditForm(instance=case)),
+        # The edit and assign forms are loaded when opened (`on_demand`); a refused edit is
+        # shown again in the page, with what was typed.
+        "edit_form": edit_form,
+        "edit_fragment": "cases/_case_edit.html" if edit_form else "",
         "note_form": form("note_form", NoteForm),
         "escalate_form": form("escalate_form", EscalateForm),
         "answer_form": form("answer_form", AnswerForm),
@@ -121,8 +219,6 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         "can_escalate": services.can_transition(case, Status.ESCALATED, user),
         "can_answer": services.can_transition(case, Status.WARD_ANSWERED, user),
         "overdue": selectors.is_overdue(case),
-        # Only the assign form shows them.
-        "assignees": selectors.assignee_choices(user) if editable and recording_open else [],
         "recording_open": recording_open,
         "person_label": _("問い合わせ者") if case.is_web else _("架電者"),
         # identify later
@@ -192,10 +288,53 @@ def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
+def on_demand(
+    request: HttpRequest,
+    case: Case,
+    fragment: str,
+    make_context: Callable[[], dict[str, Any]],
+    *,
+    title: str,
+    audit_screen: str = "",
+) -> HttpResponse:
+    """A form the case page loads only when the user opens it (`cases/_on_demand.html`): the
+    fragment for htmx, else a page of its own with the same form, so it works without
+    JavaScript. A case that can no longer be changed sends the user back to its page.
+    `audit_screen`: the form shows personal items the case page does not, so opening it is
+    recorded as a view of its own."""
+    user: Any = request.user
+    htmx = bool(request.headers.get("HX-Request"))
+    if case.is_closed or not can(user, "edit") or not case.program.is_recording_open():
+        if htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("cases:detail", args=[case.public_id])
+            return response
+        return redirect("cases:detail", case.public_id)
+    if audit_screen:
+        _audit_view(request, case, audit_screen)
+    context = {"case": case, **make_context()}
+    if htmx:
+        response = render(request, fragment, context)
+    else:
+        context.update(fragment=fragment, title=title)
+        response = render(request, "cases/on_demand_page.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     case = selectors.get_case(request.user, public_id, "edit")
+    if request.method == "GET":
+        return on_demand(
+            request,
+            case,
+            "cases/_case_edit.html",
+            lambda: {"edit_form": CaseEditForm(instance=case)},
+            title=_("問い合わせ内容を編集"),
+            audit_screen="edit",  # kana, the child's name and date of birth
+        )
     expected = _expected_version(request)
     form = CaseEditForm(request.POST, instance=Case.objects.get(pk=case.pk))
     if not form.is_valid():
@@ -349,9 +488,17 @@ def answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def assign(request: HttpRequest, public_id: UUID) -> HttpResponse:
     case = selectors.get_case(request.user, public_id, "edit")
+    if request.method == "GET":
+        return on_demand(
+            request,
+            case,
+            "cases/_case_assign.html",
+            lambda: {"assignees": selectors.assignee_choices(request.user)},
+            title=_("担当者を変更"),
+        )
     form = AssignForm(request.POST)
     if not form.is_valid():
         raise PermissionDenied
