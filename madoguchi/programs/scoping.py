@@ -65,6 +65,8 @@ FIELD_ACCESS: dict[str, dict[str, str]] = {
 
 
 def can(user: Any, action: str) -> bool:
+    """Whether `user`'s role may ever `action`: asked about twenty times a page (the navigation),
+    so it reads nothing from the database and looks up today's date at most once a request."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if hasattr(user, "is_within_validity") and not user.is_within_validity():
