@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.functional import empty
+from django.utils.functional import LazyObject, empty
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -136,6 +136,8 @@ def read_user(user: Any) -> Any:
     """The user behind the lazy `request.user`, once it has been read (the gate reads it on
     every staff URL). Every attribute read through the lazy object goes through three proxy
     calls, and a page reads the user a few hundred times (the navigation's `can()`s, the
-    templates); the object and its state are the same."""
-    wrapped = getattr(user, "_wrapped", user)
-    return user if wrapped is empty else wrapped
+    templates); the object and its state are the same. django-otp's lazy object wraps
+    Django's, so both are taken off."""
+    while isinstance(user, LazyObject) and user._wrapped is not empty:  # type: ignore[attr-defined]
+        user = user._wrapped  # type: ignore[attr-defined]
+    return user

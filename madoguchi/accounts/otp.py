@@ -89,7 +89,7 @@ def _device_sql(connection: Any) -> str:
 def _make_device_sql(connection: Any) -> str:
     device_table, user_table, organisation_table = table(TOTPDevice), table(User), table(Organisation)
     return (
-        f"SELECT {select_list(TOTPDevice, connection)}, {select_list(User, connection)}, "
+        f"SELECT {select_list(TOTPDevice, connection)}, {select_list(User, connection)}, "  # noqa: S608 - names only
         f"{select_list(Organisation, connection)} FROM {device_table} "
         f"INNER JOIN {user_table} ON {device_table}.user_id = {user_table}.id "
         f"LEFT OUTER JOIN {organisation_table} ON {user_table}.organisation_id = {organisation_table}.id "

@@ -14,7 +14,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    return {"nav_items": LazyList(lambda: _entries(request)), "request_id": getattr(request, "request_id", "")}
+    return {
+        "nav_items": LazyList(lambda: _entries(request)),
+        "request_id": getattr(request, "request_id", ""),
+    }
 
 
 def _entries(request: HttpRequest) -> list[dict[str, Any]]:

@@ -60,7 +60,9 @@ def _converters(model: Any, connection: Any) -> dict[int, tuple[Any, list[Any]]]
         found = {}
         for index, field in enumerate(model._meta.concrete_fields):
             expression = field.get_col(model._meta.db_table)
-            converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+            converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(
+                connection
+            )
             if converters:
                 found[index] = (expression, converters)
         _CONVERTERS[key] = found

@@ -19,7 +19,7 @@ def nav_links(items: Any) -> SafeString:
     count = ""  # translated once, for the first entry with a badge
     links = []
     for item in items:
-        current = mark_safe(' aria-current="page"') if item["current"] else ""  # noqa: S308 - constant
+        current = mark_safe(' aria-current="page"') if item["current"] else ""
         shortcut = (
             format_html(' data-shortcut="{}" data-shortcut-label="{}"', item["shortcut"], item["label"])
             if item["shortcut"]
@@ -29,12 +29,14 @@ def nav_links(items: Any) -> SafeString:
         if item["badge"]:
             count = count or gettext("件")
             badge = format_html(
-                '<span class="count-badge">{}<span class="visually-hidden">{}</span></span>', item["badge"], count
+                '<span class="count-badge">{}<span class="visually-hidden">{}</span></span>',
+                item["badge"],
+                count,
             )
         links.append(
             format_html(
-                '\n      <li>\n        <a class="global-nav__link" href="{}"{}{}>\n          {}\n          {}\n'
-                "        </a>\n      </li>\n      ",
+                '\n      <li>\n        <a class="global-nav__link" href="{}"{}{}>'
+                "\n          {}\n          {}\n        </a>\n      </li>\n      ",
                 item["url"],
                 current,
                 shortcut,
