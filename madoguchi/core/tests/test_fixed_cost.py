@@ -168,3 +168,20 @@ class NavLinksTests:
         for chosen in (items, items[:1], []):
             expected = OLD_LOOP.render(Context({"nav_items": chosen}))
             assert "      " + nav_links(chosen) + "\n" == expected
+
+
+@pytest.mark.django_db
+class CaseFormProgramTests:
+    def test_the_case_form_and_its_save_read_the_users_programs_once(self, client, world, household):
+        login(client, world.operator)
+        url = reverse("cases:new_for", args=[world.program.code])
+        response, sql, _ = requested(client, url)
+        assert response.status_code == 200
+        assert len([text for text in sql if "programs_program_members" in text]) == 1, sql
+
+    def test_a_program_the_user_is_not_a_member_of_answers_404(self, client, world):
+        login(client, world.operator)
+        assert client.get(reverse("cases:new_for", args=[world.other_program.code])).status_code == 404
+        assert client.get(reverse("cases:new_for", args=["no-such-program"])).status_code == 404
+        world.program.members.remove(world.operator)
+        assert client.get(reverse("cases:new_for", args=[world.program.code])).status_code == 404
