@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,6 +23,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import LazyObject, empty
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -126,4 +128,16 @@ class StaffGateMiddleware:
                 return to_login(request)
         elif not is_login_path(path) and not path.startswith(TOKEN_PREFIXES):
             return to_login(request)
+        request.user = read_user(user)
         return self.get_response(request)
+
+
+def read_user(user: Any) -> Any:
+    """The user behind the lazy `request.user`, once it has been read (the gate reads it on
+    every staff URL). Every attribute read through the lazy object goes through three proxy
+    calls, and a page reads the user a few hundred times (the navigation's `can()`s, the
+    templates); the object and its state are the same. django-otp's lazy object wraps
+    Django's, so both are taken off."""
+    while isinstance(user, LazyObject) and user._wrapped is not empty:  # type: ignore[attr-defined]
+        user = user._wrapped  # type: ignore[attr-defined]
+    return user

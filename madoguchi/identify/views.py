@@ -26,7 +26,7 @@ from madoguchi.identify.models import ApiToken
 from madoguchi.identify.selectors import api_tokens_for, candidate_views, town_of
 from madoguchi.identify.verification import ITEMS, STATUS_LABELS, verification_status
 from madoguchi.programs.recording import RecordingClosed
-from madoguchi.programs.scoping import can, programs_for, require
+from madoguchi.programs.scoping import can, member_programs, require
 from madoguchi.registry.models import Household
 
 
@@ -44,7 +44,7 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
 def page(request: HttpRequest) -> HttpResponse:
     """本人特定: the panel on its own page, for one of the user's programs."""
     require(request.user, "identify")
-    programs = list(programs_for(request.user, "identify").order_by("code"))
+    programs = member_programs(request.user, "identify")
     code = request.GET.get("program", "")
     program = None
     if code:

@@ -5,7 +5,7 @@ put into the text; every value travels as a parameter."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connections
@@ -27,3 +27,43 @@ def fetch_all(model: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connections[model.objects.db].cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
+
+
+def select_list(model: Any, connection: Any) -> str:
+    """Every concrete column of `model`, qualified by its table, for a written SELECT whose
+    rows `from_row` turns back into instances."""
+    quote = connection.ops.quote_name
+    name = quote(model._meta.db_table)
+    return ", ".join(f"{name}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+def from_row(model: Any, values: Sequence[Any], connection: Any) -> Any:
+    """An instance of `model` from the values of its `select_list` columns, converted as the
+    ORM converts them (SQLite's dates, times and booleans arrive as text and integers)."""
+    fields = model._meta.concrete_fields
+    converted = list(values)
+    for index, (expression, converters) in _converters(model, connection).items():
+        value = converted[index]
+        for converter in converters:
+            value = converter(value, expression, connection)
+        converted[index] = value
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
+_CONVERTERS: dict[tuple[Any, str], dict[int, tuple[Any, list[Any]]]] = {}
+
+
+def _converters(model: Any, connection: Any) -> dict[int, tuple[Any, list[Any]]]:
+    """The ORM's converters of `model`'s columns on `connection` (by column index), computed once."""
+    key = (model, connection.vendor)
+    if key not in _CONVERTERS:
+        found = {}
+        for index, field in enumerate(model._meta.concrete_fields):
+            expression = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(
+                connection
+            )
+            if converters:
+                found[index] = (expression, converters)
+        _CONVERTERS[key] = found
+    return _CONVERTERS[key]

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from madoguchi.lib.lazy import LazyList
 from madoguchi.lib.sql import fetch_all, placeholders, table
 from madoguchi.lifecycle.models import ErasureState, ProgramErasure
 from madoguchi.programs.models import Program
@@ -13,17 +14,18 @@ from madoguchi.programs.scoping import program_ids
 
 
 def erasure_banner(request: HttpRequest) -> dict[str, Any]:
+    """The notices, read only if the template shows them (an htmx fragment never does)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or request.path.startswith("/inquiry/"):
         return {}
+    return {"erasure_notices": LazyList(lambda: _notices(user))}
+
+
+def _notices(user: Any) -> list[dict[str, Any]]:
     ids = program_ids(user, "view")
     if not ids:
-        return {"erasure_notices": []}
-    return {
-        "erasure_notices": [
-            {"program": name, "erasing": state == ErasureState.ERASING} for name, state in _erasures(ids)
-        ]
-    }
+        return []
+    return [{"program": name, "erasing": state == ErasureState.ERASING} for name, state in _erasures(ids)]
 
 
 def _erasures(program_ids: list[int]) -> list[tuple[str, str]]:

@@ -3,12 +3,14 @@ staff page (accounts.otp), and every change to them takes effect on the next req
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from madoguchi.accounts.models import Role
+from madoguchi.accounts.models import Organisation, Role, User
 from madoguchi.accounts.testing import login, totp_device
 
 
@@ -30,6 +32,26 @@ class SessionReadTests:
         assert "accounts_user" in device_reads[0] and "accounts_organisation" in device_reads[0]
         assert not [text for text in sql if text.startswith('SELECT "accounts_user"."id"')]
         assert not [text for text in sql if text.startswith('SELECT "accounts_organisation"')]
+
+    def test_the_user_read_with_the_device_equals_the_orms_field_by_field(self, client, world):
+        # Written SQL, converted as the ORM converts (SQLite's dates, times and booleans).
+        world.operator.valid_from = datetime.date(2020, 4, 1)
+        world.operator.valid_until = datetime.date.today() + datetime.timedelta(days=3)
+        world.operator.save()
+        login(client, world.operator)
+        response = client.get(reverse("cases:list"))
+        user = response.wsgi_request.user
+        expected = User.objects.select_related("organisation").get(pk=world.operator.pk)
+        fields = [field.attname for field in User._meta.concrete_fields]
+        assert [getattr(user, name) for name in fields] == [getattr(expected, name) for name in fields]
+        assert isinstance(user.last_login, datetime.datetime) and isinstance(user.is_active, bool)
+        organisation_fields = [field.attname for field in Organisation._meta.concrete_fields]
+        assert [getattr(user.organisation, name) for name in organisation_fields] == [
+            getattr(expected.organisation, name) for name in organisation_fields
+        ]
+        device = totp_device(world.operator)
+        assert user.otp_device.pk == device.pk and user.otp_device.key == device.key
+        assert user.otp_device.confirmed is True and user.otp_device.user is user
 
     def test_a_deleted_device_ends_the_session_at_the_next_request(self, client, world):
         login(client, world.operator)

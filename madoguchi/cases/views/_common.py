@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 
@@ -16,7 +16,7 @@ from madoguchi.cases.models import (
     Case,
 )
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import programs_for
+from madoguchi.programs.scoping import member_programs, programs_for
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -62,10 +62,16 @@ def _refusal(request: HttpRequest, case: Case, error: services.CaseError | Valid
 
 
 def _program_for_new(request: HttpRequest, code: str | None) -> Program:
-    programs = programs_for(request.user, "edit")
     if code is None:
-        only = list(programs[:2])
+        only = list(programs_for(request.user, "edit")[:2])
         if len(only) != 1:
             raise Http404
         return only[0]
-    return get_object_or_404(programs, code=code)
+    # The case form and its save (every call): one written statement, whose ids the save's
+    # membership checks then reuse, rather than a compiled queryset and a second lookup.
+    program = next(
+        (program for program in member_programs(request.user, "edit") if program.code == code), None
+    )
+    if program is None:
+        raise Http404
+    return program

@@ -6,14 +6,25 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.forms.models import model_to_dict
 from django.test import Client
+from django.utils import timezone
 
 from madoguchi.accounts.models import Role
 from madoguchi.accounts.testing import login
 from madoguchi.cases.models import Case
 from madoguchi.cases.testing import make_case, seed_categories
+from madoguchi.core.request_context import request_memo_var
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import can, field_access, program_ids, programs_for, require, restrict
+from madoguchi.programs.scoping import (
+    can,
+    field_access,
+    member_programs,
+    program_ids,
+    programs_for,
+    require,
+    restrict,
+)
 from madoguchi.registry.models import Household, TargetListImport
 
 
@@ -81,6 +92,51 @@ class RestrictTests:
                 expected = list(programs_for(user, action).values_list("id", flat=True))
                 assert program_ids(user, action) == expected, (persona, action)
         assert program_ids(world.operator) == [third.pk, world.program.pk]
+
+    def test_member_programs_are_programs_for_in_code_order_field_by_field(self, world):
+        third = Program.objects.create(
+            code="aaa-first",
+            name="三つ目",
+            ward=world.program.ward,
+            contractor=world.program.contractor,
+            recording_start=world.program.recording_start,
+            recording_end=world.program.recording_end,
+        )
+        third.members.add(world.operator)
+        world.other_program.members.add(world.operator)  # a member of another ward's program
+        world.program.members.add(world.outsider)  # a member outside the organisation
+        for persona in ["operator", "ward_staff", "auditor", "outsider", "sysadmin"]:
+            user = getattr(world, persona)
+            for action in ("view", "identify", "manage"):
+                expected = list(programs_for(user, action).order_by("code"))
+                got = member_programs(user, action)
+                assert got == expected, (persona, action)
+                assert [model_to_dict(p) for p in got] == [model_to_dict(p) for p in expected]
+
+    def test_member_programs_keep_their_ids_for_the_rest_of_the_request(
+        self, world, django_assert_num_queries
+    ):
+        token = request_memo_var.set({})
+        try:
+            with django_assert_num_queries(1):
+                programs = member_programs(world.operator, "identify")
+                assert program_ids(world.operator, "view") == [program.pk for program in programs]
+        finally:
+            request_memo_var.reset(token)
+
+    def test_today_is_looked_up_once_a_request_for_a_user_with_roster_dates(self, world, monkeypatch):
+        world.operator.valid_until = datetime.date.today() + datetime.timedelta(days=1)
+        asked = []
+        real = timezone.localdate
+        monkeypatch.setattr(timezone, "localdate", lambda *a, **k: asked.append(1) or real(*a, **k))
+        token = request_memo_var.set({})
+        try:
+            assert all(can(world.operator, "view") for _ in range(20))
+        finally:
+            request_memo_var.reset(token)
+        assert len(asked) == 1
+        world.operator.valid_until = datetime.date.today() - datetime.timedelta(days=1)
+        assert not can(world.operator, "view")  # outside a request: asked again, never kept
 
     def test_a_disabled_or_expired_user_reaches_nothing(self, world):
         household_for(world.program)
