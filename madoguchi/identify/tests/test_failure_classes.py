@@ -322,6 +322,44 @@ class OtherFamilyNameTests:
         )
         assert dob_weight(herself) < -2
 
+    def test_another_adult_calling_gives_their_own_phone_and_email_which_are_not_more_misses(self, world):
+        filler(world.program)
+        listed = add_household(
+            world.program,
+            "T2",
+            guardian=("田中　花子", "タナカ　ハナコ", "1990-01-02"),
+            children=[("田中　陽翔", "タナカ　ハルト", "2020-05-03")],
+            phone="090-1111-2222",
+            email="hanako@example.jp",
+        )
+
+        def contact_weights(result: Result) -> dict[str, float]:
+            first = result.candidates[0]
+            assert first.number == listed.number
+            return {e.field: e.weight for e in first.evidence if e.field in {"phone", "email"}}
+
+        # The father calls from his own phone and gives his own e-mail: like his date of
+        # birth, they are his, so that they disagree is the one fact of another adult calling.
+        father = run(
+            world.program,
+            guardian_name="田中 太郎",
+            child_name="田中 陽翔",
+            child_dob="2020-05-03",
+            phone="080-3333-4444",
+            email="taro@example.jp",
+        )
+        assert all(weight > -0.5 for weight in contact_weights(father).values())
+        assert_named(father, listed)
+        # The guardian herself giving another phone and e-mail: disagreements as before.
+        herself = run(
+            world.program,
+            guardian_name="田中 花子",
+            child_name="田中 陽翔",
+            phone="080-3333-4444",
+            email="taro@example.jp",
+        )
+        assert all(weight < -1 for weight in contact_weights(herself).values())
+
 
 class SameReadingOtherKanjiTests:
     """4. A name typed in other kanji of the same reading corroborates; a part the list holds in
