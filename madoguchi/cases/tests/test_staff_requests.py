@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -290,3 +291,233 @@ class TwoProgramsListTests:
         assert [row.case.pk for row in rows] == made[:4]
         sqls = [q["sql"] for q in queries.captured_queries]
         assert len([sql for sql in sqls if '"program_id" = ' in sql and "LIMIT 4" in sql]) == 2
+
+
+def _at(minutes):
+    import datetime
+
+    from django.utils import timezone
+
+    return (
+        timezone.now().replace(microsecond=0)
+        - datetime.timedelta(hours=2)
+        + datetime.timedelta(minutes=minutes)
+    )
+
+
+def _per_program(sqls, limit):
+    """The statements that read one program's first `limit` rows in order."""
+    return [sql for sql in sqls if '"program_id" = ' in sql and "ORDER BY" in sql and f"LIMIT {limit}" in sql]
+
+
+@pytest.mark.django_db
+class SeveralProgramsSearchAndQueuesTests:
+    """The first page of a text search, its later pages, the callback queue and the web queue of
+    a user in several programs: each program read in its own index order and merged, with the
+    same rows in the same order as one statement over `program_id IN (…)` gives."""
+
+    @pytest.fixture
+    def second(self, world):
+        import datetime
+
+        from madoguchi.programs.models import Program
+
+        today = datetime.date.today()
+        program = Program.objects.create(
+            code="second-program",
+            name="第二の事業",
+            ward=world.ward,
+            contractor=world.contractor,
+            recording_start=today - datetime.timedelta(days=30),
+            recording_end=today + datetime.timedelta(days=60),
+            receipt_prefix="SP",
+        )
+        program.members.add(world.operator)
+        return program
+
+    @pytest.fixture
+    def searched(self, world, second):
+        """Eleven cases over the two programs, seven of them holding 配送: two pairs received at
+        the same second in both programs (the id decides), one match by its text in a note only."""
+        plan = [
+            (world.program, 0, "配送の予定日"),
+            (second, 0, "配送の状況"),
+            (second, 1, "申請書の書き方"),
+            (world.program, 2, "配送が遅い"),
+            (second, 3, "配送業者について"),
+            (world.program, 3, "配送の変更"),
+            (world.program, 4, "カタログ"),
+            (second, 5, "対象の確認"),
+            (second, 6, "配送先の変更"),
+            (world.program, 7, "期限"),
+            (second, 8, "住所の変更"),
+        ]
+        made = []
+        for program, minute, inquiry in plan:
+            case = make_case(program, world.operator, inquiry=inquiry)
+            Case.objects.filter(pk=case.pk).update(received_at=_at(minute))
+            made.append(case)
+        services.add_note(case=made[7], actor=world.operator, body="配送について追記")
+        return made
+
+    @staticmethod
+    def one_statement(user, filters):
+        """What the page showed before: one statement over `program_id IN (…)`."""
+        from madoguchi.cases.selectors import apply_filters, cases_for
+
+        rows = apply_filters(cases_for(user), filters, user)
+        return list(rows.order_by("-received_at", "-id").values_list("pk", flat=True))
+
+    def pages(self, user, filters, size):
+        from madoguchi.cases.selectors import case_page
+
+        first = case_page(user, filters, page_size=size)
+        shown, cursor = [case.pk for case in first.cases], first.next_cursor
+        while cursor:
+            page = case_page(user, filters, cursor, page_size=size)
+            shown += [case.pk for case in page.cases]
+            cursor = page.next_cursor
+        return first, shown
+
+    def test_a_search_shows_what_one_statement_shows_page_by_page(self, world, second, searched):
+        from madoguchi.cases.selectors import CaseFilter
+
+        for filters in (
+            CaseFilter(text="配送"),
+            CaseFilter(text="配送", status=Status.NEW),
+            CaseFilter(text="変更"),
+        ):
+            expected = self.one_statement(world.operator, filters)
+            assert len(expected) >= 2
+            for size in (1, 2, 3, 50):
+                first, shown = self.pages(world.operator, filters, size)
+                assert shown == expected, (filters, size)
+                assert first.count_label == str(len(expected))
+        # A receipt number is found in either program.
+        receipt = searched[4].receipt_number
+        _, shown = self.pages(world.operator, CaseFilter(text=receipt.lower()), 2)
+        assert shown == [searched[4].pk]
+
+    def test_a_user_in_one_program_searches_it_as_before(self, world, second, searched):
+        from madoguchi.cases.selectors import CaseFilter
+
+        second.members.remove(world.operator)
+        filters = CaseFilter(text="配送")
+        expected = self.one_statement(world.operator, filters)
+        assert expected == [case.pk for case in reversed(searched) if case.program_id == world.program.pk
+                            and "配送" in case.inquiry]  # fmt: skip
+        with CaptureQueriesContext(connection) as queries:
+            _first, shown = self.pages(world.operator, filters, 2)
+        assert shown == expected
+        assert _per_program([q["sql"] for q in queries.captured_queries], 3) == []
+
+    def test_the_first_page_of_a_search_reads_each_program_in_its_own_order(self, world, second, searched):
+        from madoguchi.cases.selectors import COUNT_LIMIT, CaseFilter, case_page
+
+        with CaptureQueriesContext(connection) as queries:
+            page = case_page(world.operator, CaseFilter(text="配送"), page_size=3)
+        assert page.count_label == "7"
+        sqls = [q["sql"] for q in queries.captured_queries]
+        if connection.vendor == "postgresql":
+            # The page and its capped count from each program's first COUNT_LIMIT + 1 hits.
+            assert len(_per_program(sqls, COUNT_LIMIT + 1)) == 2
+            ordered = [
+                sql
+                for sql in sqls
+                if sql.startswith('SELECT "cases_case"') and '"cases_case"."id" IN' not in sql
+            ]
+            assert len(ordered) == 2
+            with CaptureQueriesContext(connection) as queries:
+                case_page(world.operator, CaseFilter(text="配送"), page.next_cursor, page_size=3)
+            assert len(_per_program([q["sql"] for q in queries.captured_queries], 4)) == 2
+        else:
+            # SQLite's search chooses its plan for the rows wanted (sqlite_search): one statement.
+            assert _per_program(sqls, 4) == []
+
+    @staticmethod
+    def waiting_callbacks(world, second):
+        """Callbacks over two programs: due days, windows and none, ties on every field but
+        the id, attempts on some."""
+        import datetime
+
+        from madoguchi.cases.models import CallbackAttempt
+
+        today = datetime.date.today()
+        morning, afternoon = datetime.time(9, 0), datetime.time(14, 0)
+        plan = [
+            (world.program, today, afternoon, 3),
+            (second, today, None, 5),
+            (second, None, None, 1),
+            (world.program, today, morning, 2),
+            (second, today, morning, 2),
+            (world.program, None, morning, 0),
+            (second, today - datetime.timedelta(days=1), afternoon, 9),
+            (world.program, today + datetime.timedelta(days=1), None, 4),
+            (world.program, None, None, 1),
+            (second, today, afternoon, 3),
+            (world.program, today, None, 6),
+        ]
+        made = []
+        for program, due, start, minute in plan:
+            case = make_case(program, world.operator)
+            Case.objects.filter(pk=case.pk).update(
+                status=Status.CALLBACK,
+                callback_due_on=due,
+                callback_from=start,
+                callback_until=None,
+                received_at=_at(minute),
+            )
+            made.append(case)
+        for case, attempts in zip(made, (1, 0, 2, 0, 1, 0, 3, 0, 0, 1, 0), strict=True):
+            for _ in range(attempts):
+                CallbackAttempt.objects.create(case=case, outcome="no_answer", attempted_by=world.operator)
+        return made
+
+    def test_the_callback_queue_shows_what_one_statement_shows(self, world, second):
+        from madoguchi.cases.selectors import _callback_order, cases_for, queue
+
+        self.waiting_callbacks(world, second)
+        rows = cases_for(world.operator).filter(status=Status.CALLBACK).order_by(*_callback_order())
+        expected = list(rows.values_list("pk", flat=True))
+        attempts = dict(rows.annotate(n=Count("callback_attempts")).values_list("pk", "n"))
+        assert len(expected) == 11
+        for limit in (1, 3, 4, 7, 11, 50):
+            with CaptureQueriesContext(connection) as queries:
+                shown = queue(world.operator, Status.CALLBACK, limit=limit)
+            assert [row.case.pk for row in shown] == expected[:limit], limit
+            assert [row.attempts for row in shown] == [attempts[pk] for pk in expected[:limit]]
+            assert len(_per_program([q["sql"] for q in queries.captured_queries], limit)) == 2
+
+        second.members.remove(world.operator)
+        alone = list(cases_for(world.operator).filter(status=Status.CALLBACK).order_by(*_callback_order()))
+        with CaptureQueriesContext(connection) as queries:
+            shown = queue(world.operator, Status.CALLBACK, limit=4)
+        assert [row.case.pk for row in shown] == [case.pk for case in alone[:4]]
+        assert len([q for q in queries.captured_queries if '"cases_case"' in q["sql"]]) == 1
+
+    def test_the_callback_queues_page_lists_both_programs(self, client, world, second):
+        made = self.waiting_callbacks(world, second)
+        login(client, world.operator)
+        page = client.get(reverse("cases:queue", args=["callback"])).content.decode()
+        assert all(case.receipt_number in page for case in made)
+
+    def test_the_web_queue_shows_what_one_statement_shows(self, world, second):
+        from madoguchi.cases.models import Channel
+        from madoguchi.cases.selectors import cases_for, web_queue
+
+        for program, minute in [
+            (second, 3),
+            (world.program, 1),
+            (second, 1),
+            (world.program, 0),
+            (second, 5),
+        ]:
+            case = make_case(program, world.operator, channel=Channel.FORM)
+            Case.objects.filter(pk=case.pk).update(received_at=_at(minute))
+        rows = cases_for(world.operator).filter(status=Status.NEW, channel=Channel.FORM)
+        expected = list(rows.order_by("received_at", "id").values_list("pk", flat=True))
+        for limit in (1, 2, 3, 5):
+            with CaptureQueriesContext(connection) as queries:
+                shown = web_queue(world.operator, limit=limit)
+            assert [case.pk for case in shown] == expected[:limit]
+            assert len(_per_program([q["sql"] for q in queries.captured_queries], limit)) == 2
