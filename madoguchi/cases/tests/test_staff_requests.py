@@ -521,3 +521,148 @@ class SeveralProgramsSearchAndQueuesTests:
                 shown = web_queue(world.operator, limit=limit)
             assert [case.pk for case in shown] == expected[:limit]
             assert len(_per_program([q["sql"] for q in queries.captured_queries], limit)) == 2
+
+
+def _panel_as_the_rows_say(user, program, result):
+    """What the panel showed before its rows were read in written statements: the same
+    fields, from the ORM's full rows (the reference the written statements must match)."""
+    from madoguchi.identify.selectors import FIELD_NAMES, HOW, _family, town_of
+    from madoguchi.programs.scoping import restrict
+    from madoguchi.registry.models import Household
+
+    rows = restrict(Household.objects.filter(program=program), user, "identify")
+    shown = []
+    for candidate in result.candidates:
+        household = rows.filter(pk=candidate.household_id).first()
+        if household is None:
+            continue
+        children = list(household.children.all())
+        shown.append(
+            {
+                "public_id": str(household.public_id),
+                "number": household.number,
+                "score": round(candidate.score * 100),
+                "family_names": [
+                    f for f in (_family(g.name) for g in household.guardians.order_by("pk")) if f
+                ],
+                "children": len(children),
+                "child_birth_years": sorted(c.dob.year for c in children),
+                "town": town_of(household.address),
+                "evidence": [
+                    {"field": FIELD_NAMES.get(e.field, e.field), "how": HOW[e.how][0], "css": HOW[e.how][1]}
+                    for e in candidate.evidence
+                    if e.how in HOW
+                ],
+            }
+        )
+    return shown
+
+
+@pytest.mark.django_db
+class IdentifyPanelTests:
+    """The identify search's panel (issue 15, hS): the candidates' rows in two written
+    statements, the fragment without the navigation, the program from the request's ids."""
+
+    @pytest.fixture
+    def listed(self, world, household):
+        import datetime
+
+        from madoguchi.registry.models import Guardian
+
+        two_guardians = add_household(
+            world.program,
+            "300002",
+            guardian=("山田　花子", "ヤマダ　ハナコ", "1988-03-04"),
+            children=[
+                ("山田　蓮", "ヤマダ　レン", "2019-07-01"),
+                ("山田　葵", "ヤマダ　アオイ", "2016-02-29"),
+            ],
+            address="東京都世田谷区弦巻二丁目19番6号　ハイツ101",
+        )
+        Guardian.objects.create(
+            household=two_guardians, name="佐藤　太郎", name_key="佐藤太郎", dob=datetime.date(1985, 1, 1)
+        )
+        no_children = add_household(
+            world.program, "300003", guardian=("単名", "タンメイ", "1970-01-01"), children=[]
+        )
+        elsewhere = add_household(
+            world.other_program,
+            "900001",
+            guardian=("別所　一郎", "ベッショ　イチロウ", "1980-01-01"),
+            children=[],
+        )
+        return [two_guardians, household, no_children, elsewhere]
+
+    @staticmethod
+    def result(households, missing_id=None):
+        from madoguchi.identify.engine import Candidate, Result
+        from madoguchi.identify.scoring import Evidence
+
+        evidence = [Evidence("guardian_name", "exact", 3.0), Evidence("phone", "disagree", -1.0)]
+        candidates = [
+            Candidate(h.pk, h.number, str(h.public_id), 0.9 - i / 10, evidence[: i % 3])
+            for i, h in enumerate(households)
+        ]
+        if missing_id is not None:
+            candidates.insert(1, Candidate(missing_id, "0", "", 0.5, []))
+        return Result(candidates=candidates, abstained=False, fields_used=["guardian_name"])
+
+    def test_the_candidates_are_what_the_rows_say_in_two_statements(self, world, listed):
+        import dataclasses
+
+        from madoguchi.identify.selectors import candidate_views
+
+        result = self.result(listed, missing_id=max(h.pk for h in listed) + 100)
+        with CaptureQueriesContext(connection) as queries:
+            views = candidate_views(user=world.operator, program=world.program, result=result)
+        expected = _panel_as_the_rows_say(world.operator, world.program, result)
+        assert [dataclasses.asdict(view) for view in views] == expected
+        # Another program's household and a household no longer listed are left out.
+        assert [view.number for view in views] == ["300002", "300001", "300003"]
+        assert views[0].family_names == ["山田", "佐藤"]
+        assert views[0].child_birth_years == [2016, 2019]
+        registry = [q["sql"] for q in queries.captured_queries if "registry_" in q["sql"]]
+        assert len(registry) == 2
+
+    def test_a_user_outside_the_program_sees_no_candidate(self, world, listed):
+        from madoguchi.identify.selectors import candidate_views
+
+        result = self.result(listed)
+        assert candidate_views(user=world.other_program_operator, program=world.program, result=result) == []
+        world.program.members.remove(world.operator)
+        assert candidate_views(user=world.operator, program=world.program, result=result) == []
+
+    def test_the_fragment_reads_neither_the_navigation_nor_the_banner(self, client, world, household):
+        login(client, world.operator)
+        data = {"program": world.program.code, "guardian_kana": "シケン　ハナコ", "phone": "090-1111-2222"}
+        response, sql = sql_of(lambda: client.post(reverse("identify:search"), data, HTTP_HX_REQUEST="true"))
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert f'data-candidate="{household.public_id}"' in html
+        assert 'name="csrfmiddlewaretoken" value="' in html
+        # The badges' counts and the erasure banner are the navigation's, which a fragment lacks.
+        assert not [
+            text for text in sql if '"cases_notification"' in text or "lifecycle_programerasure" in text
+        ]
+        # The program by its code, checked against the request's program ids (no join of its own).
+        assert not [text for text in sql if text.startswith('SELECT DISTINCT "programs_program"')]
+
+    def test_a_refused_search_is_a_fragment_too(self, client, world, household):
+        login(client, world.operator)
+        data = {"program": world.program.code, "guardian_name": "あ" * 300}
+        response = client.post(reverse("identify:search"), data, HTTP_HX_REQUEST="true")
+        assert response.status_code == 400
+        assert "入力が長すぎます。" in response.content.decode()
+        other = {"program": world.other_program.code, "guardian_kana": "シケン"}
+        assert client.post(reverse("identify:search"), other, HTTP_HX_REQUEST="true").status_code == 404
+        assert client.post(reverse("identify:search"), {"guardian_kana": "シケン"}).status_code == 404
+
+    def test_the_page_reads_the_users_programs_once(self, client, world, household):
+        login(client, world.operator)
+        url = reverse("identify:page")
+        response, sql = sql_of(lambda: client.get(url, {"program": world.program.code}))
+        assert response.status_code == 200
+        assert world.program.name in response.content.decode()
+        assert len([text for text in sql if text.startswith('SELECT "programs_program"')]) == 1
+        assert client.get(url, {"program": world.other_program.code}).status_code == 404
+        assert client.get(url, {"program": "no-such-program"}).status_code == 404
