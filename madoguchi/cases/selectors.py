@@ -587,9 +587,16 @@ def _callback_order() -> tuple[OrderBy | str, ...]:
 def _callback_queue(rows: QuerySet[Case], limit: int, scope: Sequence[int]) -> list[QueueRow]:
     today = timezone.localdate()
     order = _callback_order()
+    # The first `limit` in order, then their attempts counted: counted in the same statement
+    # (GROUP BY before the LIMIT), every case waiting for a callback was read, counted and
+    # sorted (41 ms for a queue of 4,000 at 100,000 cases); a user in several programs: each
+    # program's first in its own index order, merged.
     if len(scope) > 1:
-        rows = rows.filter(pk__in=_first_per_program(rows, scope, order, limit))
-    ordered = rows.annotate(attempt_count=Count("callback_attempts")).order_by(*order)
+        first = _first_per_program(rows, scope, order, limit)
+    else:
+        first = list(rows.order_by(*order).values_list("pk", flat=True)[:limit])
+    shown = rows.filter(pk__in=first)
+    ordered = shown.annotate(attempt_count=Count("callback_attempts")).order_by(*order)
     result = []
     for case in ordered[:limit]:
         since = case.ward_answered_at or case.updated_at
