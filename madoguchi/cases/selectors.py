@@ -395,8 +395,10 @@ def _first_per_program(
     the database puts them: as written (`F(...).asc(nulls_last=True)`), or the database's
     default (PostgreSQL: last ascending, first descending; SQLite: the reverse).
     """
-    nulls_first_by_default = connections[rows.db].vendor != "sqlite"
-    terms = [_order_term(term, nulls_first_by_default) for term in order]
+    # Where NULLs go unless the term says: PostgreSQL sorts them as the largest values, SQLite
+    # as the smallest.
+    nulls_largest = connections[rows.db].vendor != "sqlite"
+    terms = [_order_term(term, nulls_largest) for term in order]
     names = [name for name, _, _ in terms]
     first: list[tuple[Any, ...]] = []
     for program_id in scope:
@@ -409,17 +411,17 @@ def _first_per_program(
     return [row[-1] for row in first[:limit]]
 
 
-def _order_term(term: str | OrderBy, nulls_first_by_default: bool) -> tuple[str, bool, bool]:
+def _order_term(term: str | OrderBy, nulls_largest: bool) -> tuple[str, bool, bool]:
     """(field, descending, NULLs first) of one term of `order_by`."""
     if isinstance(term, str):
         descending = term.startswith("-")
-        return term.lstrip("-"), descending, nulls_first_by_default == descending
+        return term.lstrip("-"), descending, nulls_largest == descending
     if not isinstance(term.expression, F):
         raise TypeError("only a field can be merged in order")
     if term.nulls_first or term.nulls_last:
         nulls_first = bool(term.nulls_first)
     else:
-        nulls_first = nulls_first_by_default == term.descending
+        nulls_first = nulls_largest == term.descending
     return term.expression.name, term.descending, nulls_first
 
 

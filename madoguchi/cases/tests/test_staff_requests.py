@@ -528,6 +528,20 @@ class SeveralProgramsSearchAndQueuesTests:
             assert [case.pk for case in shown] == expected[:limit]
             assert len(_per_program([q["sql"] for q in queries.captured_queries], limit)) == 2
 
+    def test_the_merge_puts_nulls_where_the_database_does(self, world, second):
+        """Field names without a NULLs order: the database's own (PostgreSQL last ascending,
+        SQLite first), in either direction."""
+        from madoguchi.cases.selectors import _first_per_program, cases_for
+        from madoguchi.programs.scoping import program_ids
+
+        self.waiting_callbacks(world, second)
+        rows = cases_for(world.operator)
+        scope = program_ids(world.operator)
+        for order in (("callback_due_on", "id"), ("-callback_due_on", "-id"), ("-received_at", "id")):
+            expected = list(rows.order_by(*order).values_list("pk", flat=True))
+            for limit in (1, 4, 6, 11):
+                assert _first_per_program(rows, scope, order, limit) == expected[:limit], (order, limit)
+
 
 def _panel_as_the_rows_say(user, program, result):
     """What the panel showed before its rows were read in written statements: the same
