@@ -18,6 +18,7 @@ from django.db import connection, connections
 from django.db.models import (
     BigIntegerField,
     BooleanField,
+    Count,
     Exists,
     Expression,
     ExpressionWrapper,
@@ -27,7 +28,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import StrIndex
 from django.utils import timezone
 
@@ -271,9 +272,14 @@ def text_search(
         # key, but LIKE's `%` tries a match at every byte equal to the key's first one, which in
         # Japanese text is most of them (a seven-character phrase in one case of ten: about half
         # the time of its search). LIKE stays for the trigram index (strpos cannot use it); a
-        # condition inside OR keeps its written order.
+        # condition inside OR keeps its written order. Written `NOT (strpos(…) = 0)`, not
+        # `strpos(…) > 0`: the planner has no statistics for the expression and takes a third
+        # for `> 0`, which cut LIKE's estimate to a third (a phrase in one case of ten at
+        # 100,000 cases a program: the whole program read and sorted, 150–230 ms, instead of
+        # the list's index walked until the 1,001st hit, 9–27 ms); `= 0` is taken as rare, so
+        # its negation leaves LIKE's estimate as it is.
         rows = rows.alias(text_at=StrIndex("search_text", Value(key)))
-        return rows.filter(Q(receipt_number=receipt) | (Q(text_at__gt=0) & Q(search_text__contains=key)))
+        return rows.filter(Q(receipt_number=receipt) | (~Q(text_at=0) & Q(search_text__contains=key)))
     match = sqlite_search.match_expression(key)
     if not form:
         form = "in" if wanted is None else sqlite_search.choose_form(database, key, wanted)
@@ -356,20 +362,22 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: int = PAGE_SIZE) -> CasePage:
     rows = apply_filters(cases_for(user), filters, user, wanted=page_size + 1)
     position = decode_cursor(cursor) if cursor else None
-    if position is None and filters.text and connections[rows.db].vendor == "postgresql":
-        return _first_page_of_search(rows, filters, page_size)
+    postgres = connections[rows.db].vendor == "postgresql"
+    scope = program_ids(user, "view")
+    if position is None and filters.text and postgres:
+        return _first_page_of_search(rows, filters, page_size, scope)
     if position is not None:
         when, pk = position
         rows = rows.filter(Q(received_at__lt=when) | Q(received_at=when, id__lt=pk))
-    # Only the columns the list shows (and the cursor needs): a case has forty, search_text
-    # holds the whole timeline's text, and building fifty full rows was a fifth of the page.
-    listed = rows.select_related("category", "assignee").only(*LIST_COLUMNS)
-    scope = program_ids(user, "view")
-    if len(scope) > 1 and not filters.text:
-        newest = _first_per_program(rows, scope, ("-received_at", "-id"), page_size + 1)
-        cases = list(listed.filter(pk__in=newest).order_by("-received_at", "-id"))
+    # SQLite's text search chooses its own plan for the wanted rows (`sqlite_search`): one
+    # statement there.
+    if len(scope) > 1 and (postgres or not filters.text):
+        newest = _first_per_program(rows, scope, LIST_ORDER, page_size + 1)
+        # The ids were read from the user's scoped, filtered rows: the page's columns by primary
+        # key, with no condition to plan or check again.
+        cases = list(_listed(Case.objects.filter(pk__in=newest)).order_by(*LIST_ORDER))
     else:
-        cases = list(listed.order_by("-received_at", "-id")[: page_size + 1])
+        cases = list(_listed(rows).order_by(*LIST_ORDER)[: page_size + 1])
     more = len(cases) > page_size
     cases = cases[:page_size]
     label = ""
@@ -389,26 +397,73 @@ def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: in
     )
 
 
-def _first_per_program(rows: QuerySet[Case], scope: list[int], order: Sequence[str], limit: int) -> list[int]:
+LIST_ORDER = ("-received_at", "-id")
+
+
+def _listed(rows: QuerySet[Case]) -> QuerySet[Case]:
+    # Only the columns the list shows (and the cursor needs): a case has forty, search_text
+    # holds the whole timeline's text, and building fifty full rows was a fifth of the page.
+    return rows.select_related("category", "assignee").only(*LIST_COLUMNS)
+
+
+def _first_per_program(
+    rows: QuerySet[Case], scope: Sequence[int], order: Sequence[str | OrderBy], limit: int
+) -> list[int]:
     """The ids of the first `limit` rows in `order` across several programs: each program's
     first `limit` read in its own index order, merged.
 
     With `program_id IN (…)` an index on (program, …) gives no single order, so PostgreSQL read
     and sorted every row of the programs (a million cases: 177 ms for one list view of a user in
-    two programs). `order` is two fields, both ascending or both descending ("-received_at",
-    "-id"); NULLs sort as PostgreSQL sorts them (last ascending, first descending).
+    two programs). `order` ends with a unique field (the id), so the merge has no ties to break
+    differently from the database. Its fields are dates, times, datetimes or numbers, which
+    Python orders as the database does (not text: collations differ). A field's NULLs go where
+    the database puts them: as written (`F(...).asc(nulls_last=True)`), or the database's
+    default (PostgreSQL: last ascending, first descending; SQLite: the reverse).
     """
-    descending = order[0].startswith("-")
-    fields = [name.lstrip("-") for name in order]
+    # Where NULLs go unless the term says: PostgreSQL sorts them as the largest values, SQLite
+    # as the smallest.
+    nulls_largest = connections[rows.db].vendor != "sqlite"
+    terms = [_order_term(term, nulls_largest) for term in order]
+    names = [name for name, _, _ in terms]
     first: list[tuple[Any, ...]] = []
     for program_id in scope:
         one = rows.filter(program_id=program_id).order_by(*order)
-        first += one.values_list(*fields, "pk")[:limit]
-    first.sort(key=lambda row: tuple((value is None, value or 0) for value in row[:-1]), reverse=descending)
+        first += one.values_list(*names, "pk")[:limit]
+    # One stable sort per field, the last first: the merged rows end in the statement's order.
+    for position in reversed(range(len(terms))):
+        _, descending, nulls_first = terms[position]
+        first.sort(key=_sort_key(position, nulls_first, descending), reverse=descending)
     return [row[-1] for row in first[:limit]]
 
 
-def _first_page_of_search(rows: QuerySet[Case], filters: CaseFilter, page_size: int) -> CasePage:
+def _order_term(term: str | OrderBy, nulls_largest: bool) -> tuple[str, bool, bool]:
+    """(field, descending, NULLs first) of one term of `order_by`."""
+    if isinstance(term, str):
+        descending = term.startswith("-")
+        return term.lstrip("-"), descending, nulls_largest == descending
+    if not isinstance(term.expression, F):
+        raise TypeError("only a field can be merged in order")
+    if term.nulls_first or term.nulls_last:
+        nulls_first = bool(term.nulls_first)
+    else:
+        nulls_first = nulls_largest == term.descending
+    return term.expression.name, term.descending, nulls_first
+
+
+def _sort_key(position: int, nulls_first: bool, descending: bool) -> Any:
+    # In a reversed sort the greater rank comes first.
+    null_rank = int(nulls_first == descending)
+
+    def key(row: tuple[Any, ...]) -> tuple[int, Any]:
+        value = row[position]
+        return (null_rank, None) if value is None else (1 - null_rank, value)
+
+    return key
+
+
+def _first_page_of_search(
+    rows: QuerySet[Case], filters: CaseFilter, page_size: int, scope: Sequence[int]
+) -> CasePage:
     """The first page of a text search on PostgreSQL and its count, from one scan.
 
     The text condition (`search_text LIKE '%…%'`) is what a search costs: a word in one case of
@@ -417,11 +472,14 @@ def _first_page_of_search(rows: QuerySet[Case], filters: CaseFilter, page_size: 
     the first COUNT_LIMIT + 1 hits in the list's order give both: the page is their first
     `page_size + 1`, the count is how many there are. The page's columns are then read by
     primary key, with no text condition to plan or check again (none when nothing matched).
+    A user in several programs: each program's first hits in its own index order, merged.
     """
-    ids = list(rows.order_by("-received_at", "-id").values_list("pk", flat=True)[: COUNT_LIMIT + 1])
+    if len(scope) > 1:
+        ids = _first_per_program(rows, scope, LIST_ORDER, COUNT_LIMIT + 1)
+    else:
+        ids = list(rows.order_by(*LIST_ORDER).values_list("pk", flat=True)[: COUNT_LIMIT + 1])
     shown = ids[: page_size + 1]  # read from the user's scoped rows just above
-    listed = Case.objects.filter(pk__in=shown).select_related("category", "assignee").only(*LIST_COLUMNS)
-    cases = list(listed.order_by("-received_at", "-id"))
+    cases = list(_listed(Case.objects.filter(pk__in=shown)).order_by(*LIST_ORDER))
     more = len(cases) > page_size
     cases = cases[:page_size]
     return CasePage(
@@ -528,11 +586,11 @@ def queue(user: Any, status: str, *, limit: int = 50) -> list[QueueRow]:
     """The ward's 区確認待ち (oldest question first) and the contractor's 折り返し待ち (soonest
     callback first, by its own due time; cases without one after them, oldest first)."""
     rows = cases_for(user).filter(status=status).select_related("category", "assignee")
+    scope = program_ids(user, "view")
     if status == Status.CALLBACK:
-        return _callback_queue(rows, limit)
+        return _callback_queue(rows, limit, scope)
     order = ["escalated_at", "id"] if status == Status.ESCALATED else ["received_at", "id"]
     today = timezone.localdate()
-    scope = program_ids(user, "view")
     if len(scope) > 1:
         rows = rows.filter(pk__in=_first_per_program(rows, scope, order, limit))
     result = []
@@ -544,16 +602,28 @@ def queue(user: Any, status: str, *, limit: int = 50) -> list[QueueRow]:
     return result
 
 
-def _callback_queue(rows: QuerySet[Case], limit: int) -> list[QueueRow]:
-    from django.db.models import Count, F
-
-    today = timezone.localdate()
-    ordered = rows.annotate(attempt_count=Count("callback_attempts")).order_by(
+def _callback_order() -> tuple[OrderBy | str, ...]:
+    return (
         F("callback_due_on").asc(nulls_last=True),
         F("callback_from").asc(nulls_first=True),
         "received_at",
         "id",
     )
+
+
+def _callback_queue(rows: QuerySet[Case], limit: int, scope: Sequence[int]) -> list[QueueRow]:
+    today = timezone.localdate()
+    order = _callback_order()
+    # The first `limit` in order, then their attempts counted: counted in the same statement
+    # (GROUP BY before the LIMIT), every case waiting for a callback was read, counted and
+    # sorted (41 ms for a queue of 4,000 at 100,000 cases); a user in several programs: each
+    # program's first in its own index order, merged.
+    if len(scope) > 1:
+        first = _first_per_program(rows, scope, order, limit)
+    else:
+        first = list(rows.order_by(*order).values_list("pk", flat=True)[:limit])
+    shown = rows.filter(pk__in=first)
+    ordered = shown.annotate(attempt_count=Count("callback_attempts")).order_by(*order)
     result = []
     for case in ordered[:limit]:
         since = case.ward_answered_at or case.updated_at
@@ -598,8 +668,11 @@ def callback_overdue(case: Case, now: datetime.datetime | None = None) -> bool:
 
 def web_queue(user: Any, *, limit: int = 50) -> list[Case]:
     """未対応のフォーム受付: web inquiries nobody has started on, oldest first."""
-    rows = cases_for(user).filter(status=Status.NEW, channel=Channel.FORM).select_related("category")
-    return list(rows.defer("search_text").order_by("received_at", "id")[:limit])
+    rows = cases_for(user).filter(status=Status.NEW, channel=Channel.FORM)
+    scope = program_ids(user, "view")
+    if len(scope) > 1:
+        rows = rows.filter(pk__in=_first_per_program(rows, scope, ("received_at", "id"), limit))
+    return list(rows.select_related("category").defer("search_text").order_by("received_at", "id")[:limit])
 
 
 def is_overdue(case: Case, today: datetime.date | None = None) -> bool:

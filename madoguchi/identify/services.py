@@ -22,7 +22,7 @@ from madoguchi.identify.engine import Query, Result, identify
 from madoguchi.identify.models import ApiToken, hash_token
 from madoguchi.programs.models import PersonalItem, Program
 from madoguchi.programs.recording import require_recording_open
-from madoguchi.programs.scoping import program_ids, programs_for, require, restrict
+from madoguchi.programs.scoping import program_ids, require, restrict
 from madoguchi.registry.models import Child, Guardian, Household
 
 
@@ -30,8 +30,10 @@ def program_for(user: Any, code: str) -> Program:
     """The program `code` if `user` may identify in it; 404 otherwise (another program's
     existence is not revealed)."""
     require(user, "identify")
-    program = programs_for(user, "identify").filter(code=code).first()
-    if program is None:
+    # The user's program ids are read once per request (`program_ids`: the same programs as
+    # `programs_for`); the program itself by its unique code, without their join.
+    program = Program.objects.filter(code=code).first() if code else None
+    if program is None or program.pk not in program_ids(user, "identify"):
         raise Http404
     return program
 
