@@ -372,7 +372,7 @@ def case_page(user: Any, filters: CaseFilter, cursor: str = "", *, page_size: in
     # SQLite's text search chooses its own plan for the wanted rows (`sqlite_search`): one
     # statement there.
     if len(scope) > 1 and (postgres or not filters.text):
-        newest = _first_per_program(rows, scope, LIST_ORDER, page_size + 1)
+        newest = first_per_program(rows, scope, LIST_ORDER, page_size + 1)
         # The ids were read from the user's scoped, filtered rows: the page's columns by primary
         # key, with no condition to plan or check again.
         cases = list(_listed(Case.objects.filter(pk__in=newest)).order_by(*LIST_ORDER))
@@ -406,7 +406,7 @@ def _listed(rows: QuerySet[Case]) -> QuerySet[Case]:
     return rows.select_related("category", "assignee").only(*LIST_COLUMNS)
 
 
-def _first_per_program(
+def first_per_program(
     rows: QuerySet[Case], scope: Sequence[int], order: Sequence[str | OrderBy], limit: int
 ) -> list[int]:
     """The ids of the first `limit` rows in `order` across several programs: each program's
@@ -475,7 +475,7 @@ def _first_page_of_search(
     A user in several programs: each program's first hits in its own index order, merged.
     """
     if len(scope) > 1:
-        ids = _first_per_program(rows, scope, LIST_ORDER, COUNT_LIMIT + 1)
+        ids = first_per_program(rows, scope, LIST_ORDER, COUNT_LIMIT + 1)
     else:
         ids = list(rows.order_by(*LIST_ORDER).values_list("pk", flat=True)[: COUNT_LIMIT + 1])
     shown = ids[: page_size + 1]  # read from the user's scoped rows just above
@@ -592,7 +592,7 @@ def queue(user: Any, status: str, *, limit: int = 50) -> list[QueueRow]:
     order = ["escalated_at", "id"] if status == Status.ESCALATED else ["received_at", "id"]
     today = timezone.localdate()
     if len(scope) > 1:
-        rows = rows.filter(pk__in=_first_per_program(rows, scope, order, limit))
+        rows = rows.filter(pk__in=first_per_program(rows, scope, order, limit))
     result = []
     for case in rows.order_by(*order)[:limit]:
         since = case.escalated_at if status == Status.ESCALATED else case.ward_answered_at or case.updated_at
@@ -619,7 +619,7 @@ def _callback_queue(rows: QuerySet[Case], limit: int, scope: Sequence[int]) -> l
     # sorted (41 ms for a queue of 4,000 at 100,000 cases); a user in several programs: each
     # program's first in its own index order, merged.
     if len(scope) > 1:
-        first = _first_per_program(rows, scope, order, limit)
+        first = first_per_program(rows, scope, order, limit)
     else:
         first = list(rows.order_by(*order).values_list("pk", flat=True)[:limit])
     shown = rows.filter(pk__in=first)
@@ -671,7 +671,7 @@ def web_queue(user: Any, *, limit: int = 50) -> list[Case]:
     rows = cases_for(user).filter(status=Status.NEW, channel=Channel.FORM)
     scope = program_ids(user, "view")
     if len(scope) > 1:
-        rows = rows.filter(pk__in=_first_per_program(rows, scope, ("received_at", "id"), limit))
+        rows = rows.filter(pk__in=first_per_program(rows, scope, ("received_at", "id"), limit))
     return list(rows.select_related("category").defer("search_text").order_by("received_at", "id")[:limit])
 
 

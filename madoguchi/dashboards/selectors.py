@@ -29,7 +29,7 @@ from django.utils import timezone
 from madoguchi.accounts.models import Role
 from madoguchi.cases.business_days import business_days_between
 from madoguchi.cases.models import Case, Category, Channel, Status
-from madoguchi.cases.selectors import callback_filters
+from madoguchi.cases.selectors import callback_filters, first_per_program
 from madoguchi.dashboards.models import CaseCount
 from madoguchi.programs.scoping import can, program_ids, programs_for
 
@@ -338,9 +338,15 @@ def _ward(
     *,
     start: datetime.date,
 ) -> None:
+    escalated = rows.filter(status=Status.ESCALATED)
+    if len(board.program_ids) > 1:
+        # One ordered read per program, merged (as the ward's queue): `program_id IN (…)`
+        # read and sorted every escalated case of the programs.
+        order = ["escalated_at", "id"]
+        first = first_per_program(escalated, board.program_ids, order, WAITING_LIMIT)
+        escalated = escalated.filter(pk__in=first)
     oldest = (
-        rows.filter(status=Status.ESCALATED)
-        .select_related("category")
+        escalated.select_related("category")
         .only("public_id", "receipt_number", "category__name", "escalated_at", "ward_due_on")
         .order_by("escalated_at", "id")[:WAITING_LIMIT]
     )

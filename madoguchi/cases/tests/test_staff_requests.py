@@ -293,6 +293,33 @@ class TwoProgramsListTests:
         assert len([sql for sql in sqls if '"program_id" = ' in sql and "LIMIT 4" in sql]) == 2
 
 
+    def test_the_wards_dashboard_lists_both_programs_oldest_first_each_read_in_order(
+        self, world, second, monkeypatch
+    ):
+        import datetime
+
+        from django.utils import timezone
+
+        from madoguchi.dashboards import selectors as dashboards
+
+        monkeypatch.setattr(dashboards, "WAITING_LIMIT", 4)
+        second.members.add(world.ward_staff)
+        start = timezone.now() - datetime.timedelta(hours=1)
+        made = []
+        for minute, program in enumerate([second, world.program, world.program, second, world.program]):
+            case = make_case(program, world.operator)
+            services.escalate(
+                case=case, actor=world.operator, question="確認してください。", expected_version=1
+            )
+            Case.objects.filter(pk=case.pk).update(escalated_at=start + datetime.timedelta(minutes=minute))
+            made.append(Case.objects.get(pk=case.pk).public_id)
+
+        with CaptureQueriesContext(connection) as queries:
+            board = dashboards.shared_dashboard(world.ward_staff, fresh=True)
+        assert [row.public_id for row in board.ward_waiting] == made[:4]
+        sqls = [q["sql"] for q in queries.captured_queries]
+        assert len([sql for sql in sqls if '"program_id" = ' in sql and "LIMIT 4" in sql]) == 2
+
 def _at(minutes):
     import datetime
 
@@ -547,7 +574,7 @@ class SeveralProgramsSearchAndQueuesTests:
     def test_the_merge_puts_nulls_where_the_database_does(self, world, second):
         """Field names without a NULLs order: the database's own (PostgreSQL last ascending,
         SQLite first), in either direction."""
-        from madoguchi.cases.selectors import _first_per_program, cases_for
+        from madoguchi.cases.selectors import cases_for, first_per_program
         from madoguchi.programs.scoping import program_ids
 
         self.waiting_callbacks(world, second)
@@ -556,7 +583,7 @@ class SeveralProgramsSearchAndQueuesTests:
         for order in (("callback_due_on", "id"), ("-callback_due_on", "-id"), ("-received_at", "id")):
             expected = list(rows.order_by(*order).values_list("pk", flat=True))
             for limit in (1, 4, 6, 11):
-                assert _first_per_program(rows, scope, order, limit) == expected[:limit], (order, limit)
+                assert first_per_program(rows, scope, order, limit) == expected[:limit], (order, limit)
 
 
 def _panel_as_the_rows_say(user, program, result):
