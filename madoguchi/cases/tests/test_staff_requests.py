@@ -212,27 +212,29 @@ class IdentifySearchTests:
         assert client.post(url, data, HTTP_HX_REQUEST="true").status_code == 404
 
 
+@pytest.fixture
+def second(world):
+    """A second program of the same ward and contractor, with the operator as a member."""
+    import datetime
+
+    from madoguchi.programs.models import Program
+
+    today = datetime.date.today()
+    program = Program.objects.create(
+        code="second-program",
+        name="第二の事業",
+        ward=world.ward,
+        contractor=world.contractor,
+        recording_start=today - datetime.timedelta(days=30),
+        recording_end=today + datetime.timedelta(days=60),
+        receipt_prefix="SP",
+    )
+    program.members.add(world.operator)
+    return program
+
+
 class TwoProgramsListTests:
     """A user in two programs: the list merges each program's newest, in one order."""
-
-    @pytest.fixture
-    def second(self, world):
-        import datetime
-
-        from madoguchi.programs.models import Program
-
-        today = datetime.date.today()
-        program = Program.objects.create(
-            code="second-program",
-            name="第二の事業",
-            ward=world.ward,
-            contractor=world.contractor,
-            recording_start=today - datetime.timedelta(days=30),
-            recording_end=today + datetime.timedelta(days=60),
-            receipt_prefix="SP",
-        )
-        program.members.add(world.operator)
-        return program
 
     def test_both_programs_interleave_newest_first_each_read_in_order(self, client, world, second):
         import datetime
@@ -292,7 +294,6 @@ class TwoProgramsListTests:
         sqls = [q["sql"] for q in queries.captured_queries]
         assert len([sql for sql in sqls if '"program_id" = ' in sql and "LIMIT 4" in sql]) == 2
 
-
     def test_the_wards_dashboard_lists_both_programs_oldest_first_each_read_in_order(
         self, world, second, monkeypatch
     ):
@@ -320,6 +321,7 @@ class TwoProgramsListTests:
         sqls = [q["sql"] for q in queries.captured_queries]
         assert len([sql for sql in sqls if '"program_id" = ' in sql and "LIMIT 4" in sql]) == 2
 
+
 def _at(minutes):
     import datetime
 
@@ -342,25 +344,6 @@ class SeveralProgramsSearchAndQueuesTests:
     """The first page of a text search, its later pages, the callback queue and the web queue of
     a user in several programs: each program read in its own index order and merged, with the
     same rows in the same order as one statement over `program_id IN (…)` gives."""
-
-    @pytest.fixture
-    def second(self, world):
-        import datetime
-
-        from madoguchi.programs.models import Program
-
-        today = datetime.date.today()
-        program = Program.objects.create(
-            code="second-program",
-            name="第二の事業",
-            ward=world.ward,
-            contractor=world.contractor,
-            recording_start=today - datetime.timedelta(days=30),
-            recording_end=today + datetime.timedelta(days=60),
-            receipt_prefix="SP",
-        )
-        program.members.add(world.operator)
-        return program
 
     @pytest.fixture
     def searched(self, world, second):
