@@ -270,12 +270,13 @@ class TwoProgramsListTests:
         page = client.get(reverse("cases:list")).content.decode()
         assert all(Case.objects.get(pk=pk).receipt_number in page for pk in made)
 
-    def test_the_wards_queue_interleaves_both_programs_oldest_first(self, world, second):
+    @staticmethod
+    def escalated_in_turn(world, second):
+        """Five cases escalated a minute apart, alternating between the programs, oldest first;
+        the ward staff a member of both."""
         import datetime
 
         from django.utils import timezone
-
-        from madoguchi.cases.selectors import queue
 
         second.members.add(world.ward_staff)
         start = timezone.now() - datetime.timedelta(hours=1)
@@ -286,7 +287,13 @@ class TwoProgramsListTests:
                 case=case, actor=world.operator, question="確認してください。", expected_version=1
             )
             Case.objects.filter(pk=case.pk).update(escalated_at=start + datetime.timedelta(minutes=minute))
-            made.append(case.pk)
+            made.append(case)
+        return made
+
+    def test_the_wards_queue_interleaves_both_programs_oldest_first(self, world, second):
+        from madoguchi.cases.selectors import queue
+
+        made = [case.pk for case in self.escalated_in_turn(world, second)]
 
         with CaptureQueriesContext(connection) as queries:
             rows = queue(world.ward_staff, Status.ESCALATED, limit=4)
@@ -297,23 +304,10 @@ class TwoProgramsListTests:
     def test_the_wards_dashboard_lists_both_programs_oldest_first_each_read_in_order(
         self, world, second, monkeypatch
     ):
-        import datetime
-
-        from django.utils import timezone
-
         from madoguchi.dashboards import selectors as dashboards
 
         monkeypatch.setattr(dashboards, "WAITING_LIMIT", 4)
-        second.members.add(world.ward_staff)
-        start = timezone.now() - datetime.timedelta(hours=1)
-        made = []
-        for minute, program in enumerate([second, world.program, world.program, second, world.program]):
-            case = make_case(program, world.operator)
-            services.escalate(
-                case=case, actor=world.operator, question="確認してください。", expected_version=1
-            )
-            Case.objects.filter(pk=case.pk).update(escalated_at=start + datetime.timedelta(minutes=minute))
-            made.append(Case.objects.get(pk=case.pk).public_id)
+        made = [case.public_id for case in self.escalated_in_turn(world, second)]
 
         with CaptureQueriesContext(connection) as queries:
             board = dashboards.shared_dashboard(world.ward_staff, fresh=True)
