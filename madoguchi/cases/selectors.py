@@ -574,6 +574,21 @@ def waiting_counts(
     return WaitingCounts(**counts)
 
 
+QUEUE_COLUMNS = (
+    "id",
+    "public_id",
+    "program_id",
+    "receipt_number",
+    "status",
+    "received_at",
+    "updated_at",
+    "escalated_at",
+    "ward_answered_at",
+    "ward_due_on",
+    "category__name",
+)
+
+
 @dataclass
 class QueueRow:
     case: Case
@@ -585,10 +600,13 @@ class QueueRow:
 def queue(user: Any, status: str, *, limit: int = 50) -> list[QueueRow]:
     """The ward's 区確認待ち (oldest question first) and the contractor's 折り返し待ち (soonest
     callback first, by its own due time; cases without one after them, oldest first)."""
-    rows = cases_for(user).filter(status=status).select_related("category", "assignee")
+    rows = cases_for(user).filter(status=status)
     scope = program_ids(user, "view")
     if status == Status.CALLBACK:
-        return _callback_queue(rows, limit, scope)
+        return _callback_queue(rows.select_related("category", "assignee"), limit, scope)
+    # Only what these queues show and order by: no assignee, and none of a case's other forty
+    # columns (search_text holds the whole timeline's text).
+    rows = rows.select_related("category").only(*QUEUE_COLUMNS)
     order = ["escalated_at", "id"] if status == Status.ESCALATED else ["received_at", "id"]
     today = timezone.localdate()
     if len(scope) > 1:
