@@ -9,9 +9,11 @@ CPU and a third of the ward's queue (docs/notes.md, hL). Every value here is esc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
+from django.db.models import Choices
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -19,6 +21,22 @@ from django.utils.translation import gettext
 
 from madoguchi.cases import selectors
 from madoguchi.cases.models import Case, Category, Channel, Status
+
+# A case's public id in a reversed URL, replaced by each case's (cases.js does the same).
+SOME_CASE = "00000000-0000-0000-0000-000000000000"
+
+
+def translated(choices: type[Choices]) -> dict[str, str]:
+    """Each value's label, translated once for a page: a `get_<field>_display()` call
+    translates every choice of the field each time it is called."""
+    return {value: str(label) for value, label in choices.choices}
+
+
+def case_url(name: str, *args: Any) -> Callable[[Any], str]:
+    """The URL `name` of a case (after `args`) for any public id, with one `reverse()` a page
+    instead of one per row."""
+    pattern = reverse(name, args=[*args, SOME_CASE])
+    return lambda public_id: pattern.replace(SOME_CASE, str(public_id))
 
 
 def list_rows(cases: list[Case]) -> SafeString:
@@ -28,12 +46,11 @@ def list_rows(cases: list[Case]) -> SafeString:
     channel for the page instead of one per row (a `get_status_display` translates every
     choice of the field each time it is called). Every value is escaped (`html.escape`, what
     the template's autoescape calls)."""
-    statuses = {value: str(label) for value, label in Status.choices}
-    channels = {value: str(label) for value, label in Channel.choices}
-    prefix = reverse("cases:list")
+    statuses, channels = translated(Status), translated(Channel)
+    detail = case_url("cases:detail")
     return SafeString(
         "".join(
-            f'\n    <tr><td><a href="{escape(f"{prefix}{case.public_id}/")}">'
+            f'\n    <tr><td><a href="{escape(detail(case.public_id))}">'
             f"{escape(case.receipt_number)}</a></td>"
             f"\n      <td>{escape(timezone.localtime(case.received_at).strftime('%Y-%m-%d %H:%M'))}</td>"
             f"<td>{escape(statuses.get(case.status, case.status))}</td>"
@@ -73,8 +90,7 @@ def queue_rows(rows: list[selectors.QueueRow], status: str) -> SafeString:
     than as a template loop: per row a `{% url %}`, two `date` filters and a dozen variable
     lookups were a third of the ward's queue page. Every value is escaped (`html.escape`, what
     the template's autoescape calls); dates as the `date` filter writes them, in local time."""
-    blank = "00000000-0000-0000-0000-000000000000"
-    detail = reverse("cases:detail", args=[blank])
+    detail = case_url("cases:detail")
     overdue_mark = f' <strong class="overdue-mark">{escape(gettext("期限超過"))}</strong>'
     overdue_class = ' class="is-overdue"'
     parts = []
@@ -84,7 +100,7 @@ def queue_rows(rows: list[selectors.QueueRow], status: str) -> SafeString:
         due = case.ward_due_on.strftime("%Y-%m-%d") if case.ward_due_on else "—"
         parts.append(
             f"\n  <tr{overdue_class if row.overdue else ''}>"
-            f'<td><a href="{escape(detail.replace(blank, str(case.public_id)))}">'
+            f'<td><a href="{escape(detail(case.public_id))}">'
             f"{escape(case.receipt_number)}</a></td>"
             f"\n    <td>{escape((case.category.name if case.category else '') or '—')}</td>"
             f"\n    <td>{timezone.localtime(since).strftime('%Y-%m-%d %H:%M') if since else ''}</td>"

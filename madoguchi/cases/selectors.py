@@ -409,8 +409,8 @@ def _listed(rows: QuerySet[Case]) -> QuerySet[Case]:
 def first_per_program(
     rows: QuerySet[Case], scope: Sequence[int], order: Sequence[str | OrderBy], limit: int
 ) -> list[int]:
-    """The ids of the first `limit` rows in `order` across several programs: each program's
-    first `limit` read in its own index order, merged.
+    """The ids of the first `limit` rows in `order` across the programs of `scope`: each
+    program's first `limit` read in its own index order, merged (one statement for one program).
 
     With `program_id IN (…)` an index on (program, …) gives no single order, so PostgreSQL read
     and sorted every row of the programs (a million cases: 177 ms for one list view of a user in
@@ -420,6 +420,8 @@ def first_per_program(
     the database puts them: as written (`F(...).asc(nulls_last=True)`), or the database's
     default (PostgreSQL: last ascending, first descending; SQLite: the reverse).
     """
+    if len(scope) <= 1:  # one program: one statement walks its index in order
+        return list(rows.order_by(*order).values_list("pk", flat=True)[:limit])
     # Where NULLs go unless the term says: PostgreSQL sorts them as the largest values, SQLite
     # as the smallest.
     nulls_largest = connections[rows.db].vendor != "sqlite"
@@ -474,10 +476,7 @@ def _first_page_of_search(
     primary key, with no text condition to plan or check again (none when nothing matched).
     A user in several programs: each program's first hits in its own index order, merged.
     """
-    if len(scope) > 1:
-        ids = first_per_program(rows, scope, LIST_ORDER, COUNT_LIMIT + 1)
-    else:
-        ids = list(rows.order_by(*LIST_ORDER).values_list("pk", flat=True)[: COUNT_LIMIT + 1])
+    ids = first_per_program(rows, scope, LIST_ORDER, COUNT_LIMIT + 1)
     shown = ids[: page_size + 1]  # read from the user's scoped rows just above
     cases = list(_listed(Case.objects.filter(pk__in=shown)).order_by(*LIST_ORDER))
     more = len(cases) > page_size
@@ -636,11 +635,7 @@ def _callback_queue(rows: QuerySet[Case], limit: int, scope: Sequence[int]) -> l
     # (GROUP BY before the LIMIT), every case waiting for a callback was read, counted and
     # sorted (41 ms for a queue of 4,000 at 100,000 cases); a user in several programs: each
     # program's first in its own index order, merged.
-    if len(scope) > 1:
-        first = first_per_program(rows, scope, order, limit)
-    else:
-        first = list(rows.order_by(*order).values_list("pk", flat=True)[:limit])
-    shown = rows.filter(pk__in=first)
+    shown = rows.filter(pk__in=first_per_program(rows, scope, order, limit))
     ordered = shown.annotate(attempt_count=Count("callback_attempts")).order_by(*order)
     result = []
     for case in ordered[:limit]:

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.context_processors import csrf
 from django.template.loader import render_to_string
@@ -29,7 +29,7 @@ from madoguchi.identify.models import ApiToken
 from madoguchi.identify.selectors import api_tokens_for, candidate_views, town_of
 from madoguchi.identify.verification import ITEMS, STATUS_LABELS, verification_status
 from madoguchi.programs.recording import RecordingClosed
-from madoguchi.programs.scoping import can, member_programs, require
+from madoguchi.programs.scoping import can, member_program, member_programs, require
 from madoguchi.registry.models import Household
 
 
@@ -51,10 +51,7 @@ def page(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("program", "")
     program = None
     if code:
-        # One of the programs just read, or 404 (as `services.program_for`).
-        program = next((item for item in programs if item.code == code), None)
-        if program is None:
-            raise Http404
+        program = member_program(request.user, "identify", code, programs)  # or 404
     elif len(programs) == 1:
         program = programs[0]
     return render(request, "identify/page.html", {"program": program, "programs": programs})

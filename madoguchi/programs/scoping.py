@@ -151,6 +151,16 @@ def member_programs(user: Any, action: str = "view") -> list[Program]:
     return programs
 
 
+def member_program(user: Any, action: str, code: str, programs: list[Program] | None = None) -> Program:
+    """The program `code` among the user's `member_programs` (or `programs`, already read), or
+    404: another program's existence is not revealed."""
+    chosen = programs if programs is not None else member_programs(user, action)
+    program = next((program for program in chosen if program.code == code), None)
+    if program is None:
+        raise Http404
+    return program
+
+
 def _program_ids_key(user: Any) -> tuple[Any, ...]:
     return ("program_ids", user.pk, user.organisation_id, user.role)
 

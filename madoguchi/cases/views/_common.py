@@ -16,7 +16,7 @@ from madoguchi.cases.models import (
     Case,
 )
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import member_programs, programs_for
+from madoguchi.programs.scoping import member_program, programs_for
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -69,9 +69,4 @@ def _program_for_new(request: HttpRequest, code: str | None) -> Program:
         return only[0]
     # The case form and its save (every call): one written statement, whose ids the save's
     # membership checks then reuse, rather than a compiled queryset and a second lookup.
-    program = next(
-        (program for program in member_programs(request.user, "edit") if program.code == code), None
-    )
-    if program is None:
-        raise Http404
-    return program
+    return member_program(request.user, "edit", code)

@@ -53,6 +53,7 @@ from madoguchi.cases.models import (
     TimelineEntry,
     Verification,
 )
+from madoguchi.cases.rows_html import case_url, translated
 from madoguchi.cases.verification import item_label, program_items
 from madoguchi.cases.views._common import (
     _audit_view,
@@ -82,8 +83,7 @@ def _labelled(entries: list[TimelineEntry]) -> list[TimelineEntry]:
     `to_status_label`) and its author's (`author_label`), translated once per page: a
     `get_*_display` call translates every choice of its field each time. `corrected`: a later
     entry corrects it."""
-    kinds = {value: str(label) for value, label in TimelineEntry.Kind.choices}
-    statuses = {value: str(label) for value, label in Status.choices}
+    kinds, statuses = translated(TimelineEntry.Kind), translated(Status)
     web_form = _("問い合わせフォーム")
     corrected = {entry.corrects_id for entry in entries if entry.corrects_id}
     for entry in entries:
@@ -105,27 +105,21 @@ def _labels(case: Case) -> dict[str, str]:
         "caller_relation": CallerRelation,
     }
     return {
-        name: str(dict(choices.choices).get(getattr(case, name), getattr(case, name)))
+        name: str(translated(choices).get(getattr(case, name), getattr(case, name)))
         for name, choices in fields.items()
     }
-
-
-# A case's public id in a reversed URL, replaced by each related case's (cases.js does the same).
-_SOME_CASE = "00000000-0000-0000-0000-000000000000"
 
 
 def _labelled_related(case: Case, related: selectors.RelatedCases) -> None:
     """The related cases' status labels and links, made once per page: a household with ten
     cases cost a `get_status_display` (which translates every status), two `{% url %}` and a
     `{% blocktranslate %}` per row."""
-    statuses = {value: str(label) for value, label in Status.choices}
-    detail = reverse("cases:detail", args=[_SOME_CASE])
-    link = reverse("cases:link", args=[case.public_id, _SOME_CASE])
+    statuses = translated(Status)
+    detail, link = case_url("cases:detail"), case_url("cases:link", case.public_id)
     for other in [*related.linked, *related.household]:
-        public_id = str(other.public_id)
         other.status_label = statuses.get(other.status, other.status)
-        other.url = detail.replace(_SOME_CASE, public_id)
-        other.link_url = link.replace(_SOME_CASE, public_id)
+        other.url = detail(other.public_id)
+        other.link_url = link(other.public_id)
         other.link_label = _("%(number)s を同じ件として関連付ける") % {"number": other.receipt_number}
 
 
