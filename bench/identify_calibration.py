@@ -451,6 +451,41 @@ def report(records: list[dict[str, Any]], fitted: dict[str, Any], *, min_count: 
     return "\n".join(lines)
 
 
+def breakdown(records: list[dict[str, Any]], fitted: dict[str, Any]) -> str:
+    """Where top-1 is lost, per list size (tuning seeds): (a) the right household not among
+    the candidates shown (never retrieved, not scored, or ranked below the fifth), (b) shown
+    but ranked below another, (c) ranked first but not named (of which: one item alone, which
+    never names); and the callers not in the list who were named."""
+    lines = [
+        "| list size | calls in the list | top-1 | (a) not shown | (b) ranked below | (c) first, abstained "
+        "| of (c): one item | false matches |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size in sorted({r["size"] for r in records}):
+        counts: dict[str, int] = defaultdict(int)
+        for r in records:
+            if r["size"] != size:
+                continue
+            named = _named(r, fitted)
+            if r["truth"] is None:
+                counts["neg"] += 1
+                counts["fm"] += named
+            elif r["top"] == r["truth"]:
+                counts["pos"] += 1
+                counts["hit" if named else "c"] += 1
+                counts["c1"] += not named and r["features"].get("supporting_items", 0.0) < 2
+            else:
+                counts["pos"] += 1
+                counts["b" if r["in_top5"] else "a"] += 1
+        pos = counts["pos"]
+        lines.append(
+            f"| {size:,} | {pos:,} | {_pct(counts['hit'], pos)} | {_pct(counts['a'], pos)} | "
+            f"{_pct(counts['b'], pos)} | {_pct(counts['c'], pos)} | {_pct(counts['c1'], pos)} | "
+            f"{_pct(counts['fm'], counts['neg'])} ({counts['fm']}) |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench identify_calibration")
     parser.add_argument("--record", action="store_true")
@@ -461,6 +496,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--tuning-report", action="store_true", help="the same tables on the tuning seeds")
     parser.add_argument("--curve", action="store_true", help="top-1 and FMR by threshold on the tuning seeds")
+    parser.add_argument("--breakdown", action="store_true", help="where top-1 is lost, on the tuning seeds")
     args = parser.parse_args(argv)
     if args.record:
         sets = {"tuning": TUNING, "evaluation": EVALUATION}.get(args.only or "", TUNING + EVALUATION)
@@ -490,6 +526,12 @@ def main(argv: list[str]) -> None:
         fitted_model = model()
         assert fitted_model is not None, "fit first"
         print(curve(load_records(TUNING), fitted_model))
+    if args.breakdown:
+        from madoguchi.identify.calibration import model
+
+        fitted_model = model()
+        assert fitted_model is not None, "fit first"
+        print(breakdown(load_records(TUNING), fitted_model))
     if args.report or args.tuning_report:
         from madoguchi.identify.calibration import model
 
