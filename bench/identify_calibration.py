@@ -3,6 +3,7 @@
     python -m bench identify_calibration --record          # draw, load, run: tuning + evaluation seeds
     python -m bench identify_calibration --fit             # fit on the tuning seeds only
     python -m bench identify_calibration --report          # figures on the evaluation seeds only
+    python -m bench identify_calibration --breakdown       # where top-1 is lost (tuning seeds)
 
 `--record` draws each set with `bench/identify_synth.py` (list and calls from one seed), loads
 the list into a fresh SQLite database, builds the index and runs every call through
