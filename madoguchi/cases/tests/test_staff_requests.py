@@ -186,6 +186,56 @@ class CaseWritesTests:
 
 
 @pytest.mark.django_db
+class CaseChangePostTests:
+    """A POST that changes a case and redirects reads the case with its program only (issue 15,
+    hW, ninth session): the page's other relations are joined by the page, not by the change."""
+
+    @staticmethod
+    def case_read(sql):
+        return next(text for text in sql if text.startswith("SELECT") and 'FROM "cases_case"' in text)
+
+    def test_a_note_reads_the_case_with_its_program_only(self, client, world):
+        case = make_case(world.program, world.operator)
+        login(client, world.operator)
+        url = reverse("cases:note", args=[case.public_id])
+        response, sql = sql_of(lambda: client.post(url, {"body": "折り返し済み", "kind": "call_note"}))
+        assert response.status_code == 302
+        read = self.case_read(sql)
+        assert '"programs_program"' in read
+        for table in ('"cases_category"', '"accounts_user"', '"registry_household"', "T6"):
+            assert table not in read
+        assert TimelineEntry.objects.filter(case=case, body="折り返し済み").exists()
+
+    def test_the_wards_answer_reads_the_case_with_its_program_only_and_answers(self, client, world):
+        case = make_case(world.program, world.operator)
+        services.escalate(case=case, actor=world.operator, question="確認を", expected_version=case.version)
+        login(client, world.ward_staff)
+        url = reverse("cases:answer", args=[case.public_id])
+        response, sql = sql_of(lambda: client.post(url, {"version": case.version, "body": "回答です"}))
+        assert response.status_code == 302
+        read = self.case_read(sql)
+        assert '"programs_program"' in read and '"accounts_user"' not in read
+        case.refresh_from_db()
+        assert case.status == Status.CALLBACK and case.assignee_id == world.operator.pk
+
+    def test_a_refused_note_shows_the_page_with_everything_it_shows(self, client, world, household):
+        case = make_case(world.program, world.operator)
+        Case.objects.filter(pk=case.pk).update(household=household)
+        login(client, world.operator)
+        url = reverse("cases:note", args=[case.public_id])
+        response = client.post(url, {"body": "", "kind": "call_note"})
+        assert response.status_code == 400
+        assert household.number in response.content.decode()
+
+    def test_another_programs_case_is_still_404(self, client, world):
+        case = make_case(world.other_program, None)
+        login(client, world.operator)
+        url = reverse("cases:note", args=[case.public_id])
+        response = client.post(url, {"body": "x", "kind": "call_note"})
+        assert response.status_code == 404
+
+
+@pytest.mark.django_db
 class HouseholdCasesTests:
     def test_the_fragment_reads_only_the_columns_it_shows(self, client, world, household):
         make_case(world.program, world.operator, household=household)
