@@ -83,14 +83,16 @@ def get_case(user: Any, public_id: Any, action: str = "view") -> Case:
     )
 
 
-def case_to_change(user: Any, public_id: Any, action: str) -> Case:
+def case_to_change(user: Any, public_id: Any, action: str, *related: str) -> Case:
     """`get_case` for a POST that changes the case and redirects: with its program (every
     change checks the recording period), not the four other relations the page shows. Their
     joins made the statement cost three times as much to compile as to run; a refused change
-    that shows the page again reads them when the page does."""
+    that shows the page again reads them when the page does. `related`: what the change itself
+    reads besides (the ward's answer notifies the assignee)."""
     from django.shortcuts import get_object_or_404
 
-    return get_object_or_404(cases_for(user, action).select_related("program"), public_id=public_id)
+    rows = cases_for(user, action).select_related("program", *related)
+    return get_object_or_404(rows, public_id=public_id)
 
 
 def case_for_page(user: Any, public_id: Any) -> Case:

@@ -206,7 +206,7 @@ class CaseChangePostTests:
             assert table not in read
         assert TimelineEntry.objects.filter(case=case, body="折り返し済み").exists()
 
-    def test_the_wards_answer_reads_the_case_with_its_program_only_and_answers(self, client, world):
+    def test_the_wards_answer_reads_the_case_with_its_program_and_assignee_and_answers(self, client, world):
         case = make_case(world.program, world.operator)
         services.escalate(case=case, actor=world.operator, question="確認を", expected_version=case.version)
         login(client, world.ward_staff)
@@ -214,7 +214,8 @@ class CaseChangePostTests:
         response, sql = sql_of(lambda: client.post(url, {"version": case.version, "body": "回答です"}))
         assert response.status_code == 302
         read = self.case_read(sql)
-        assert '"programs_program"' in read and '"accounts_user"' not in read
+        assert '"programs_program"' in read and '"cases_category"' not in read
+        assert '"registry_household"' not in read
         case.refresh_from_db()
         assert case.status == Status.CALLBACK and case.assignee_id == world.operator.pk
 

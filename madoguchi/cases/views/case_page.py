@@ -465,7 +465,7 @@ def escalate(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
     require(request.user, "answer")
-    case = selectors.case_to_change(request.user, public_id, "answer")
+    case = selectors.case_to_change(request.user, public_id, "answer", "assignee")
     form = AnswerForm(request.POST)
     if not form.is_valid():
         return render_detail(request, case, answer_form=form)
