@@ -20,6 +20,7 @@ from madoguchi.cases.models import Case, Status, TimelineEntry
 from madoguchi.cases.testing import make_case
 from madoguchi.identify.tests.helpers import add_household
 from madoguchi.lib import field_html
+from madoguchi.programs.scoping import program_ids
 
 
 @pytest.fixture
@@ -234,6 +235,84 @@ class CaseChangePostTests:
         url = reverse("cases:note", args=[case.public_id])
         response = client.post(url, {"body": "x", "kind": "call_note"})
         assert response.status_code == 404
+
+
+@pytest.mark.django_db
+class CasePageReadTests:
+    """`case_for_page` is one written statement (issue 15, hW, ninth session): the same case,
+    relations and flags as the queryset it replaces, scoped the same way."""
+
+    @staticmethod
+    def by_queryset(user, case):
+        from django.db.models import BooleanField
+        from django.db.models.expressions import RawSQL
+
+        def exists(table, condition="", params=()):
+            sql = f'EXISTS (SELECT 1 FROM "{table}" f WHERE f.case_id = "cases_case"."id"{condition})'  # noqa: S608
+            return RawSQL(sql, list(params), output_field=BooleanField())  # noqa: S611 - test
+
+        return (
+            Case.objects.filter(program__in=program_ids(user))
+            .select_related("program", "category", "assignee", "household")
+            .defer("search_text")
+            .annotate(
+                has_unread=exists(
+                    "cases_notification", " AND f.user_id = %s AND f.read_at IS NULL", [user.pk]
+                ),
+                has_links=exists("cases_caselink"),
+                has_attempts=exists("cases_callbackattempt"),
+            )
+            .get(pk=case.pk)
+        )
+
+    @staticmethod
+    def same(left, right):
+        assert type(left) is type(right)
+        if left is None:
+            return
+        assert left.get_deferred_fields() == right.get_deferred_fields()
+        for field in type(left)._meta.concrete_fields:
+            if field.attname not in left.get_deferred_fields():
+                assert getattr(left, field.attname) == getattr(right, field.attname), field.name
+
+    def test_it_reads_what_the_queryset_read(self, world, household):
+        from madoguchi.cases.models import CaseLink, Category, Notification
+        from madoguchi.cases.selectors import case_for_page
+
+        category = Category.objects.create(program=world.program, name="分類", order=1)
+        bare = make_case(world.program, world.operator)
+        full = make_case(world.program, world.operator, category=category)
+        Case.objects.filter(pk=full.pk).update(household=household, assignee=world.operator)
+        services.escalate(case=full, actor=world.operator, question="確認を", expected_version=full.version)
+        services.answer(case=full, actor=world.ward_staff, body="回答", expected_version=full.version)
+        CaseLink.objects.create(case=full, related=bare, created_by=world.operator)
+        assert Notification.objects.filter(case=full, user=world.operator, read_at__isnull=True).exists()
+        for case in (bare, full):
+            for user in (world.operator, world.ward_staff):
+                read, expected = case_for_page(user, case.public_id), self.by_queryset(user, case)
+                self.same(read, expected)
+                for name in ("program", "category", "assignee", "household"):
+                    self.same(getattr(read, name), getattr(expected, name))
+                for flag in ("has_unread", "has_links", "has_attempts"):
+                    assert getattr(read, flag) is getattr(expected, flag), flag
+        assert case_for_page(world.operator, full.public_id).has_unread is True
+        assert case_for_page(world.operator, full.public_id).has_links is True
+        assert case_for_page(world.operator, bare.public_id).category is None
+        # The search text is read only when asked for, as with `defer`.
+        assert "search_text" in case_for_page(world.operator, bare.public_id).get_deferred_fields()
+
+    def test_another_programs_case_and_a_user_without_programs_get_404(self, world):
+        from django.http import Http404
+
+        from madoguchi.cases.selectors import case_for_page
+
+        case = make_case(world.other_program, None)
+        with pytest.raises(Http404):
+            case_for_page(world.operator, case.public_id)
+        mine = make_case(world.program, world.operator)
+        world.program.members.remove(world.operator)
+        with pytest.raises(Http404):
+            case_for_page(world.operator, mine.public_id)
 
 
 @pytest.mark.django_db
