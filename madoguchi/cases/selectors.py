@@ -49,7 +49,7 @@ from madoguchi.cases.models import (
     callback_deadline,
 )
 from madoguchi.cases.services import search_key
-from madoguchi.lib.sql import from_row, placeholders, select_list
+from madoguchi.lib.sql import fetch_all, from_row, placeholders, select_list, table
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import can, program_ids, restrict
 from madoguchi.registry.models import Household
@@ -756,12 +756,37 @@ def is_overdue(case: Case, today: datetime.date | None = None) -> bool:
     return case.status == Status.ESCALATED and case.ward_due_on is not None and case.ward_due_on < today
 
 
-def categories_for(program_ids: list[int]) -> list[Category]:
+@dataclass(frozen=True)
+class CategoryOption:
+    """A category as a filter lists it."""
+
+    pk: int
+    name: str
+    is_active: bool
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def categories_for(program_ids: list[int]) -> list[CategoryOption]:
     """The list's category filter: active ones first, then deactivated ones (old cases keep
-    theirs and must stay findable)."""
-    return list(
-        Category.objects.filter(program_id__in=program_ids).order_by("-is_active", "program", "order", "id")
+    theirs and must stay findable), each program's in its order (the programs by code).
+
+    One written statement: the list shows it on every view, and compiling
+    `Category.objects.filter(program_id__in=…).order_by("-is_active", "program", "order", "id")`
+    cost more than running it (`test_staff_requests.FilterOptionsTests` holds the two equal)."""
+    if not program_ids:
+        return []
+    marks, ids = placeholders(program_ids)
+    categories, programs = table(Category), table(Program)
+    rows = fetch_all(
+        Category,
+        f"SELECT c.id, c.name, c.is_active FROM {categories} c "  # noqa: S608 - names and placeholders only
+        f"INNER JOIN {programs} p ON p.id = c.program_id WHERE c.program_id IN ({marks}) "
+        'ORDER BY c.is_active DESC, p.code ASC, c."order" ASC, c.id ASC',
+        ids,
     )
+    return [CategoryOption(pk, name, bool(active)) for pk, name, active in rows]
 
 
 def categories_for_settings(program: Program) -> list[Category]:
@@ -786,10 +811,39 @@ def assignees_for(user: Any) -> QuerySet[Any]:
     )
 
 
-def assignee_choices(user: Any) -> list[Any]:
-    """`assignees_for` as the list's filter and the case page's assign form show them: the
-    id and the name (a user row has twenty columns)."""
-    return list(assignees_for(user).only("id", "username", "display_name"))
+@dataclass(frozen=True)
+class PersonOption:
+    """A user as the list's filter and the assign form list them: the id and the name."""
+
+    pk: int
+    username: str
+    display_name: str
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+def assignee_choices(user: Any) -> list[PersonOption]:
+    """`assignees_for(user)` as the list's filter and the case page's assign form show them, as
+    one written statement (compiling the queryset cost more than running it; a user row has
+    twenty columns). `test_staff_requests.FilterOptionsTests` holds the two equal."""
+    ids = program_ids(user, "view")
+    if not ids:
+        return []
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    marks, values = placeholders(ids)
+    roles = [Role.OPERATOR, Role.SUPERVISOR, Role.WARD_STAFF, Role.WARD_MANAGER]
+    members = table(Program.members.through)
+    rows = fetch_all(
+        model,
+        f"SELECT DISTINCT u.id, u.username, u.display_name FROM {table(model)} u "  # noqa: S608 - names and placeholders only
+        f"INNER JOIN {members} m ON m.user_id = u.id WHERE m.program_id IN ({marks}) "
+        f"AND u.is_active AND u.role IN (%s, %s, %s, %s) ORDER BY u.username ASC",
+        [*values, *roles],
+    )
+    return [PersonOption(pk, username, display_name or "") for pk, username, display_name in rows]
 
 
 # --- standard answers -----------------------------------------------------------------------------

@@ -316,6 +316,45 @@ class CasePageReadTests:
 
 
 @pytest.mark.django_db
+class FilterOptionsTests:
+    """The list's category and assignee options are written statements (issue 15, hW, ninth
+    session): the same rows in the same order as the querysets they replace."""
+
+    def test_the_categories_are_the_querysets_in_its_order(self, world, second):
+        from madoguchi.cases.models import Category
+        from madoguchi.cases.selectors import categories_for
+
+        Category.objects.create(program=world.program, name="旧", order=0, is_active=False)
+        Category.objects.create(program=second, name="二つ目", order=0)
+        Category.objects.create(program=world.program, name="後", order=9)
+        ids = program_ids(world.operator)
+        assert len(ids) == 2
+        expected = Category.objects.filter(program_id__in=ids).order_by(
+            "-is_active", "program", "order", "id"
+        )
+        assert [(c.pk, c.name, c.is_active) for c in categories_for(ids)] == [
+            (c.pk, c.name, c.is_active) for c in expected
+        ]
+        assert categories_for([]) == []
+
+    def test_the_assignees_are_the_querysets_in_its_order(self, world, second):
+        from madoguchi.accounts.models import Role
+        from madoguchi.cases.selectors import assignee_choices, assignees_for
+        from madoguchi.conftest import make_user
+
+        left = make_user("b-left", Role.OPERATOR, world.contractor, world.program)
+        type(left).objects.filter(pk=left.pk).update(is_active=False)
+        make_user("a-auditor", Role.AUDITOR, world.ward, world.program)
+        unnamed = make_user("c-unnamed", Role.OPERATOR, world.contractor, second)
+        type(unnamed).objects.filter(pk=unnamed.pk).update(display_name="")
+        for user in (world.operator, world.supervisor, world.ward_staff):
+            expected = list(assignees_for(user).only("id", "username", "display_name"))
+            got = assignee_choices(user)
+            assert [(p.pk, str(p)) for p in got] == [(u.pk, str(u)) for u in expected]
+            assert len(got) >= 2
+
+
+@pytest.mark.django_db
 class HouseholdCasesTests:
     def test_the_fragment_reads_only_the_columns_it_shows(self, client, world, household):
         make_case(world.program, world.operator, household=household)
