@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -100,6 +101,8 @@ def num(value: int, url: str = "", *, strong: bool = False) -> Cell:
 # seconds, so its panels (hundreds of table cells, charts, links) are built and rendered once
 # per process in that time instead of at every view. Bounded: the oldest is dropped.
 _RENDERED: dict[tuple[str, str, str], SafeString] = {}
+# gunicorn's threads share the dict: dropping the oldest iterates it.
+_RENDERED_LOCK = threading.Lock()
 RENDERED_KEPT = 32
 
 
@@ -112,9 +115,10 @@ def panels_html(board: Dashboard) -> SafeString:
     html = _RENDERED.get(key)
     if html is None:
         html = _render_panels(board)
-        while len(_RENDERED) >= RENDERED_KEPT:
-            _RENDERED.pop(next(iter(_RENDERED)), None)
-        _RENDERED[key] = html
+        with _RENDERED_LOCK:
+            while len(_RENDERED) >= RENDERED_KEPT:
+                _RENDERED.pop(next(iter(_RENDERED)), None)
+            _RENDERED[key] = html
     return html
 
 

@@ -192,3 +192,22 @@ def _without_tokens(html: str) -> str:
 
     html = re.sub(r'(csrfmiddlewaretoken" value=|csrf-token" content=)"[^"]+"', r'\1""', html)
     return re.sub(r'<span class="request-id">[^<]*</span>', "", html)
+
+
+class RenderedPanelsKeptTests:
+    def test_at_most_the_kept_number_of_boards_is_kept_the_oldest_dropped(self):
+        from madoguchi.dashboards.selectors import SUPERVISOR_FIGURES, Dashboard
+
+        boards = [
+            Dashboard(role="supervisor", figures=(), today=timezone.localdate(), counted_at=timezone.now())
+            for _ in range(panels.RENDERED_KEPT + 3)
+        ]
+        for board in boards:
+            board.figures = SUPERVISOR_FIGURES
+        with mock.patch.object(panels, "_render_panels", side_effect=lambda board: board.stamp):
+            panels._RENDERED.clear()
+            for board in boards:
+                assert panels.panels_html(board) == board.stamp
+        kept = {key[0] for key in panels._RENDERED}
+        assert len(kept) == panels.RENDERED_KEPT
+        assert boards[0].stamp not in kept and boards[-1].stamp in kept
