@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from madoguchi.cases import selectors
-from madoguchi.cases.models import Case, Category, Channel, Status
+from madoguchi.cases.models import Case, Channel, Status
 
 # A case's public id in a reversed URL, replaced by each case's (cases.js does the same).
 SOME_CASE = "00000000-0000-0000-0000-000000000000"
@@ -62,7 +62,7 @@ def list_rows(cases: list[Case]) -> SafeString:
     )
 
 
-def category_options(categories: list[Category], chosen: Any) -> SafeString:
+def category_options(categories: list[selectors.CategoryOption], chosen: Any) -> SafeString:
     """The category filter's options (a deactivated one marked), the chosen one selected."""
     inactive = escape(gettext("（無効）"))
     return SafeString(
@@ -74,7 +74,7 @@ def category_options(categories: list[Category], chosen: Any) -> SafeString:
     )
 
 
-def assignee_options(people: list[Any], chosen: Any) -> SafeString:
+def assignee_options(people: list[selectors.PersonOption], chosen: Any) -> SafeString:
     """The assignee filter's options, the chosen one selected."""
     return SafeString(
         "".join(

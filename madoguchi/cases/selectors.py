@@ -30,9 +30,10 @@ from django.db.models import (
 )
 from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import StrIndex
+from django.http import Http404
 from django.utils import timezone
 
-from madoguchi.accounts.models import Role
+from madoguchi.accounts.models import Role, User
 from madoguchi.cases import sqlite_search
 from madoguchi.cases.business_days import business_days_between
 from madoguchi.cases.models import (
@@ -48,9 +49,10 @@ from madoguchi.cases.models import (
     callback_deadline,
 )
 from madoguchi.cases.services import search_key
-from madoguchi.lib.sql import placeholders
+from madoguchi.lib.sql import fetch_all, from_row, placeholders, select_list, table
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import can, program_ids, restrict
+from madoguchi.registry.models import Household
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 1000
@@ -83,42 +85,103 @@ def get_case(user: Any, public_id: Any, action: str = "view") -> Case:
     )
 
 
+def case_to_change(user: Any, public_id: Any, action: str, *related: str) -> Case:
+    """`get_case` for a POST that changes the case and redirects: with its program (every
+    change checks the recording period), not the four other relations the page shows. Their
+    joins made the statement cost three times as much to compile as to run; a refused change
+    that shows the page again reads them when the page does. `related`: what the change itself
+    reads besides (the ward's answer notifies the assignee)."""
+    from django.shortcuts import get_object_or_404
+
+    rows = cases_for(user, action).select_related("program", *related)
+    return get_object_or_404(rows, public_id=public_id)
+
+
 def case_for_page(user: Any, public_id: Any) -> Case:
     """`get_case` for the case page's GET, with what decides the page's other reads: whether
     the user has an unread notification about it (`has_unread`: the page marks them read, and
     writes nothing when there is none), whether it has linked cases (`has_links`) and callback
     attempts (`has_attempts`): most cases have neither, and their lists are then not read.
     Its search text is not read, nor the case it was merged into (a merged duplicate reads it
-    when shown)."""
-    from django.shortcuts import get_object_or_404
+    when shown).
 
-    return get_object_or_404(
-        cases_for(user)
-        .select_related("program", "category", "assignee", "household")
-        .defer("search_text")
-        .annotate(**_page_flags(user.pk)),
-        public_id=public_id,
-    )
+    One written statement (`_page_sql`): as a queryset (`cases_for(user).select_related(
+    "program", "category", "assignee", "household").defer("search_text").annotate(...)`) it cost
+    about 1.5 ms of CPU to compile, twice what running it and building its five objects cost
+    (issue 15, hW; `test_staff_requests.CasePageReadTests` holds the two equal)."""
+    ids = program_ids(user, "view")
+    if not ids:
+        raise Http404
+    connection = connections[Case.objects.db]
+    key = Case._meta.get_field("public_id").get_db_prep_value(public_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_page_sql(connection, len(ids)), [user.pk, key, *ids])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404
+    values = iter(row)
+    parts: dict[Any, Any] = {}
+    for model, fields in _page_models():
+        chunk = [next(values) for _ in fields]
+        # A relation the case does not have (LEFT OUTER JOIN) reads as NULLs, its id first.
+        parts[model] = from_row(model, chunk, connection, fields=fields) if chunk[0] is not None else None
+    case: Any = parts[Case]
+    for name, model in (
+        ("program", Program),
+        ("category", Category),
+        ("assignee", User),
+        ("household", Household),
+    ):
+        relation: Any = Case._meta.get_field(name)
+        relation.set_cached_value(case, parts[model])
+    case.has_unread, case.has_links, case.has_attempts = (bool(next(values)) for _ in range(3))
+    return case  # type: ignore[no-any-return]
 
 
-def _page_flags(user_id: int) -> dict[str, RawSQL]:
-    """`case_for_page`'s three EXISTS, written out: compiled from querysets they cost more
-    than the rest of the page's query (each probes an index on the case id)."""
-    ops = connections[Case.objects.db].ops
-    case_id = f"{ops.quote_name(Case._meta.db_table)}.{ops.quote_name('id')}"
+def _page_models() -> list[tuple[Any, tuple[Any, ...]]]:
+    """The models of `case_for_page`'s row in its order, each with the columns read."""
+    case_fields = tuple(field for field in Case._meta.concrete_fields if field.name != "search_text")
+    return [
+        (Case, case_fields),
+        (Program, tuple(Program._meta.concrete_fields)),
+        (Category, tuple(Category._meta.concrete_fields)),
+        (User, tuple(User._meta.concrete_fields)),
+        (Household, tuple(Household._meta.concrete_fields)),
+    ]
 
-    def exists(model: Any, condition: str = "") -> str:
-        table = ops.quote_name(model._meta.db_table)
-        return f"EXISTS (SELECT 1 FROM {table} WHERE {table}.case_id = {case_id}{condition})"  # noqa: S608
 
-    flag: BooleanField[Any, Any] = BooleanField()
-    return {
-        "has_unread": RawSQL(  # noqa: S611 - table names only; the user id is a parameter
-            exists(Notification, " AND user_id = %s AND read_at IS NULL"), [user_id], output_field=flag
-        ),
-        "has_links": RawSQL(exists(CaseLink), [], output_field=flag),  # noqa: S611
-        "has_attempts": RawSQL(exists(CallbackAttempt), [], output_field=flag),  # noqa: S611
-    }
+_PAGE_SQL: dict[tuple[str, int], str] = {}
+
+
+def _page_sql(connection: Any, programs: int) -> str:
+    """`case_for_page`'s statement for a user of `programs` programs (table and column names and
+    placeholders only), made once per database and count."""
+    key = (connection.alias, programs)
+    if key not in _PAGE_SQL:
+        quote = connection.ops.quote_name
+        aliases = {Case: "c", Program: "p", Category: "cat", User: "u", Household: "h"}
+        columns = ", ".join(
+            select_list(model, connection, alias=aliases[model], fields=fields)
+            for model, fields in _page_models()
+        )
+        flags = ", ".join(
+            f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} f WHERE f.case_id = c.id{condition})"  # noqa: S608
+            for model, condition in (
+                (Notification, " AND f.user_id = %s AND f.read_at IS NULL"),
+                (CaseLink, ""),
+                (CallbackAttempt, ""),
+            )
+        )
+        marks = ", ".join(["%s"] * programs)
+        _PAGE_SQL[key] = (
+            f"SELECT {columns}, {flags} FROM {quote(Case._meta.db_table)} c "  # noqa: S608 - names only
+            f"INNER JOIN {quote(Program._meta.db_table)} p ON p.id = c.program_id "
+            f"LEFT OUTER JOIN {quote(Category._meta.db_table)} cat ON cat.id = c.category_id "
+            f"LEFT OUTER JOIN {quote(User._meta.db_table)} u ON u.id = c.assignee_id "
+            f"LEFT OUTER JOIN {quote(Household._meta.db_table)} h ON h.id = c.household_id "
+            f"WHERE c.public_id = %s AND c.program_id IN ({marks})"
+        )
+    return _PAGE_SQL[key]
 
 
 def timeline(case: Case) -> list[TimelineEntry]:
@@ -693,12 +756,37 @@ def is_overdue(case: Case, today: datetime.date | None = None) -> bool:
     return case.status == Status.ESCALATED and case.ward_due_on is not None and case.ward_due_on < today
 
 
-def categories_for(program_ids: list[int]) -> list[Category]:
+@dataclass(frozen=True)
+class CategoryOption:
+    """A category as a filter lists it."""
+
+    pk: int
+    name: str
+    is_active: bool
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def categories_for(program_ids: list[int]) -> list[CategoryOption]:
     """The list's category filter: active ones first, then deactivated ones (old cases keep
-    theirs and must stay findable)."""
-    return list(
-        Category.objects.filter(program_id__in=program_ids).order_by("-is_active", "program", "order", "id")
+    theirs and must stay findable), each program's in its order (the programs by code).
+
+    One written statement: the list shows it on every view, and compiling
+    `Category.objects.filter(program_id__in=…).order_by("-is_active", "program", "order", "id")`
+    cost more than running it (`test_staff_requests.FilterOptionsTests` holds the two equal)."""
+    if not program_ids:
+        return []
+    marks, ids = placeholders(program_ids)
+    categories, programs = table(Category), table(Program)
+    rows = fetch_all(
+        Category,
+        f"SELECT c.id, c.name, c.is_active FROM {categories} c "  # noqa: S608 - names and placeholders only
+        f"INNER JOIN {programs} p ON p.id = c.program_id WHERE c.program_id IN ({marks}) "
+        'ORDER BY c.is_active DESC, p.code ASC, c."order" ASC, c.id ASC',
+        ids,
     )
+    return [CategoryOption(pk, name, bool(active)) for pk, name, active in rows]
 
 
 def categories_for_settings(program: Program) -> list[Category]:
@@ -723,10 +811,39 @@ def assignees_for(user: Any) -> QuerySet[Any]:
     )
 
 
-def assignee_choices(user: Any) -> list[Any]:
-    """`assignees_for` as the list's filter and the case page's assign form show them: the
-    id and the name (a user row has twenty columns)."""
-    return list(assignees_for(user).only("id", "username", "display_name"))
+@dataclass(frozen=True)
+class PersonOption:
+    """A user as the list's filter and the assign form list them: the id and the name."""
+
+    pk: int
+    username: str
+    display_name: str
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+def assignee_choices(user: Any) -> list[PersonOption]:
+    """`assignees_for(user)` as the list's filter and the case page's assign form show them, as
+    one written statement (compiling the queryset cost more than running it; a user row has
+    twenty columns). `test_staff_requests.FilterOptionsTests` holds the two equal."""
+    ids = program_ids(user, "view")
+    if not ids:
+        return []
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    marks, values = placeholders(ids)
+    roles = [Role.OPERATOR, Role.SUPERVISOR, Role.WARD_STAFF, Role.WARD_MANAGER]
+    members = table(Program.members.through)
+    rows = fetch_all(
+        model,
+        f"SELECT DISTINCT u.id, u.username, u.display_name FROM {table(model)} u "  # noqa: S608 - names and placeholders only
+        f"INNER JOIN {members} m ON m.user_id = u.id WHERE m.program_id IN ({marks}) "
+        f"AND u.is_active AND u.role IN (%s, %s, %s, %s) ORDER BY u.username ASC",
+        [*values, *roles],
+    )
+    return [PersonOption(pk, username, display_name or "") for pk, username, display_name in rows]
 
 
 # --- standard answers -----------------------------------------------------------------------------

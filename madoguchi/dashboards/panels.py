@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import datetime
 import html
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from madoguchi.cases.models import Channel, Status
 from madoguchi.dashboards import charts
-from madoguchi.dashboards.selectors import OPEN_STATUSES, Dashboard, week_start
+from madoguchi.dashboards.selectors import OPEN_STATUSES, Dashboard, is_shared, week_start
 
 
 @dataclass
@@ -91,6 +94,39 @@ def case_list(**filters: Any) -> str:
 
 def num(value: int, url: str = "", *, strong: bool = False) -> Cell:
     return Cell(f"{value:,}", url, numeric=True, strong=strong)
+
+
+# The rendered panels of the shared boards this process showed last, by board (its `stamp`),
+# language and time zone: a shared board is the same for every viewer for FIGURES_MAX_AGE
+# seconds, so its panels (hundreds of table cells, charts, links) are built and rendered once
+# per process in that time instead of at every view. Bounded: the oldest is dropped.
+_RENDERED: dict[tuple[str, str, str], SafeString] = {}
+# gunicorn's threads share the dict: dropping the oldest iterates it.
+_RENDERED_LOCK = threading.Lock()
+RENDERED_KEPT = 32
+
+
+def panels_html(board: Dashboard) -> SafeString:
+    """`dashboards/_panels.html` with the board's panels: made once per shared board (and
+    language) in this process; an operator's own board is made at every view."""
+    if not is_shared(board):
+        return _render_panels(board)
+    key = (board.stamp, translation.get_language() or "", timezone.get_current_timezone_name())
+    html = _RENDERED.get(key)
+    if html is None:
+        html = _render_panels(board)
+        with _RENDERED_LOCK:
+            while len(_RENDERED) >= RENDERED_KEPT:
+                _RENDERED.pop(next(iter(_RENDERED)), None)
+            _RENDERED[key] = html
+    return html
+
+
+def _render_panels(board: Dashboard) -> SafeString:
+    # Without the request: the fragment shows the board only (no CSRF token, no navigation).
+    return SafeString(
+        render_to_string("dashboards/_panels.html", {"board": board, "panels": panels_for(board)})
+    )
 
 
 def panels_for(board: Dashboard) -> list[Panel]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import secrets
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +112,9 @@ class Dashboard:
     today: datetime.date
     counted_at: datetime.datetime
     program_ids: list[int] = field(default_factory=list)
+    # New at every count: the rendered panels of a shared board are kept under it
+    # (`panels.panels_html`), so two countings never share their HTML.
+    stamp: str = field(default_factory=lambda: secrets.token_hex(8))
     # operator
     my_open: dict[str, int] = field(default_factory=dict)
     my_callbacks_today: int = 0
@@ -142,6 +146,11 @@ FIGURES_MAX_AGE = 10
 logger = logging.getLogger(__name__)
 
 
+def is_shared(board: Dashboard) -> bool:
+    """Whether `shared_dashboard` keeps and shares a board of these figures."""
+    return bool(board.figures) and not PERSONAL_FIGURES.intersection(board.figures)
+
+
 def shared_dashboard(user: Any, *, fresh: bool = False, now: datetime.datetime | None = None) -> Dashboard:
     """`dashboard_for(user)`, kept FIGURES_MAX_AGE seconds when it holds aggregate figures only
     (every role's board but the operator's, whose figures are their own cases).
@@ -158,9 +167,9 @@ def shared_dashboard(user: Any, *, fresh: bool = False, now: datetime.datetime |
     ids = program_ids(user, "view")
     now = now or timezone.now()
     today = timezone.localdate(now, JST)
-    # "v1": the pickled `Dashboard`; a release that changes its fields changes the version, so
+    # "v2": the pickled `Dashboard`; a release that changes its fields changes the version, so
     # app hosts of two releases sharing a cache never read each other's.
-    key = f"dashboards:board:v1:{today.isoformat()}:{'.'.join(figures)}:{'.'.join(map(str, sorted(ids)))}"
+    key = f"dashboards:board:v2:{today.isoformat()}:{'.'.join(figures)}:{'.'.join(map(str, sorted(ids)))}"
     if not fresh:
         try:
             kept: Dashboard | None = cache.get(key)

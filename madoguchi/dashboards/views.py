@@ -10,8 +10,9 @@ from django.views.decorators.http import require_GET
 from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
 from madoguchi.core.replica import use_replica, wrote_recently
-from madoguchi.dashboards.panels import panels_for
+from madoguchi.dashboards.panels import panels_for, panels_html
 from madoguchi.dashboards.selectors import shared_dashboard
+from madoguchi.lib.lazy import LazyList
 
 
 @login_required
@@ -29,4 +30,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             object_type="dashboard",
             details={"count": len(board.ward_waiting)},
         )
-    return render(request, "dashboards/home.html", {"board": board, "panels": panels_for(board)})
+    # The panels as HTML, made once per shared board in this process (`panels_html`); the
+    # `panels` themselves only for whoever looks at them (tests).
+    return render(
+        request,
+        "dashboards/home.html",
+        {"board": board, "panels_html": panels_html(board), "panels": LazyList(lambda: panels_for(board))},
+    )

@@ -29,36 +29,41 @@ def fetch_all(model: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
-def select_list(model: Any, connection: Any) -> str:
-    """Every concrete column of `model`, qualified by its table, for a written SELECT whose
-    rows `from_row` turns back into instances."""
+def select_list(model: Any, connection: Any, *, alias: str = "", fields: Sequence[Any] | None = None) -> str:
+    """Every concrete column of `model` (or those of `fields`, in the model's order), qualified
+    by its table (or `alias`), for a written SELECT whose rows `from_row` turns back into
+    instances."""
     quote = connection.ops.quote_name
-    name = quote(model._meta.db_table)
-    return ", ".join(f"{name}.{quote(field.column)}" for field in model._meta.concrete_fields)
+    name = alias or quote(model._meta.db_table)
+    chosen = model._meta.concrete_fields if fields is None else fields
+    return ", ".join(f"{name}.{quote(field.column)}" for field in chosen)
 
 
-def from_row(model: Any, values: Sequence[Any], connection: Any) -> Any:
+def from_row(
+    model: Any, values: Sequence[Any], connection: Any, *, fields: Sequence[Any] | None = None
+) -> Any:
     """An instance of `model` from the values of its `select_list` columns, converted as the
-    ORM converts them (SQLite's dates, times and booleans arrive as text and integers)."""
-    fields = model._meta.concrete_fields
+    ORM converts them (SQLite's dates, times and booleans arrive as text and integers). With
+    `fields` (in the model's order), the others are deferred, as `QuerySet.defer` leaves them."""
+    chosen = tuple(model._meta.concrete_fields if fields is None else fields)
     converted = list(values)
-    for index, (expression, converters) in _converters(model, connection).items():
+    for index, (expression, converters) in _converters(model, connection, chosen).items():
         value = converted[index]
         for converter in converters:
             value = converter(value, expression, connection)
         converted[index] = value
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+    return model.from_db(connection.alias, [field.attname for field in chosen], converted)
 
 
-_CONVERTERS: dict[tuple[Any, str], dict[int, tuple[Any, list[Any]]]] = {}
+_CONVERTERS: dict[tuple[Any, str, tuple[Any, ...]], dict[int, tuple[Any, list[Any]]]] = {}
 
 
-def _converters(model: Any, connection: Any) -> dict[int, tuple[Any, list[Any]]]:
-    """The ORM's converters of `model`'s columns on `connection` (by column index), computed once."""
-    key = (model, connection.vendor)
+def _converters(model: Any, connection: Any, fields: tuple[Any, ...]) -> dict[int, tuple[Any, list[Any]]]:
+    """The ORM's converters of `fields`' columns on `connection` (by column index), computed once."""
+    key = (model, connection.vendor, fields)
     if key not in _CONVERTERS:
         found = {}
-        for index, field in enumerate(model._meta.concrete_fields):
+        for index, field in enumerate(fields):
             expression = field.get_col(model._meta.db_table)
             converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(
                 connection

@@ -20,6 +20,7 @@ from madoguchi.cases.models import Case, Status, TimelineEntry
 from madoguchi.cases.testing import make_case
 from madoguchi.identify.tests.helpers import add_household
 from madoguchi.lib import field_html
+from madoguchi.programs.scoping import program_ids
 
 
 @pytest.fixture
@@ -183,6 +184,174 @@ class CaseWritesTests:
         services.transition(case=case, to=Status.IN_PROGRESS, actor=world.operator, expected_version=stale)
         with pytest.raises(services.VersionConflict):
             services.transition(case=case, to=Status.CLOSED, actor=world.operator, expected_version=stale)
+
+
+@pytest.mark.django_db
+class CaseChangePostTests:
+    """A POST that changes a case and redirects reads the case with its program only (issue 15,
+    hW, ninth session): the page's other relations are joined by the page, not by the change."""
+
+    @staticmethod
+    def case_read(sql):
+        return next(text for text in sql if text.startswith("SELECT") and 'FROM "cases_case"' in text)
+
+    def test_a_note_reads_the_case_with_its_program_only(self, client, world):
+        case = make_case(world.program, world.operator)
+        login(client, world.operator)
+        url = reverse("cases:note", args=[case.public_id])
+        response, sql = sql_of(lambda: client.post(url, {"body": "折り返し済み", "kind": "call_note"}))
+        assert response.status_code == 302
+        read = self.case_read(sql)
+        assert '"programs_program"' in read
+        for table in ('"cases_category"', '"accounts_user"', '"registry_household"', "T6"):
+            assert table not in read
+        assert TimelineEntry.objects.filter(case=case, body="折り返し済み").exists()
+
+    def test_the_wards_answer_reads_the_case_with_its_program_and_assignee_and_answers(self, client, world):
+        case = make_case(world.program, world.operator)
+        services.escalate(case=case, actor=world.operator, question="確認を", expected_version=case.version)
+        login(client, world.ward_staff)
+        url = reverse("cases:answer", args=[case.public_id])
+        response, sql = sql_of(lambda: client.post(url, {"version": case.version, "body": "回答です"}))
+        assert response.status_code == 302
+        read = self.case_read(sql)
+        assert '"programs_program"' in read and '"cases_category"' not in read
+        assert '"registry_household"' not in read
+        case.refresh_from_db()
+        assert case.status == Status.CALLBACK and case.assignee_id == world.operator.pk
+
+    def test_a_refused_note_shows_the_page_with_everything_it_shows(self, client, world, household):
+        case = make_case(world.program, world.operator)
+        Case.objects.filter(pk=case.pk).update(household=household)
+        login(client, world.operator)
+        url = reverse("cases:note", args=[case.public_id])
+        response = client.post(url, {"body": "", "kind": "call_note"})
+        assert response.status_code == 400
+        assert household.number in response.content.decode()
+
+    def test_another_programs_case_is_still_404(self, client, world):
+        case = make_case(world.other_program, None)
+        login(client, world.operator)
+        url = reverse("cases:note", args=[case.public_id])
+        response = client.post(url, {"body": "x", "kind": "call_note"})
+        assert response.status_code == 404
+
+
+@pytest.mark.django_db
+class CasePageReadTests:
+    """`case_for_page` is one written statement (issue 15, hW, ninth session): the same case,
+    relations and flags as the queryset it replaces, scoped the same way."""
+
+    @staticmethod
+    def by_queryset(user, case):
+        from django.db.models import BooleanField
+        from django.db.models.expressions import RawSQL
+
+        def exists(table, condition="", params=()):
+            sql = f'EXISTS (SELECT 1 FROM "{table}" f WHERE f.case_id = "cases_case"."id"{condition})'  # noqa: S608
+            return RawSQL(sql, list(params), output_field=BooleanField())  # noqa: S611 - test
+
+        return (
+            Case.objects.filter(program__in=program_ids(user))
+            .select_related("program", "category", "assignee", "household")
+            .defer("search_text")
+            .annotate(
+                has_unread=exists(
+                    "cases_notification", " AND f.user_id = %s AND f.read_at IS NULL", [user.pk]
+                ),
+                has_links=exists("cases_caselink"),
+                has_attempts=exists("cases_callbackattempt"),
+            )
+            .get(pk=case.pk)
+        )
+
+    @staticmethod
+    def same(left, right):
+        assert type(left) is type(right)
+        if left is None:
+            return
+        assert left.get_deferred_fields() == right.get_deferred_fields()
+        for field in type(left)._meta.concrete_fields:
+            if field.attname not in left.get_deferred_fields():
+                assert getattr(left, field.attname) == getattr(right, field.attname), field.name
+
+    def test_it_reads_what_the_queryset_read(self, world, household):
+        from madoguchi.cases.models import CaseLink, Category, Notification
+        from madoguchi.cases.selectors import case_for_page
+
+        category = Category.objects.create(program=world.program, name="分類", order=1)
+        bare = make_case(world.program, world.operator)
+        full = make_case(world.program, world.operator, category=category)
+        Case.objects.filter(pk=full.pk).update(household=household, assignee=world.operator)
+        services.escalate(case=full, actor=world.operator, question="確認を", expected_version=full.version)
+        services.answer(case=full, actor=world.ward_staff, body="回答", expected_version=full.version)
+        CaseLink.objects.create(case=full, related=bare, created_by=world.operator)
+        assert Notification.objects.filter(case=full, user=world.operator, read_at__isnull=True).exists()
+        for case in (bare, full):
+            for user in (world.operator, world.ward_staff):
+                read, expected = case_for_page(user, case.public_id), self.by_queryset(user, case)
+                self.same(read, expected)
+                for name in ("program", "category", "assignee", "household"):
+                    self.same(getattr(read, name), getattr(expected, name))
+                for flag in ("has_unread", "has_links", "has_attempts"):
+                    assert getattr(read, flag) is getattr(expected, flag), flag
+        assert case_for_page(world.operator, full.public_id).has_unread is True
+        assert case_for_page(world.operator, full.public_id).has_links is True
+        assert case_for_page(world.operator, bare.public_id).category is None
+        # The search text is read only when asked for, as with `defer`.
+        assert "search_text" in case_for_page(world.operator, bare.public_id).get_deferred_fields()
+
+    def test_another_programs_case_and_a_user_without_programs_get_404(self, world):
+        from django.http import Http404
+
+        from madoguchi.cases.selectors import case_for_page
+
+        case = make_case(world.other_program, None)
+        with pytest.raises(Http404):
+            case_for_page(world.operator, case.public_id)
+        mine = make_case(world.program, world.operator)
+        world.program.members.remove(world.operator)
+        with pytest.raises(Http404):
+            case_for_page(world.operator, mine.public_id)
+
+
+@pytest.mark.django_db
+class FilterOptionsTests:
+    """The list's category and assignee options are written statements (issue 15, hW, ninth
+    session): the same rows in the same order as the querysets they replace."""
+
+    def test_the_categories_are_the_querysets_in_its_order(self, world, second):
+        from madoguchi.cases.models import Category
+        from madoguchi.cases.selectors import categories_for
+
+        Category.objects.create(program=world.program, name="旧", order=0, is_active=False)
+        Category.objects.create(program=second, name="二つ目", order=0)
+        Category.objects.create(program=world.program, name="後", order=9)
+        ids = program_ids(world.operator)
+        assert len(ids) == 2
+        expected = Category.objects.filter(program_id__in=ids).order_by(
+            "-is_active", "program", "order", "id"
+        )
+        assert [(c.pk, c.name, c.is_active) for c in categories_for(ids)] == [
+            (c.pk, c.name, c.is_active) for c in expected
+        ]
+        assert categories_for([]) == []
+
+    def test_the_assignees_are_the_querysets_in_its_order(self, world, second):
+        from madoguchi.accounts.models import Role
+        from madoguchi.cases.selectors import assignee_choices, assignees_for
+        from madoguchi.conftest import make_user
+
+        left = make_user("b-left", Role.OPERATOR, world.contractor, world.program)
+        type(left).objects.filter(pk=left.pk).update(is_active=False)
+        make_user("a-auditor", Role.AUDITOR, world.ward, world.program)
+        unnamed = make_user("c-unnamed", Role.OPERATOR, world.contractor, second)
+        type(unnamed).objects.filter(pk=unnamed.pk).update(display_name="")
+        for user in (world.operator, world.supervisor, world.ward_staff):
+            expected = list(assignees_for(user).only("id", "username", "display_name"))
+            got = assignee_choices(user)
+            assert [(p.pk, str(p)) for p in got] == [(u.pk, str(u)) for u in expected]
+            assert len(got) >= 2
 
 
 @pytest.mark.django_db

@@ -1,7 +1,8 @@
 """The case page: the record, its timeline, and every change made from it.
 
-Every case is fetched through `selectors.get_case(user, public_id, action)`, which scopes with
-`restrict(...)`: another program's case answers 404 for GET and POST alike. Every view of a
+Every case is fetched through `selectors.get_case(user, public_id, action)` (or its lighter
+`case_to_change` for a change that redirects), which scope with `restrict(...)`: another
+program's case answers 404 for GET and POST alike. Every view of a
 case and every change leaves an audit event.
 """
 
@@ -388,7 +389,7 @@ def _conflict(request: HttpRequest, case: Case, current: Case, form: CaseEditFor
 @login_required
 @require_POST
 def note(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    case = selectors.get_case(request.user, public_id, "edit")
+    case = selectors.case_to_change(request.user, public_id, "edit")
     form = NoteForm(request.POST)
     if not form.is_valid():
         return render_detail(request, case, note_form=form)
@@ -404,7 +405,7 @@ def note(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def correct(request: HttpRequest, public_id: UUID, entry_id: int) -> HttpResponse:
-    case = selectors.get_case(request.user, public_id, "edit")
+    case = selectors.case_to_change(request.user, public_id, "edit")
     entry = get_object_or_404(TimelineEntry, case=case, pk=entry_id)
     form = CorrectionForm(request.POST)
     kept: dict[str, Any] = {"correcting_id": entry.pk, "correcting_body": request.POST.get("body", "")}
@@ -421,7 +422,7 @@ def correct(request: HttpRequest, public_id: UUID, entry_id: int) -> HttpRespons
 @login_required
 @require_POST
 def transition(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    case = selectors.get_case(request.user, public_id, "edit")
+    case = selectors.case_to_change(request.user, public_id, "edit")
     form = TransitionForm(request.POST)
     if not form.is_valid():
         raise PermissionDenied
@@ -443,7 +444,7 @@ def transition(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def escalate(request: HttpRequest, public_id: UUID) -> HttpResponse:
     require(request.user, "escalate")
-    case = selectors.get_case(request.user, public_id, "escalate")
+    case = selectors.case_to_change(request.user, public_id, "escalate")
     form = EscalateForm(request.POST)
     if not form.is_valid():
         return render_detail(request, case, escalate_form=form)
@@ -464,7 +465,7 @@ def escalate(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
     require(request.user, "answer")
-    case = selectors.get_case(request.user, public_id, "answer")
+    case = selectors.case_to_change(request.user, public_id, "answer", "assignee")
     form = AnswerForm(request.POST)
     if not form.is_valid():
         return render_detail(request, case, answer_form=form)

@@ -22,7 +22,7 @@ from madoguchi.cases.models import Channel
 from madoguchi.cases.testing import make_case
 from madoguchi.conftest import make_user
 from madoguchi.core import replica
-from madoguchi.dashboards import selectors
+from madoguchi.dashboards import panels, selectors
 from madoguchi.dashboards.selectors import FIGURES_MAX_AGE, shared_dashboard
 
 
@@ -142,3 +142,72 @@ class SharedBoardTests:
         with mock.patch("madoguchi.dashboards.selectors.timezone.now", return_value=moment):
             html = client_for(world.supervisor).get("/").content.decode()
         assert f"{moment:%Y-%m-%d %H:%M:%S} 現在の件数です。" in html
+
+
+@pytest.mark.django_db
+class RenderedPanelsTests:
+    """A shared board's panels are built and rendered once per process and language (issue 15,
+    hW, ninth session); the page is the same as when they were built at every view."""
+
+    def test_a_second_view_of_a_shared_board_builds_no_panel_and_shows_the_same_html(self, world):
+        web_inquiry(world)
+        client = client_for(world.supervisor)
+        first = client.get("/").content.decode()
+        with mock.patch("madoguchi.dashboards.panels.panels_for", side_effect=AssertionError("built")):
+            again = client.get("/").content.decode()
+        assert 'id="panel-web_waiting"' in again
+        assert _without_tokens(again) == _without_tokens(first)
+
+    def test_a_recounted_board_is_rendered_again(self, world):
+        web_inquiry(world)
+        client = client_for(world.supervisor)
+        client.get("/")
+        web_inquiry(world)
+        shared_dashboard(world.supervisor, fresh=True)  # a colleague's write: a new board shared
+        html = client.get("/").content.decode()
+        assert client.get("/").context["board"].web_waiting == 2
+        panel = html.split('id="panel-web_waiting"', 1)[1].split("</section>", 1)[0]
+        assert ">2</span>" in panel
+
+    def test_each_language_gets_its_own_panels(self, world):
+        client = client_for(world.supervisor)
+        japanese = client.get("/").content.decode()
+        client.cookies["django_language"] = "en"
+        english = client.get("/").content.decode()
+        assert "未完了の状態別" in japanese or "現在の件数です" in japanese
+        assert "現在の件数です" not in english
+
+    def test_the_operators_own_board_is_rendered_at_every_view(self, world):
+        case = make_case(world.program, world.operator)
+        services.assign(case=case, actor=world.operator, assignee=world.operator, expected_version=1)
+        client = client_for(world.operator)
+        client.get("/")
+        with mock.patch("madoguchi.dashboards.panels.panels_for", wraps=panels.panels_for) as built:
+            client.get("/")
+        assert built.call_count == 1
+
+
+def _without_tokens(html: str) -> str:
+    import re
+
+    html = re.sub(r'(csrfmiddlewaretoken" value=|csrf-token" content=)"[^"]+"', r'\1""', html)
+    return re.sub(r'<span class="request-id">[^<]*</span>', "", html)
+
+
+class RenderedPanelsKeptTests:
+    def test_at_most_the_kept_number_of_boards_is_kept_the_oldest_dropped(self):
+        from madoguchi.dashboards.selectors import SUPERVISOR_FIGURES, Dashboard
+
+        boards = [
+            Dashboard(role="supervisor", figures=(), today=timezone.localdate(), counted_at=timezone.now())
+            for _ in range(panels.RENDERED_KEPT + 3)
+        ]
+        for board in boards:
+            board.figures = SUPERVISOR_FIGURES
+        with mock.patch.object(panels, "_render_panels", side_effect=lambda board: board.stamp):
+            panels._RENDERED.clear()
+            for board in boards:
+                assert panels.panels_html(board) == board.stamp
+        kept = {key[0] for key in panels._RENDERED}
+        assert len(kept) == panels.RENDERED_KEPT
+        assert boards[0].stamp not in kept and boards[-1].stamp in kept
