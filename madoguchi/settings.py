@@ -70,7 +70,8 @@ MIDDLEWARE = [
     # the staff gate's refusals and redirects, the error pages, the public form.
     "madoguchi.core.middleware.PermissionsPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with its two headers built once (madoguchi.core.middleware).
+    "madoguchi.core.middleware.CSPMiddleware",
     "madoguchi.core.middleware.NoStoreMiddleware",
     "madoguchi.core.middleware.RequestIdMiddleware",
     # Personal search terms never travel in a query string: 400 before anything else.
