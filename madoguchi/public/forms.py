@@ -7,6 +7,7 @@ the server limit must not be blocked by the browser.
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -193,14 +194,12 @@ class InquiryForm(forms.Form):
         if categories is None:
             categories = categories_for(program)
         self.categories: dict[str, Category] = {str(c.pk): c for c in categories}
-        category = self.fields["category"]
+        # The one field this form changes: its own copy (the others are shared, _SharedFields).
+        category = self.fields["category"] = copy.deepcopy(self.fields["category"])
         assert isinstance(category, forms.ChoiceField)
         category.choices = [("", _("わからない・その他"))] + [
             (key, item.name) for key, item in self.categories.items()
         ]
-        for name, field in self.fields.items():
-            if field.required and not isinstance(field, forms.BooleanField):
-                field.error_messages["required"] = _REQUIRED.get(name, _("入力してください。"))
 
     def clean_category(self) -> Category | None:
         return self.categories.get(self.cleaned_data.get("category") or "")
@@ -262,6 +261,30 @@ _REQUIRED: dict[str, Any] = {
     "child_dob": _("お子さまの生年月日を入力してください。"),
     "message": _("お問い合わせの内容を入力してください。"),
 }
+
+
+class _SharedFields(dict[str, forms.Field]):
+    """A form's declared fields, shared by its instances instead of deep-copied for each.
+
+    Django deep-copies every field (its widget, attributes and messages) for every form, so
+    that an instance may change its own: that was a third of this form's CPU, paid on every
+    post of the input and on every error page. These fields are set up once, below, and not
+    changed afterwards; the category's choices differ per program, so `InquiryForm` copies
+    that one field for itself. Reading a shared field from several threads is safe.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        return dict(self)
+
+
+def _share_fields() -> None:
+    for name, field in InquiryForm.base_fields.items():
+        if field.required and not isinstance(field, forms.BooleanField):
+            field.error_messages["required"] = _REQUIRED.get(name, _("入力してください。"))
+    InquiryForm.base_fields = _SharedFields(InquiryForm.base_fields)
+
+
+_share_fields()
 
 
 def still_valid(stored: Any, *, program: Program, categories: Iterable[Category]) -> dict[str, Any] | None:
