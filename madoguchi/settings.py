@@ -88,7 +88,8 @@ MIDDLEWARE = [
     # django-otp's, with the session's device read in the same query as the user.
     "madoguchi.accounts.otp.OTPMiddleware",
     "madoguchi.audit.middleware.AuditDeniedMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's messages, skipped on the residents' pages (which never show one).
+    "madoguchi.accounts.middleware.StaffMessageMiddleware",
     # The allowlist, the second factor and the session limits, for every staff URL (R-12, R-17).
     "madoguchi.accounts.middleware.StaffGateMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
@@ -248,27 +248,26 @@ def _insert_case_with_entry(case: Case, entry: TimelineEntry) -> None:
     prepared as `save()` prepares them (`madoguchi.lib.sql.insert_values`); neither model has
     a save() of its own or a signal receiver, which a change to either would have to keep so.
     """
-    case_columns, case_fields = insert_columns(Case, connection)
-    case_values = insert_values(case, case_fields, connection)
-    entry_columns, entry_fields = insert_columns(TimelineEntry, connection)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            entry_values = insert_values(
-                entry, [f for f in entry_fields if f.attname != "case_id"], connection
-            )
+    # The connection itself, not the `django.db.connection` proxy: every field's value is
+    # prepared with it, and each attribute read through the proxy is a context-local lookup.
+    db = connections[DEFAULT_DB_ALIAS]
+    case_columns, case_fields = insert_columns(Case, db)
+    case_values = insert_values(case, case_fields, db)
+    entry_columns, entry_fields = insert_columns(TimelineEntry, db)
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            entry_values = insert_values(entry, [f for f in entry_fields if f.attname != "case_id"], db)
             cursor.execute(_case_with_entry_sql(), [*case_values, *entry_values])
             case_id, entry_id = cursor.fetchone()
-            mark_saved(case, case_id, connection)
+            mark_saved(case, case_id, db)
         else:
             cursor.execute(_insert_sql(Case, case_columns), case_values)
-            mark_saved(case, cursor.lastrowid, connection)
+            mark_saved(case, cursor.lastrowid, db)
             entry.case = case
-            cursor.execute(
-                _insert_sql(TimelineEntry, entry_columns), insert_values(entry, entry_fields, connection)
-            )
+            cursor.execute(_insert_sql(TimelineEntry, entry_columns), insert_values(entry, entry_fields, db))
             entry_id = cursor.lastrowid
     entry.case = case
-    mark_saved(entry, entry_id, connection)
+    mark_saved(entry, entry_id, db)
 
 
 def _insert_sql(model: Any, columns: list[str]) -> str:

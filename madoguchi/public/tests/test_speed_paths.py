@@ -380,3 +380,24 @@ class SendWithoutCheckingAgainTests:
         ) as checked:
             assert receipt_of(send(client, world.program, token)) == Case.objects.get().receipt_number
         assert checked.called
+
+
+@pytest.mark.django_db
+class PlainRequestCostTests:
+    """What every request of the form pays before its view: the staff side's work is skipped."""
+
+    def test_the_residents_pages_make_no_message_storage_and_the_staff_pages_do(self, world):
+        public = Client().get(f"/inquiry/{world.program.code}/")
+        assert public.status_code == 200 and not hasattr(public.wsgi_request, "_messages")
+        client = Client()
+        login(client, world.operator)
+        staff = client.get("/cases/")
+        assert staff.status_code == 200 and hasattr(staff.wsgi_request, "_messages")
+
+    def test_the_form_is_the_first_prefix_the_resolver_tries(self):
+        from django.urls import get_resolver, resolve
+
+        first = get_resolver().url_patterns[0]
+        assert str(first.pattern) == "inquiry/"
+        assert resolve("/inquiry/i18n/setlang/").url_name == "set_language"
+        assert resolve("/healthz").view_name == "core:healthz"
