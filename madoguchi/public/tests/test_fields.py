@@ -228,3 +228,38 @@ class SharedFieldTests:
         assert not form.is_valid()
         assert form.errors["guardian_name"] == ["保護者のお名前を入力してください。"]
         assert form.errors["message"] == ["お問い合わせの内容を入力してください。"]
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {},
+            {"guardian_name": "", "message": "", "consent": None},
+            {"guardian_kana": "Yamada", "phone": "12", "email": "no-at-sign", "child_dob": "2099-01-01"},
+            {"phone": "", "email": "", "category": "999999", "guardian_name": "𠮷" * 51},
+        ],
+    )
+    def test_checking_without_bound_fields_gives_what_djangos_own_loop_gives(
+        self, world, categories, changes
+    ):
+        from unittest import mock
+
+        from django import forms
+
+        def checked(with_djangos_loop: bool) -> tuple[dict, dict]:
+            form = InquiryForm(form_data(**changes), program=world.program)
+            if with_djangos_loop:
+                with mock.patch.object(InquiryForm, "_clean_fields", forms.BaseForm._clean_fields):
+                    form.is_valid()
+            else:
+                form.is_valid()
+            return form.cleaned_data, form.errors.get_json_data()
+
+        assert checked(with_djangos_loop=False) == checked(with_djangos_loop=True)
+
+    def test_checking_a_form_makes_no_bound_field(self, world):
+        from unittest import mock
+
+        from django.forms.boundfield import BoundField
+
+        with mock.patch.object(BoundField, "__init__", side_effect=AssertionError("a bound field")):
+            assert InquiryForm(form_data(), program=world.program).is_valid()
