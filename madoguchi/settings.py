@@ -70,7 +70,8 @@ MIDDLEWARE = [
     # the staff gate's refusals and redirects, the error pages, the public form (R-32).
     "madoguchi.core.middleware.PermissionsPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with its two headers built once (madoguchi.core.middleware).
+    "madoguchi.core.middleware.CSPMiddleware",
     "madoguchi.core.middleware.NoStoreMiddleware",
     "madoguchi.core.middleware.RequestIdMiddleware",
     # Personal search terms never travel in a query string (R-24): 400 before anything else.
@@ -87,7 +88,8 @@ MIDDLEWARE = [
     # django-otp's, with the session's device read in the same query as the user.
     "madoguchi.accounts.otp.OTPMiddleware",
     "madoguchi.audit.middleware.AuditDeniedMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's messages, skipped on the residents' pages (which never show one).
+    "madoguchi.accounts.middleware.StaffMessageMiddleware",
     # The allowlist, the second factor and the session limits, for every staff URL (R-12, R-17).
     "madoguchi.accounts.middleware.StaffGateMiddleware",
     "axes.middleware.AxesMiddleware",

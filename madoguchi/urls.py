@@ -1,15 +1,17 @@
 from django.urls import include, path
 
 urlpatterns = [
+    # First: the residents' form takes the most requests (four per inquiry), and every
+    # request walks this list in order until a prefix matches.
+    path("inquiry/", include("madoguchi.public.urls")),
+    # The language switch lives under the public prefix: residents reach it from anywhere,
+    # while everything else outside /inquiry/ is behind the staff allowlist.
+    path("inquiry/i18n/", include("django.conf.urls.i18n")),
     path("", include("madoguchi.core.urls")),
     path("accounts/", include("madoguchi.accounts.urls")),
     path("programs/", include("madoguchi.programs.urls")),
     path("registry/", include("madoguchi.registry.urls")),
     path("cases/", include("madoguchi.cases.urls")),
-    path("inquiry/", include("madoguchi.public.urls")),
-    # The language switch lives under the public prefix: residents reach it from anywhere,
-    # while everything else outside /inquiry/ is behind the staff allowlist.
-    path("inquiry/i18n/", include("django.conf.urls.i18n")),
     path("audit/", include("madoguchi.audit.urls")),
     path("identify/", include("madoguchi.identify.urls")),
     path("ledger/", include("madoguchi.ledger.urls")),

@@ -43,11 +43,13 @@ def check_token(value: str, where: str) -> None:
         raise AuditDetailsError(
             f"{where} looks like free text or a personal value; pass field names, counts, ids or hashes"
         )
-    if _OPAQUE.fullmatch(value) or _is_ip(value):
+    if _OPAQUE.fullmatch(value):
         return
-    if _DATE_LIKE.fullmatch(value):
+    # An address of a machine passes; parsing one is asked only of a value that would
+    # otherwise be refused (ipaddress raising on every field name was most of this check).
+    if _DATE_LIKE.fullmatch(value) and not _is_ip(value):
         raise AuditDetailsError(f"{where} looks like a date (a birth date?): pass an id instead")
-    if _PHONE_LIKE.fullmatch(value) and sum(ch.isdigit() for ch in value) >= 9:
+    if _PHONE_LIKE.fullmatch(value) and sum(ch.isdigit() for ch in value) >= 9 and not _is_ip(value):
         raise AuditDetailsError(f"{where} looks like a phone number: pass an id instead")
 
 

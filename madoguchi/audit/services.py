@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Max, Min
 from django.http import HttpRequest
 from django.utils import timezone
@@ -146,10 +146,11 @@ def _insert_and_move_head(event: AuditEvent) -> None:
         event.save(force_insert=True)
         ChainHead.objects.filter(pk=event.chain).update(hash=event.hash)
         return
-    quote = connection.ops.quote_name
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: a context-local lookup per field
+    quote = db.ops.quote_name
     fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
     columns = ", ".join(quote(field.column) for field in fields)
-    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    values = [field.get_db_prep_save(getattr(event, field.attname), db) for field in fields]
     placeholders = ", ".join(["%s"] * len(fields))
     sql = (
         f"WITH event AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
@@ -157,7 +158,7 @@ def _insert_and_move_head(event: AuditEvent) -> None:
         f"UPDATE {quote(ChainHead._meta.db_table)} SET hash = %s WHERE id = %s "
         "RETURNING (SELECT id FROM event)"
     )
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, [*values, event.hash, event.chain])
         row = cursor.fetchone()
     if row is None:

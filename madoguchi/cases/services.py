@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
@@ -39,6 +39,7 @@ from madoguchi.cases.verification import decide as decide_verification
 from madoguchi.lib.email import normalize_email
 from madoguchi.lib.errors import InputError
 from madoguchi.lib.phone import normalize_phone
+from madoguchi.lib.sql import insert_columns, insert_values, mark_saved
 from madoguchi.programs.models import Program
 from madoguchi.programs.recording import RecordingClosed as ProgramRecordingClosed
 from madoguchi.programs.recording import require_recording_open
@@ -191,19 +192,15 @@ def _add_entry(
 ) -> TimelineEntry:
     """A timeline entry; its body joins the case's search text. `touch`: the case's
     `updated_at` is set in the same UPDATE (one new row version of the case, not two)."""
-    entry = TimelineEntry(
-        case=case,
+    entry = _new_entry(
+        case,
         kind=kind,
+        actor=actor,
         body=body,
         from_status=from_status,
         to_status=to_status,
         corrects=corrects,
-        **_actor_snapshot(actor),
     )
-    # `case` is the saved row we were given, the author the acting user's row and `corrects` a
-    # saved entry: no query to check that they exist (the foreign keys still hold in the
-    # database).
-    entry.full_clean(exclude=["case", "author", "corrects"])
     entry.save(force_insert=True)
     changes: dict[str, Any] = {}
     if body:
@@ -214,6 +211,89 @@ def _add_entry(
         Case.objects.filter(pk=case.pk).update(**changes)
         _forget(case, "search_text")
     return entry
+
+
+def _new_entry(
+    case: Case,
+    *,
+    kind: str,
+    actor: Any,
+    body: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    corrects: TimelineEntry | None = None,
+) -> TimelineEntry:
+    """A timeline entry checked and ready to insert."""
+    entry = TimelineEntry(
+        case=case,
+        kind=kind,
+        body=body,
+        from_status=from_status,
+        to_status=to_status,
+        corrects=corrects,
+        **_actor_snapshot(actor),
+    )
+    # `case` is the saved row we were given (or the new case saved with it), the author the
+    # acting user's row and `corrects` a saved entry: no query to check that they exist (the
+    # foreign keys still hold in the database).
+    entry.full_clean(exclude=["case", "author", "corrects"])
+    return entry
+
+
+def _insert_case_with_entry(case: Case, entry: TimelineEntry) -> None:
+    """Insert a new case and its first timeline entry; on PostgreSQL in one statement.
+
+    Written SQL rather than two `save()`s: compiling the ORM's INSERTs was a fifth of a new
+    case's CPU, and one round trip less is one less in the case's transaction. The values are
+    prepared as `save()` prepares them (`madoguchi.lib.sql.insert_values`); neither model has
+    a save() of its own or a signal receiver, which a change to either would have to keep so.
+    """
+    # The connection itself, not the `django.db.connection` proxy: every field's value is
+    # prepared with it, and each attribute read through the proxy is a context-local lookup.
+    db = connections[DEFAULT_DB_ALIAS]
+    case_columns, case_fields = insert_columns(Case, db)
+    case_values = insert_values(case, case_fields, db)
+    entry_columns, entry_fields = insert_columns(TimelineEntry, db)
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            entry_values = insert_values(entry, [f for f in entry_fields if f.attname != "case_id"], db)
+            cursor.execute(_case_with_entry_sql(), [*case_values, *entry_values])
+            case_id, entry_id = cursor.fetchone()
+            mark_saved(case, case_id, db)
+        else:
+            cursor.execute(_insert_sql(Case, case_columns), case_values)
+            mark_saved(case, cursor.lastrowid, db)
+            entry.case = case
+            cursor.execute(_insert_sql(TimelineEntry, entry_columns), insert_values(entry, entry_fields, db))
+            entry_id = cursor.lastrowid
+    entry.case = case
+    mark_saved(entry, entry_id, db)
+
+
+def _insert_sql(model: Any, columns: list[str]) -> str:
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(columns))
+    return f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+
+
+_CASE_WITH_ENTRY_SQL: list[str] = []
+
+
+def _case_with_entry_sql() -> str:
+    """PostgreSQL: the case inserted in a data-modifying CTE, its entry taking the new id
+    (the foreign key is checked at COMMIT, as Django declares it deferred)."""
+    if not _CASE_WITH_ENTRY_SQL:
+        case_columns, _fields = insert_columns(Case, connection)
+        entry_columns, entry_fields = insert_columns(TimelineEntry, connection)
+        values = ", ".join(
+            "(SELECT id FROM new_case)" if field.attname == "case_id" else "%s" for field in entry_fields
+        )
+        _CASE_WITH_ENTRY_SQL.append(
+            f"WITH new_case AS ({_insert_sql(Case, case_columns)} RETURNING id) "  # noqa: S608 - names only
+            f"INSERT INTO {connection.ops.quote_name(TimelineEntry._meta.db_table)} "
+            f"({', '.join(entry_columns)}) VALUES ({values}) RETURNING (SELECT id FROM new_case), id"
+        )
+    return _CASE_WITH_ENTRY_SQL[0]
 
 
 def _forget(case: Case, *names: str) -> None:
@@ -394,8 +474,9 @@ def create_case(
         # (`cases.receipts`: no lock, a gap if this transaction fails).
         with transaction.atomic():
             case.receipt_number = next_receipt_number(program)
-            case.save(force_insert=True)
-            _add_entry(case, kind=Kind.CREATED, actor=actor, to_status=Status.NEW)
+            _insert_case_with_entry(
+                case, _new_entry(case, kind=Kind.CREATED, actor=actor, to_status=Status.NEW)
+            )
             _audit(
                 case,
                 actor,

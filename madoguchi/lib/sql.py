@@ -72,3 +72,31 @@ def _converters(model: Any, connection: Any, fields: tuple[Any, ...]) -> dict[in
                 found[index] = (expression, converters)
         _CONVERTERS[key] = found
     return _CONVERTERS[key]
+
+
+def insert_columns(model: Any, connection: Any) -> tuple[list[str], list[Any]]:
+    """The quoted columns of a new row of `model` and their fields, as the ORM's INSERT has them
+    (every concrete column but an automatic primary key); worked out once per database."""
+    key = (model, connection.vendor)
+    if key not in _INSERT_COLUMNS:
+        meta = model._meta
+        fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+        quote = connection.ops.quote_name
+        _INSERT_COLUMNS[key] = ([quote(field.column) for field in fields], fields)
+    return _INSERT_COLUMNS[key]
+
+
+def insert_values(instance: Any, fields: Sequence[Any], connection: Any) -> list[Any]:
+    """`instance`'s values for an INSERT, as `Model.save()` prepares them (`auto_now_add` and
+    `auto_now` fields are set on the instance, as a save sets them)."""
+    return [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+
+
+def mark_saved(instance: Any, pk: Any, connection: Any) -> None:
+    """Make `instance` what `save()` leaves behind once its row is inserted with primary key `pk`."""
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+_INSERT_COLUMNS: dict[tuple[Any, str], tuple[list[str], list[Any]]] = {}

@@ -7,6 +7,7 @@ the server limit must not be blocked by the browser.
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -107,6 +108,18 @@ def _format_date(day: datetime.date) -> str:
     return date_format(day, "DATE_FORMAT")
 
 
+def dob_problem(day: datetime.date, program: Program) -> str | None:
+    """Why a child's birth date cannot be taken today (an error code), or None."""
+    today = timezone.localdate()
+    if day > today:
+        return "future"
+    if day < today - datetime.timedelta(days=CHILD_MAX_AGE_DAYS):
+        return "too_old"
+    if not program.is_child_eligible(day):
+        return "not_eligible"
+    return None
+
+
 class InquiryForm(forms.Form):
     guardian_name = ResidentTextField(
         limit=NAME_LIMIT,
@@ -181,14 +194,29 @@ class InquiryForm(forms.Form):
         if categories is None:
             categories = categories_for(program)
         self.categories: dict[str, Category] = {str(c.pk): c for c in categories}
-        category = self.fields["category"]
+        # The one field this form changes: its own copy (the others are shared, _SharedFields).
+        category = self.fields["category"] = copy.deepcopy(self.fields["category"])
         assert isinstance(category, forms.ChoiceField)
         category.choices = [("", _("わからない・その他"))] + [
             (key, item.name) for key, item in self.categories.items()
         ]
+
+    def _clean_fields(self) -> None:
+        """Django's loop (`BaseForm._clean_fields`, Django 5.2) without a BoundField per field.
+
+        Making the nine BoundFields (each translating its label and help text) was half of
+        checking a valid form; a field's value is read from its widget as `BoundField.data`
+        reads it. No field here is disabled or a file. The page with errors still makes them.
+        """
         for name, field in self.fields.items():
-            if field.required and not isinstance(field, forms.BooleanField):
-                field.error_messages["required"] = _REQUIRED.get(name, _("入力してください。"))
+            value = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            try:
+                self.cleaned_data[name] = field.clean(value)
+                clean_field = getattr(self, f"clean_{name}", None)
+                if clean_field is not None:
+                    self.cleaned_data[name] = clean_field()
+            except ValidationError as error:
+                self.add_error(name, error)
 
     def clean_category(self) -> Category | None:
         return self.categories.get(self.cleaned_data.get("category") or "")
@@ -199,15 +227,14 @@ class InquiryForm(forms.Form):
             day = parse_date(raw, strict_era=False)
         except InputError as error:
             raise _reason(error) from error
-        today = timezone.localdate()
-        if day > today:
+        problem = dob_problem(day, self.program)
+        if problem == "future":
             raise ValidationError(
                 _("生年月日が今日より後の日付になっています。日付を確かめてください。"), code="future"
             )
-        if day < today - datetime.timedelta(days=CHILD_MAX_AGE_DAYS):
+        if problem == "too_old":
             raise ValidationError(_("お子さまの生年月日を確かめてください。"), code="too_old")
-        program = self.program
-        if not program.is_child_eligible(day):
+        if problem == "not_eligible":
             raise ValidationError(self._eligibility_message(), code="not_eligible")
         return day
 
@@ -251,3 +278,59 @@ _REQUIRED: dict[str, Any] = {
     "child_dob": _("お子さまの生年月日を入力してください。"),
     "message": _("お問い合わせの内容を入力してください。"),
 }
+
+
+class _SharedFields(dict[str, forms.Field]):
+    """A form's declared fields, shared by its instances instead of deep-copied for each.
+
+    Django deep-copies every field (its widget, attributes and messages) for every form, so
+    that an instance may change its own: that was a third of this form's CPU, paid on every
+    post of the input and on every error page. These fields are set up once, below, and not
+    changed afterwards; the category's choices differ per program, so `InquiryForm` copies
+    that one field for itself. Reading a shared field from several threads is safe.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        return dict(self)
+
+
+def _share_fields() -> None:
+    for name, field in InquiryForm.base_fields.items():
+        if field.required and not isinstance(field, forms.BooleanField):
+            field.error_messages["required"] = _REQUIRED.get(name, _("入力してください。"))
+    InquiryForm.base_fields = _SharedFields(InquiryForm.base_fields)
+
+
+_share_fields()
+
+
+def still_valid(stored: Any, *, program: Program, categories: Iterable[Category]) -> dict[str, Any] | None:
+    """The checked values a draft stored when its form was posted, as `cleaned_data`, if they
+    still hold now; None when the form must check the draft afresh.
+
+    The draft lives server-side (the residents' session store), written only by the input
+    step after the form accepted it, so its checked copy is what the form gave then. Cleaning
+    depends on nothing but the typed text, except for what is asked again here: the category
+    must still be active and the birth date still within today's and the program's bounds
+    (the program may have been edited since). Checking the whole form again cost about a
+    twentieth of a submission's CPU.
+    """
+    if not isinstance(stored, dict):
+        return None
+    try:
+        day = datetime.date.fromisoformat(stored["child_dob"])
+        values = {name: stored[name] for name in _STORED_TEXT}
+    except (KeyError, TypeError, ValueError):
+        return None
+    category: Category | None = None
+    if stored.get("category"):
+        category = next((item for item in categories if str(item.pk) == stored["category"]), None)
+        if category is None:
+            return None
+    if dob_problem(day, program) is not None:
+        return None
+    return {**values, "child_dob": day, "category": category, "consent": True}
+
+
+# The text values of a stored draft (`views._storable`), as the form cleaned them.
+_STORED_TEXT = ("guardian_name", "guardian_kana", "child_name", "phone", "email", "message")

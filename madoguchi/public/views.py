@@ -33,7 +33,7 @@ from madoguchi.cases.services import RecordingClosed
 from madoguchi.lib.dates import format_date_ja
 from madoguchi.programs.models import Program
 from madoguchi.public import ratelimit
-from madoguchi.public.forms import InquiryForm
+from madoguchi.public.forms import InquiryForm, still_valid
 from madoguchi.public.pages import render_page
 from madoguchi.public.selectors import (
     FormProgram,
@@ -333,18 +333,21 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     limit = ratelimit.submission_limit()
     if not ratelimit.hit(limit, request.client_ip):  # type: ignore[attr-defined]
         return _too_many(request, limit)
-    form = InquiryForm(draft["data"], program=program, categories=entry.categories)
-    if not form.is_valid():
-        return _form_page(request, entry, form)
+    cleaned = still_valid(draft.get("cleaned"), program=program, categories=entry.categories)
+    if cleaned is None:
+        form = InquiryForm(draft["data"], program=program, categories=entry.categories)
+        if not form.is_valid():
+            return _form_page(request, entry, form)
+        cleaned = form.cleaned_data
     try:
-        case = submit_inquiry(program=program, cleaned=form.cleaned_data, idempotency_key=token)
+        case = submit_inquiry(program=program, cleaned=cleaned, idempotency_key=token)
     except RecordingClosed:
         return _closed(request, program)
     # The case is committed: only now is the number shown (and mailed).
     mailed = False
-    if form.cleaned_data.get("email"):
+    if cleaned.get("email"):
         mailed = send_receipt_mail(
-            program=program, receipt_number=case.receipt_number, address=form.cleaned_data["email"]
+            program=program, receipt_number=case.receipt_number, address=cleaned["email"]
         )
     done[key] = {"receipt": case.receipt_number, "program": program.code, "mailed": mailed}
     while len(done) > KEEP_RECEIPTS:

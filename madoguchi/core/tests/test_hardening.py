@@ -407,3 +407,39 @@ def test_a_logged_time_carries_its_utc_offset():
     parsed = datetime.datetime.fromisoformat(stamp)
     assert parsed.utcoffset() is not None
     assert abs(parsed.timestamp() - record.created) < 0.001
+
+
+@pytest.mark.django_db
+class CachedHeadersTests:
+    """The CSP and no-store headers written without django-csp's and Django's per-response
+    rebuilding (madoguchi.core.middleware): the same headers, following the settings."""
+
+    def test_the_csp_header_is_the_one_django_csp_builds_and_follows_the_settings(self, world):
+        from csp.utils import build_policy
+
+        client = Client()
+        page = client.get(f"/inquiry/{world.program.code}/")
+        assert page["Content-Security-Policy"] == build_policy()
+        assert "Content-Security-Policy-Report-Only" not in page
+        report_only = {"DIRECTIVES": {"default-src": ["'self'"], "report-uri": "/csp-report/"}}
+        with override_settings(CONTENT_SECURITY_POLICY_REPORT_ONLY=report_only):
+            page = client.get(f"/inquiry/{world.program.code}/")
+            assert page["Content-Security-Policy-Report-Only"] == build_policy(report_only=True)
+            assert "report-uri /csp-report/" in page["Content-Security-Policy-Report-Only"]
+        assert "Content-Security-Policy-Report-Only" not in client.get(f"/inquiry/{world.program.code}/")
+
+    def test_a_per_view_policy_still_goes_through_django_csp(self, rf):
+        from csp.decorators import csp_update
+        from django.http import HttpResponse
+
+        from madoguchi.core.middleware import CSPMiddleware
+
+        view = csp_update({"img-src": ["https://example.jp"]})(lambda request: HttpResponse("ok"))
+        request = rf.get("/x/")
+        response = CSPMiddleware(view)(request)
+        assert "img-src 'self' data: https://example.jp" in response["Content-Security-Policy"]
+
+    def test_every_page_but_static_files_says_expired_and_no_store(self, world):
+        response = Client().get(f"/inquiry/{world.program.code}/")
+        assert response["Cache-Control"] == "no-store, no-cache, must-revalidate, private, max-age=0"
+        assert response["Expires"].endswith(" GMT") and "ETag" not in response

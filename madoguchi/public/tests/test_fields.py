@@ -8,7 +8,8 @@ import time
 import pytest
 from django.test import Client
 
-from madoguchi.cases.models import Case
+from madoguchi.cases.models import Case, Category
+from madoguchi.programs.models import Program
 from madoguchi.public.forms import MESSAGE_LIMIT, NAME_LIMIT, InquiryForm
 
 from .conftest import form_data
@@ -196,3 +197,69 @@ class RawPostTests:
         )
         assert response.status_code == 200
         assert "FAKE LOG ENTRY" not in caplog.text
+
+
+@pytest.mark.django_db
+class SharedFieldTests:
+    """The form's fields are shared by its instances (not deep-copied per form), except the
+    category, whose choices are each program's own."""
+
+    def test_instances_share_the_fields_they_never_change(self, world):
+        first, second = InquiryForm(program=world.program), InquiryForm(program=world.program)
+        assert first.fields["guardian_name"] is second.fields["guardian_name"]
+        assert first.fields["guardian_name"] is InquiryForm.base_fields["guardian_name"]
+        assert first.fields["category"] is not second.fields["category"]
+
+    def test_each_form_lists_its_own_programs_categories(self, world, categories):
+        other = Program.objects.get(pk=world.program.pk)
+        other.pk = None
+        other.code = "shared-fields-other"
+        other.receipt_prefix = "SF"
+        other.save()
+        theirs = Category.objects.create(program=other, name="別の事業の分類")
+        mine = InquiryForm(program=world.program).fields["category"].choices
+        their_choices = InquiryForm(program=other).fields["category"].choices
+        assert [label for _key, label in mine][1:] == ["申請について", "支給日について"]
+        assert [str(key) for key, _label in their_choices] == ["", str(theirs.pk)]
+        assert list(InquiryForm.base_fields["category"].choices) == []
+
+    def test_a_missing_required_value_still_gets_its_own_message(self, world):
+        form = InquiryForm(form_data(guardian_name="", message=""), program=world.program)
+        assert not form.is_valid()
+        assert form.errors["guardian_name"] == ["保護者のお名前を入力してください。"]
+        assert form.errors["message"] == ["お問い合わせの内容を入力してください。"]
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {},
+            {"guardian_name": "", "message": "", "consent": None},
+            {"guardian_kana": "Yamada", "phone": "12", "email": "no-at-sign", "child_dob": "2099-01-01"},
+            {"phone": "", "email": "", "category": "999999", "guardian_name": "𠮷" * 51},
+        ],
+    )
+    def test_checking_without_bound_fields_gives_what_djangos_own_loop_gives(
+        self, world, categories, changes
+    ):
+        from unittest import mock
+
+        from django import forms
+
+        def checked(with_djangos_loop: bool) -> tuple[dict, dict]:
+            form = InquiryForm(form_data(**changes), program=world.program)
+            if with_djangos_loop:
+                with mock.patch.object(InquiryForm, "_clean_fields", forms.BaseForm._clean_fields):
+                    form.is_valid()
+            else:
+                form.is_valid()
+            return form.cleaned_data, form.errors.get_json_data()
+
+        assert checked(with_djangos_loop=False) == checked(with_djangos_loop=True)
+
+    def test_checking_a_form_makes_no_bound_field(self, world):
+        from unittest import mock
+
+        from django.forms.boundfield import BoundField
+
+        with mock.patch.object(BoundField, "__init__", side_effect=AssertionError("a bound field")):
+            assert InquiryForm(form_data(), program=world.program).is_valid()

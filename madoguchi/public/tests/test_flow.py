@@ -293,8 +293,9 @@ class DatabaseFailureTests:
         def failing_execute(self, sql, params=None):
             seen.append(sql)
             # Let the case row go in, then fail on the next write of the same transaction
-            # (its timeline entry or audit row): the whole case must roll back.
-            if sql.lstrip().upper().startswith("INSERT") and any(
+            # (its timeline entry, or on PostgreSQL, where the case and its entry are one
+            # statement, the audit chain's head): the whole case must roll back.
+            if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "WITH")) and any(
                 'INSERT INTO "cases_case"' in s for s in seen[:-1]
             ):
                 raise OperationalError("could not send data to server")

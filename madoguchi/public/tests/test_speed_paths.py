@@ -329,3 +329,75 @@ def render_afresh(request, entry, template, context, *, values=None, variant="",
     return HttpResponse(
         render_to_string(template, {**context, **(values or {})}, request=request), status=status
     )
+
+
+@pytest.mark.django_db
+class SendWithoutCheckingAgainTests:
+    """The send takes the values the input step checked (kept server-side in the draft) and
+    asks again only what may have changed since: the category, the birth date's bounds."""
+
+    def test_a_send_does_not_check_the_whole_form_again(self, world, categories):
+        client = Client()
+        token = start(client, world.program, category=str(categories[0].pk), child_dob="R2.5.3")
+        with mock.patch.object(InquiryForm, "full_clean", side_effect=AssertionError("checked again")):
+            response = send(client, world.program, token)
+        case = Case.objects.get()
+        assert receipt_of(response) == case.receipt_number
+        assert case.category == categories[0] and case.child_dob == datetime.date(2020, 5, 3)
+        assert case.caller_kana == "シケン ハナコ" and case.contact_phone == "090-1234-5678"
+        assert case.contact_email == "hanako@example.jp" and case.inquiry == "申請書が届いていません。"
+
+    def test_a_birth_date_the_program_no_longer_takes_sends_the_resident_back_to_the_form(self, world):
+        client = Client()
+        token = start(client, world.program)
+        Program.objects.filter(pk=world.program.pk).update(child_dob_from=datetime.date(2021, 4, 2))
+        response = send(client, world.program, token)
+        page = response.content.decode()
+        assert response.status_code == 200 and "この受付の対象は" in page and 'value="試験 花子"' in page
+        assert not Case.objects.exists()
+
+    def test_a_category_withdrawn_after_the_confirmation_sends_the_resident_back_to_choose(
+        self, world, categories
+    ):
+        client = Client()
+        token = start(client, world.program, category=str(categories[0].pk))
+        categories[0].is_active = False
+        categories[0].save()
+        page = send(client, world.program, token).content.decode()
+        assert "一覧の中から選んでください" in page and 'value="試験 花子"' in page
+        assert not Case.objects.exists()
+
+    def test_a_draft_without_its_checked_copy_is_checked_afresh(self, world):
+        client = Client()
+        token = start(client, world.program)
+        session = public_session(client)
+        draft = session["public_inquiry_draft"]
+        del draft["cleaned"]
+        session["public_inquiry_draft"] = draft
+        session.save()
+        with mock.patch.object(
+            InquiryForm, "full_clean", autospec=True, side_effect=InquiryForm.full_clean
+        ) as checked:
+            assert receipt_of(send(client, world.program, token)) == Case.objects.get().receipt_number
+        assert checked.called
+
+
+@pytest.mark.django_db
+class PlainRequestCostTests:
+    """What every request of the form pays before its view: the staff side's work is skipped."""
+
+    def test_the_residents_pages_make_no_message_storage_and_the_staff_pages_do(self, world):
+        public = Client().get(f"/inquiry/{world.program.code}/")
+        assert public.status_code == 200 and not hasattr(public.wsgi_request, "_messages")
+        client = Client()
+        login(client, world.operator)
+        staff = client.get("/cases/")
+        assert staff.status_code == 200 and hasattr(staff.wsgi_request, "_messages")
+
+    def test_the_form_is_the_first_prefix_the_resolver_tries(self):
+        from django.urls import get_resolver, resolve
+
+        first = get_resolver().url_patterns[0]
+        assert str(first.pattern) == "inquiry/"
+        assert resolve("/inquiry/i18n/setlang/").url_name == "set_language"
+        assert resolve("/healthz").view_name == "core:healthz"
