@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from madoguchi.accounts.testing import login
@@ -80,6 +82,44 @@ class SearchTests:
         response = post_search(client, world, **SEARCH)
         assert response.status_code in (302, 401, 403)
         assert households["tanaka"].number not in response.content.decode()
+
+    def test_a_search_reads_the_users_programs_in_one_statement(self, client, world, households):
+        # The program by its code among the user's programs, whole rows, one written statement;
+        # the search's and the candidates' scope checks reuse its ids (issue 15, hI).
+        login(client, world.operator)
+        with CaptureQueriesContext(connection) as queries:
+            response = post_search(client, world, **SEARCH)
+        assert households["tanaka"].number in response.content.decode()
+        programs = [q["sql"] for q in queries.captured_queries if '"programs_program"' in q["sql"]]
+        assert len(programs) == 1, programs
+
+    def test_an_operator_removed_from_the_program_gets_404_and_no_search_is_audited(
+        self, client, world, households
+    ):
+        login(client, world.operator)
+        world.program.members.remove(world.operator)
+        assert post_search(client, world, **SEARCH).status_code == 404
+        assert post_search(client, world, program="", **SEARCH).status_code == 404
+        assert not AuditEvent.objects.filter(action=Action.IDENTIFY).exists()
+
+    def test_a_candidates_markup_keeps_its_labels_and_its_form(self, client, world, households):
+        # The fragment's constant text and the open form's URL are looked up once per search;
+        # every candidate still carries them.
+        login(client, world.operator)
+        html = post_search(client, world, guardian_name="田中").content.decode()
+        count = html.count("data-candidate=")
+        assert count >= 2
+        open_url = reverse("identify:open")
+        assert html.count(f'action="{open_url}" hx-post="{open_url}" hx-target="#identify-opened"') == count
+        assert html.count('aria-label="一致度"') == count
+        assert html.count('<ul class="candidate__evidence" aria-label="一致の根拠">') == count
+        assert html.count(">この世帯を開く</button>") == count
+        assert html.count('name="csrfmiddlewaretoken"') == count
+        guardian = '<span class="tag">保護者</span> 田中 <span class="masked"><span aria-hidden="true">'
+        assert guardian in html
+        assert '<span class="visually-hidden">名 非表示</span>' in html
+        assert '<span class="visually-hidden">番地以降 非表示</span>' in html
+        assert "</span>世帯 100001</h3>" in html
 
 
 class OpenTests:
