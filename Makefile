@@ -31,8 +31,11 @@ $(TOOLS_STAMP):
 # Regenerate the lock from pyproject.toml (dev extra included) after adding or changing a
 # dependency; pins already in the lock are kept, new ones resolved. Then the SBOM.
 # `make lock UPGRADE=1` re-resolves every pin to the newest allowed version.
+# Extras are kept (no --strip-extras): a package asked for with extras (weasyprint's
+# fonttools[woff]) must be pinned with them, or pip's --require-hashes install refuses the
+# lock as soon as PyPI has a newer release than the pin.
 lock: $(TOOLS_STAMP)
-	$(TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev \
+	$(TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --extra dev \
 		--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade,) \
 		--output-file $(LOCK) pyproject.toml
 	$(MAKE) sbom

@@ -24,7 +24,8 @@ def locked() -> dict[str, tuple[str, list[str]]]:
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        match = re.match(r"([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
+        # A package another one asks for with extras is pinned with them (fonttools[woff]).
+        match = re.match(r"([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==([^\s;]+)", line)
         assert match, f"unpinned line in the lock: {line!r}"
         entries[canonical(match.group(1))] = (
             match.group(2),
@@ -62,6 +63,19 @@ def test_make_installs_the_lock_with_require_hashes():
     assert "--require-hashes -r $(LOCK)" in stamp
     assert "--no-deps -e ." in stamp
     assert "pip install -q -e '.[dev]'" not in makefile
+
+
+def test_a_package_required_with_extras_is_locked_with_them():
+    """pip in --require-hashes mode refuses `weasyprint`'s `fonttools[woff]>=…` against a
+    lock line `fonttools==…` as soon as PyPI has a newer fonttools than the pin ("all
+    requirements must have their versions pinned with =="): a fresh `make test` then fails
+    to install. Locked with its extras (no --strip-extras), the line pins what is asked."""
+    text = LOCK.read_text(encoding="utf-8")
+    assert re.search(r"^fonttools\[woff\]==", text, re.M), "run make lock (without --strip-extras)"
+    assert re.search(r"^psycopg\[binary\]==", text, re.M)
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    compile_line = makefile.split("lock: $(TOOLS_STAMP)", 1)[1].split("\n\n", 1)[0]
+    assert "--strip-extras" not in compile_line
 
 
 def test_the_sbom_describes_the_lock():
