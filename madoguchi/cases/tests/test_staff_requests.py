@@ -856,7 +856,7 @@ class IdentifyPanelTests:
         assert not [
             text for text in sql if '"cases_notification"' in text or "lifecycle_programerasure" in text
         ]
-        # The program by its code, checked against the request's program ids (no join of its own).
+        # The program is found among the user's programs (member_program: one written statement).
         assert not [text for text in sql if text.startswith('SELECT DISTINCT "programs_program"')]
 
     def test_a_refused_search_is_a_fragment_too(self, client, world, household):
