@@ -9,7 +9,7 @@ CPU and a third of the ward's queue (docs/notes.md, hL). Every value here is esc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from html import escape
 from typing import Any
 
@@ -62,27 +62,31 @@ def list_rows(cases: list[Case]) -> SafeString:
     )
 
 
+def _options(choices: Iterable[tuple[int, str]], chosen: Any) -> SafeString:
+    """`<option>`s of (value, escaped label) pairs, the chosen value selected."""
+    return SafeString(
+        "".join(
+            f'<option value="{value}"{" selected" if chosen == value else ""}>{label}</option>'
+            for value, label in choices
+        )
+    )
+
+
 def category_options(categories: list[selectors.CategoryOption], chosen: Any) -> SafeString:
     """The category filter's options (a deactivated one marked), the chosen one selected."""
     inactive = escape(gettext("（無効）"))
-    return SafeString(
-        "".join(
-            f'<option value="{category.pk}"{" selected" if chosen == category.pk else ""}>'
-            f"{escape(category.name)}{'' if category.is_active else inactive}</option>"
+    return _options(
+        (
+            (category.pk, escape(category.name) + ("" if category.is_active else inactive))
             for category in categories
-        )
+        ),
+        chosen,
     )
 
 
 def assignee_options(people: list[selectors.PersonOption], chosen: Any) -> SafeString:
     """The assignee filter's options, the chosen one selected."""
-    return SafeString(
-        "".join(
-            f'<option value="{person.pk}"{" selected" if chosen == person.pk else ""}>'
-            f"{escape(str(person))}</option>"
-            for person in people
-        )
-    )
+    return _options(((person.pk, escape(str(person))) for person in people), chosen)
 
 
 def queue_rows(rows: list[selectors.QueueRow], status: str) -> SafeString:

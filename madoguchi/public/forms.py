@@ -304,6 +304,22 @@ def _share_fields() -> None:
 _share_fields()
 
 
+def storable(cleaned: dict[str, Any]) -> dict[str, str]:
+    """The checked values as the draft keeps them in the session (JSON); `still_valid` reads
+    them back."""
+    category = cleaned.get("category")
+    return {
+        "guardian_name": cleaned["guardian_name"],
+        "guardian_kana": cleaned["guardian_kana"],
+        "child_name": cleaned["child_name"],
+        "child_dob": cleaned["child_dob"].isoformat(),
+        "phone": cleaned.get("phone") or "",
+        "email": cleaned.get("email") or "",
+        "category": str(category.pk) if category else "",
+        "message": cleaned["message"],
+    }
+
+
 def still_valid(stored: Any, *, program: Program, categories: Iterable[Category]) -> dict[str, Any] | None:
     """The checked values a draft stored when its form was posted, as `cleaned_data`, if they
     still hold now; None when the form must check the draft afresh.
@@ -332,5 +348,5 @@ def still_valid(stored: Any, *, program: Program, categories: Iterable[Category]
     return {**values, "child_dob": day, "category": category, "consent": True}
 
 
-# The text values of a stored draft (`views._storable`), as the form cleaned them.
+# The text values of a stored draft (`storable`), as the form cleaned them.
 _STORED_TEXT = ("guardian_name", "guardian_kana", "child_name", "phone", "email", "message")

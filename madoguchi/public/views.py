@@ -33,7 +33,7 @@ from madoguchi.cases.services import RecordingClosed
 from madoguchi.lib.dates import format_date_ja
 from madoguchi.programs.models import Program
 from madoguchi.public import ratelimit
-from madoguchi.public.forms import InquiryForm, still_valid
+from madoguchi.public.forms import InquiryForm, still_valid, storable
 from madoguchi.public.pages import render_page
 from madoguchi.public.selectors import (
     FormProgram,
@@ -118,21 +118,6 @@ def _draft(request: HttpRequest, program: Program) -> dict[str, Any] | None:
     if not isinstance(draft, dict) or draft.get("program") != program.code:
         return None
     return draft
-
-
-def _storable(cleaned: dict[str, Any]) -> dict[str, str]:
-    """The checked values as the session can store them (JSON)."""
-    category = cleaned.get("category")
-    return {
-        "guardian_name": cleaned["guardian_name"],
-        "guardian_kana": cleaned["guardian_kana"],
-        "child_name": cleaned["child_name"],
-        "child_dob": cleaned["child_dob"].isoformat(),
-        "phone": cleaned.get("phone") or "",
-        "email": cleaned.get("email") or "",
-        "category": str(category.pk) if category else "",
-        "message": cleaned["message"],
-    }
 
 
 def _category(entry: FormProgram, cleaned: Any) -> Category | Literal[False] | None:
@@ -239,7 +224,7 @@ def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
             request.session[DRAFT] = {
                 "program": program.code,
                 "data": data,  # as typed, for the form if the resident goes back to it
-                "cleaned": _storable(form.cleaned_data),  # as checked, for the confirmation
+                "cleaned": storable(form.cleaned_data),  # as checked, for the confirmation
                 # The idempotency token of this draft: each new draft has its own, so a
                 # confirmation tab of an older draft can no longer send.
                 "token": secrets.token_urlsafe(32),
@@ -271,7 +256,7 @@ def confirm(request: HttpRequest, code: str) -> HttpResponse:
         form = InquiryForm(draft["data"], program=program, categories=entry.categories)
         if not form.is_valid():
             return _form_page(request, entry, form)
-        cleaned = draft["cleaned"] = _storable(form.cleaned_data)
+        cleaned = draft["cleaned"] = storable(form.cleaned_data)
         category = form.cleaned_data.get("category")
         request.session.modified = True
     assert isinstance(cleaned, dict)
