@@ -25,6 +25,8 @@ gives the CPU time and the SQL statements of each of the four requests.
 
 Database `mdg_bench_public` (dropped and recreated), Redis db 3 for the residents' sessions
 and the rate-limit counter (with the limit raised for the run), mail to the dummy backend.
+Two people running it at once on one machine give each run its own database and Redis db:
+`MDG_BENCH_PUBLIC_DB=hf_bench_public MDG_BENCH_PUBLIC_REDIS_DB=5`.
 """
 
 from __future__ import annotations
@@ -46,9 +48,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "mdg_bench_public"
+DB_NAME = os.environ.get("MDG_BENCH_PUBLIC_DB", "mdg_bench_public")
+if not re.fullmatch(r"[a-z_][a-z0-9_]*", DB_NAME):
+    raise SystemExit(f"MDG_BENCH_PUBLIC_DB={DB_NAME!r}: lower-case letters, digits and _ only")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:6379/3"
+REDIS_DB = int(os.environ.get("MDG_BENCH_PUBLIC_REDIS_DB", "3"))
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 PROGRAM_CODE = "bench-public"
 HOST = "127.0.0.1"
 FORM = f"/inquiry/{PROGRAM_CODE}/"
@@ -132,7 +137,9 @@ for order, name in enumerate(["申請について", "支給日について", "�
     Category.objects.create(program=program, name=name, order=order)
 """
     subprocess.run([madoguchi, "shell", "-v", "0", "-c", script], check=True, env=env, cwd=ROOT)
-    subprocess.run(["redis-cli", "-h", HOST, "-n", "3", "FLUSHDB"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["redis-cli", "-h", HOST, "-n", str(REDIS_DB), "FLUSHDB"], check=True, stdout=subprocess.DEVNULL
+    )
     # The set-up's writes (a whole migration) go to disk now, not during the measured minute.
     subprocess.run(["psql", "-h", HOST, "-U", "postgres", "-q", "-c", "CHECKPOINT"], check=True)
 
@@ -682,8 +689,8 @@ def main(argv: list[str]) -> None:
         "throughput is what was left for this benchmark: the CPU per submission is the figure to compare).",
         "",
         f"Set-up: gunicorn {opts['workers']} workers {shape}, PostgreSQL 15 "
-        f"(`{DB_NAME}`), residents' sessions and the rate-limit counter in Redis db 3 (limit raised for "
-        "the run), dummy mail backend (one in three residents gives an e-mail address), "
+        f"(`{DB_NAME}`), residents' sessions and the rate-limit counter in Redis db {REDIS_DB} "
+        "(limit raised for the run), dummy mail backend (one in three residents gives an e-mail address), "
         f"{opts['clients']} simulated residents on 127.0.0.1 (threads of one process, each with its own "
         f"cookies and keep-alive connection), {opts['warmup']} s warm-up not counted.",
         "",
