@@ -72,22 +72,31 @@ def render_page(
     values: Mapping[str, Any] | None = None,
     variant: str = "",
     status: int = 200,
+    address: str = "",
 ) -> HttpResponse:
     """`template` with `context` (the same for every resident: part of the cache key through
     `variant`; a function giving it is called only when the page is rendered) and `values`
-    (this resident's: never cached), through the page cache."""
+    (this resident's: never cached), through the page cache.
+
+    `address` is the page's own path when it may answer a request for another one (the
+    confirmation is the answer to the input's POST): the page is kept under it, and templates
+    get it as `page_address` (the language switch returns there, not to the posted path).
+    """
     values = dict(values or {})
     if callable(context):
         context = _Lazy(context)
+    own_address = {"page_address": address} if address else {}
     if request.META.get("QUERY_STRING"):
         # The language switch repeats the full path: only the plain address is cached.
-        return HttpResponse(render_to_string(template, {**context, **values}, request=request), status=status)
-    key = f"{template}|{get_language() or settings.LANGUAGE_CODE}|{request.path}|{variant}"
+        return HttpResponse(
+            render_to_string(template, {**context, **own_address, **values}, request=request), status=status
+        )
+    key = f"{template}|{get_language() or settings.LANGUAGE_CODE}|{address or request.path}|{variant}"
     page = entry.pages.get(key)
     if page is None:
         placeholders = {name: slot(name) for name in (*values, CSRF, REQUEST_ID)}
         page = entry.pages[key] = str(
-            render_to_string(template, {**context, **placeholders}, request=request)
+            render_to_string(template, {**context, **own_address, **placeholders}, request=request)
         )
     own = {name: conditional_escape(value) for name, value in values.items()}
     own[CSRF] = conditional_escape(get_token(request))

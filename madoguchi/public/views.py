@@ -1,11 +1,14 @@
-"""The public inquiry form: input → confirmation → receipt.
+"""The public inquiry form: input → confirmation → receipt, in three requests.
 
-The input is posted, then redirected to the confirmation (POST/redirect/GET: a reload or the
-back button never posts the input again); the confirmation is sent with its idempotency token
-and answered with the receipt itself. The resident's session carries the draft (what was
-typed, as typed) between the steps, the idempotency token made with each draft, and
-the receipts already given (by an opaque value derived from the token). Nothing personal is
-ever put in a URL.
+The input is posted and answered with the confirmation page itself (no redirect: one request
+less per inquiry); the draft is stored in the session as before, and `confirm/`, the
+confirmation's own address, renders the same page from it for the language switch, the back
+button and a reload. A small script (`public/inquiry.js`) puts that address in the address
+bar, so a reload asks for `confirm/` instead of posting the input again. The confirmation is
+sent with its idempotency token and answered with the receipt itself. The resident's session
+carries the draft (what was typed, as typed) between the steps, the idempotency token made
+with each draft, and the receipts already given (by an opaque value derived from the token).
+Nothing personal is ever put in a URL.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
@@ -221,7 +225,7 @@ def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
             fields = [name for name in form.fields if name != "consent"]
             data = {name: request.POST.get(name, "") for name in fields}
             data["consent"] = "on"
-            request.session[DRAFT] = {
+            stored = request.session[DRAFT] = {
                 "program": program.code,
                 "data": data,  # as typed, for the form if the resident goes back to it
                 "cleaned": storable(form.cleaned_data),  # as checked, for the confirmation
@@ -229,7 +233,8 @@ def inquiry_form(request: HttpRequest, code: str) -> HttpResponse:
                 # confirmation tab of an older draft can no longer send.
                 "token": secrets.token_urlsafe(32),
             }
-            return redirect("public:confirm", code=program.code)
+            # The answer is the confirmation itself (no redirect to `confirm/`).
+            return _confirmation(request, entry, stored)
         return _form_page(request, entry, form)
     draft = _draft(request, program)
     if draft is None and not request.META.get("QUERY_STRING"):
@@ -248,6 +253,16 @@ def confirm(request: HttpRequest, code: str) -> HttpResponse:
     draft = _draft(request, program)
     if draft is None:
         return redirect("public:form", code=program.code)
+    return _confirmation(request, entry, draft)
+
+
+def _confirmation(request: HttpRequest, entry: FormProgram, draft: dict[str, Any]) -> HttpResponse:
+    """The confirmation of `draft`: the answer to the input's POST, and the page of `confirm/`.
+
+    Whichever request it answers, the page is the same and says `confirm/` is its address (the
+    language switch returns there; the script shows it in the address bar).
+    """
+    program = entry.program
     cleaned = draft.get("cleaned")
     category = _category(entry, cleaned)
     if category is False:
@@ -279,7 +294,12 @@ def confirm(request: HttpRequest, code: str) -> HttpResponse:
     }
     labels = {name: field.label for name, field in InquiryForm.base_fields.items()}
     return render_page(
-        request, entry, "public/confirm.html", {"program": program, "labels": labels}, values=shown
+        request,
+        entry,
+        "public/confirm.html",
+        {"program": program, "labels": labels},
+        values=shown,
+        address=reverse("public:confirm", kwargs={"code": program.code}),
     )
 
 

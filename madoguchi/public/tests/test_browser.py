@@ -141,6 +141,93 @@ class PublicFormBrowserTests:
         assert Case.objects.count() == 1
         assert csp == []
 
+    def test_a_reload_of_the_confirmation_gets_confirm_and_back_returns_to_the_typed_form(
+        self, live_server, page, world
+    ):
+        """The confirmation is the answer to the form's POST; inquiry.js puts its own address,
+        confirm/, in the address bar, so a reload is a GET of confirm/ (no resend prompt, the
+        same draft and token) and the back button opens the form with what was typed."""
+        documents: list[tuple[str, str]] = []
+        page.on(
+            "request",
+            lambda request: (
+                documents.append((request.method, request.url.removeprefix(live_server.url)))
+                if request.resource_type == "document"
+                else None
+            ),
+        )
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        csp = watch_csp(page)
+        form_path = f"/inquiry/{world.program.code}/"
+        confirm_path = f"{form_path}confirm/"
+        page.set_viewport_size(PHONE)
+        page.goto(f"{live_server.url}{form_path}")
+        page.fill("#id_guardian_name", "試験 花子")
+        page.fill("#id_guardian_kana", "しけん はなこ")
+        page.fill("#id_child_name", "試験 太郎")
+        page.fill("#id_child_dob", "R2.5.3")
+        page.fill("#id_phone", "03-1234-5678")
+        page.fill("#id_message", "再読み込みの確認")
+        page.check("#id_consent")
+        page.click("form.form button[type=submit]")
+        page.wait_for_url(f"**{confirm_path}")
+        # One request for the confirmation: the POST's answer, shown under confirm/.
+        assert documents == [("GET", form_path), ("POST", form_path)]
+        shown = page.text_content("main")
+        assert "シケン ハナコ" in shown and "2020年5月3日（令和2年）" in shown
+        token = page.get_attribute("input[name=token]", "value")
+        order = self.focus_order(page), self.headings(page)
+        check_page(page, "3-confirm-posted", csp)
+
+        documents.clear()
+        page.reload()
+        page.wait_for_selector(".summary-list")
+        assert documents == [("GET", confirm_path)] and dialogs == []
+        assert page.url.endswith(confirm_path)
+        assert page.text_content("main") == shown
+        assert page.get_attribute("input[name=token]", "value") == token
+        # The same page for the keyboard and for a screen reader's heading list.
+        assert (self.focus_order(page), self.headings(page)) == order
+        check_page(page, "3-confirm-reloaded", csp)
+
+        documents.clear()
+        page.go_back()
+        page.wait_for_selector("#id_guardian_name")
+        assert page.url.endswith(form_path) and all(method == "GET" for method, _ in documents)
+        assert page.input_value("#id_guardian_name") == "試験 花子"
+        assert page.input_value("#id_child_dob") == "R2.5.3"
+        assert page.input_value("#id_message") == "再読み込みの確認"
+        assert page.is_checked("#id_consent")
+        # Forward again: the confirmation of the same draft, still sendable.
+        page.go_forward()
+        page.wait_for_selector(".summary-list")
+        assert page.get_attribute("input[name=token]", "value") == token
+        page.click("form.form button[type=submit]")
+        page.wait_for_selector("#receipt-number")
+        assert page.text_content("#receipt-number") == Case.objects.get().receipt_number
+        assert dialogs == [] and csp == []
+        assert not [request for request in documents if request == ("POST", form_path)]
+
+    @staticmethod
+    def focus_order(page: Any) -> list[str]:
+        """What Tab reaches, from the top of the page, up to the confirmation's last control."""
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        reached: list[str] = []
+        for _ in range(4):
+            page.keyboard.press("Tab")
+            reached.append(
+                page.evaluate(
+                    "(() => { const e = document.activeElement;"
+                    " return e.tagName + ':' + (e.textContent || '').trim().slice(0, 20); })()"
+                )
+            )
+        return reached
+
+    @staticmethod
+    def headings(page: Any) -> list[str]:
+        return page.eval_on_selector_all("h1, h2, h3", "nodes => nodes.map(n => n.tagName + n.textContent)")
+
     def test_a_double_click_on_send_makes_one_case(self, live_server, page, world):
         page.set_viewport_size(PHONE)
         page.goto(f"{live_server.url}/inquiry/{world.program.code}/")

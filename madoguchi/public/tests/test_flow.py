@@ -20,13 +20,17 @@ from .conftest import form_data, public_session
 
 
 def start(client: Client, program: Program, **changes) -> str:
-    """Fill in the form and open the confirmation; returns the idempotency token shown."""
+    """Fill in the form: the answer is the confirmation; returns the idempotency token shown."""
     response = client.post(f"/inquiry/{program.code}/", form_data(**changes))
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert response["Location"] == f"/inquiry/{program.code}/confirm/"
-    page = client.get(response["Location"])
-    assert page.status_code == 200
-    return page.content.decode().split('name="token" value="')[1].split('"')[0]
+    return token_of(response)
+
+
+def token_of(response) -> str:
+    """The idempotency token on a confirmation page."""
+    assert response.status_code == 200, response.content.decode()[:2000]
+    page = response.content.decode()
+    assert 'name="token"' in page, page[:2000]
+    return page.split('name="token" value="')[1].split('"')[0]
 
 
 def send(client: Client, program: Program, token: str, **extra):
@@ -61,10 +65,64 @@ class FlowTests:
 
     def test_the_confirmation_shows_what_will_be_sent_and_nothing_is_sent_yet(self, world):
         client = Client()
-        client.post(f"/inquiry/{world.program.code}/", form_data(child_dob="R2.5.3"))
-        page = client.get(f"/inquiry/{world.program.code}/confirm/").content.decode()
-        assert "試験 花子" in page and "2020年5月3日（令和2年）" in page and "090-1234-5678" in page
+        posted = client.post(f"/inquiry/{world.program.code}/", form_data(child_dob="R2.5.3"))
+        again = client.get(f"/inquiry/{world.program.code}/confirm/")
+        for response in (posted, again):
+            page = response.content.decode()
+            assert "試験 花子" in page and "2020年5月3日（令和2年）" in page and "090-1234-5678" in page
         assert not Case.objects.exists()
+
+    def test_the_valid_input_is_answered_with_the_confirmation_and_its_token(self, world):
+        # Three requests per inquiry: the form's POST is answered with the confirmation itself
+        # (200, not a redirect to confirm/), carrying the token of the draft just stored.
+        client = Client()
+        response = client.post(f"/inquiry/{world.program.code}/", form_data())
+        assert response.status_code == 200 and "Location" not in response
+        page = response.content.decode()
+        assert "入力内容の確認" in page and "試験 花子" in page and "シケン ハナコ" in page
+        token = token_of(response)
+        draft = public_session(client)["public_inquiry_draft"]
+        assert draft["token"] == token and draft["data"]["guardian_name"] == "試験 花子"
+        # Its own address is confirm/: the script shows it in the address bar, and the
+        # language switch comes back there.
+        confirm_url = f"/inquiry/{world.program.code}/confirm/"
+        assert f'<link rel="canonical" href="{confirm_url}">' in page
+        assert f'name="next" value="{confirm_url}"' in page
+        assert "public/inquiry" in page.split("</head>")[0]
+        # The token shown sends: form POST, send POST, and the receipt.
+        assert receipt_of(send(client, world.program, token)) == Case.objects.get().receipt_number
+
+    def test_confirm_shows_the_same_page_the_post_answered_for_reload_back_and_language(self, world):
+        client = Client()
+        posted = client.post(f"/inquiry/{world.program.code}/", form_data(message="<b>一行目</b>"))
+        again = client.get(f"/inquiry/{world.program.code}/confirm/")
+        assert again.status_code == 200
+        assert token_of(again) == token_of(posted)
+
+        def normalised(response) -> str:
+            text = response.content.decode()
+            csrf = r'(name="csrfmiddlewaretoken" value=|name="csrf-token" content=)"[^"]+"'
+            return re.sub(csrf, r"\1T", text).replace(response["X-Request-ID"], "RID")
+
+        assert normalised(posted) == normalised(again)
+        # The language switch (on either page it returns to confirm/): the same draft in English.
+        confirm_url = f"/inquiry/{world.program.code}/confirm/"
+        switched = client.post("/inquiry/i18n/setlang/", {"language": "en", "next": confirm_url})
+        assert switched["Location"] == confirm_url
+        english = client.get(confirm_url)
+        assert '<html lang="en">' in english.content.decode() and token_of(english) == token_of(posted)
+        assert not Case.objects.exists()
+
+    def test_posting_the_form_again_makes_a_new_draft_with_a_new_token(self, world):
+        # What a reload that re-posts the input does (a browser without the script): the same
+        # values stored again, under a new token; the page shown carries the new one.
+        client = Client()
+        first = start(client, world.program)
+        second = start(client, world.program)
+        assert first != second
+        assert public_session(client)["public_inquiry_draft"]["token"] == second
+        assert send(client, world.program, first)["Location"] == f"/inquiry/{world.program.code}/confirm/"
+        assert receipt_of(send(client, world.program, second)) == Case.objects.get().receipt_number
 
     def test_a_category_withdrawn_before_the_confirmation_sends_the_resident_back_to_choose(
         self, world, categories
@@ -394,16 +452,15 @@ class AbuseTests:
         response = client.post(
             f"/inquiry/{world.program.code}/", {**form_data(), "csrfmiddlewaretoken": token}
         )
-        assert response.status_code == 302
+        assert token_of(response)
 
     def test_no_personal_item_ever_appears_in_a_url(self, world):
         client = Client()
         response = client.post(f"/inquiry/{world.program.code}/", form_data())
-        urls = [response["Location"]]
-        page = client.get(response["Location"]).content.decode()
-        urls += re.findall(r'(?:href|action)="([^"]*)"', page)
-        receipt = send(client, world.program, page.split('name="token" value="')[1].split('"')[0])
-        urls += re.findall(r'(?:href|action)="([^"]*)"', receipt.content.decode())
+        page = response.content.decode()
+        urls = re.findall(r'(?:href|action|name="next" value)="([^"]*)"', page)
+        receipt = send(client, world.program, token_of(response))
+        urls += re.findall(r'(?:href|action|name="next" value)="([^"]*)"', receipt.content.decode())
         assert len(urls) > 3
         for url in urls:
             for value in ("試験", "090-1234", "hanako", "2020-05", "令和"):

@@ -3,6 +3,9 @@
  * same day in the other calendar under the field (西暦 2020-05-03 → 令和2年5月3日, and back).
  * The server parses every notation itself (madoguchi.lib.dates); this is only a reading aid,
  * so anything it does not understand simply shows nothing. No inline script (CSP).
+ *
+ * On the confirmation (the answer to the form's POST), it puts the page's own address,
+ * confirm/, in the address bar: a reload then asks for confirm/ instead of posting the form.
  */
 (function () {
   "use strict";
@@ -125,6 +128,22 @@
     });
   }
 
+  // The confirmation answers the form's POST, so the browser's address is the form's and a
+  // reload would post the form again (the browser first asks whether to resend it). The page
+  // names its own address (link rel=canonical: confirm/, which renders the same page from the
+  // session's draft); replacing the address with it makes a reload, or a return to this page
+  // from the receipt, a plain GET of confirm/. Nothing is added to the history.
+  function showOwnAddress() {
+    var own = document.querySelector('link[rel="canonical"]');
+    if (!own || !window.history || typeof window.history.replaceState !== "function") {
+      return;
+    }
+    var target = new URL(own.href, window.location.href);
+    if (target.origin === window.location.origin && target.pathname !== window.location.pathname) {
+      window.history.replaceState(null, "", target.pathname);
+    }
+  }
+
   function init() {
     keepDraftOnLanguageSwitch();
     var outputs = document.querySelectorAll(".era-helper[data-for]");
@@ -141,6 +160,7 @@
     });
   }
 
+  showOwnAddress();
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {
