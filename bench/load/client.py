@@ -71,7 +71,8 @@ def inquiry_body(number: int) -> dict[str, str]:
 def submit_inquiry(
     base: str, program: str, number: int, *, host: str | None = None, attempts: int = 60, pause: float = 1.0
 ) -> Outcome:
-    """One resident's inquiry, step by step as the browser sends it; retried as a person would."""
+    """One resident's inquiry, step by step as the browser sends it (GET the form, POST it:
+    the confirmation, POST the confirmation: the receipt); retried as a person would."""
     outcome = Outcome()
     session = requests.Session()
     session.verify = False
@@ -83,20 +84,17 @@ def submit_inquiry(
     if page.status_code != 200 or not csrf:
         raise StepFailed(f"GET form {page.status_code}")
     body = {"csrfmiddlewaretoken": csrf.group(1), **inquiry_body(number)}
-    sent = _retrying(
+    # The answer is the confirmation (its CSRF and idempotency tokens). Posting again after a
+    # lost answer stores the same draft under a new token: the page finally read carries it.
+    confirm = _retrying(
         lambda: session.post(form, data=body, allow_redirects=False, timeout=30),
         outcome,
         attempts=attempts,
         pause=pause,
     )
-    if sent.status_code != 302:
-        raise StepFailed(f"POST form {sent.status_code}")
-    confirm = _retrying(
-        lambda: session.get(f"{form}confirm/", timeout=30), outcome, attempts=attempts, pause=pause
-    )
     token, csrf = TOKEN_INPUT.search(confirm.text), CSRF_INPUT.search(confirm.text)
     if confirm.status_code != 200 or not token or not csrf:
-        raise StepFailed(f"GET confirm {confirm.status_code}")
+        raise StepFailed(f"POST form (the confirmation) {confirm.status_code}")
     final = {"csrfmiddlewaretoken": csrf.group(1), "token": token.group(1)}
     done = _retrying(
         lambda: session.post(f"{form}send/", data=final, timeout=30), outcome, attempts=attempts, pause=pause

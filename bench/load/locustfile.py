@@ -10,7 +10,8 @@ from bench/load/users.py (LOAD_USERS, a JSON file). Each simulated person logs i
   new case (GET the form, POST it), add a call note, and now and then escalate to the ward;
 - ward staff: open the escalated queue, open a case, answer it;
 - supervisors: watch the home page and the case list;
-- residents: send a web inquiry (the four requests of the form), as a constant-rate stream.
+- residents: send a web inquiry (the three requests of the form: GET it, POST it and get the
+  confirmation, POST the confirmation and get the receipt), as a constant-rate stream.
 
 Every simulated person is a FastHttpUser (geventhttpclient): the generator shares the two
 cores with what it measures, and locust's requests-based HttpUser took about 3.5 ms of CPU
@@ -211,8 +212,9 @@ class Resident(FastHttpUser):
         form = f"/inquiry/{PROGRAM}/"
         page = self.client.get(form, name="inquiry form")
         body = {"csrfmiddlewaretoken": csrf(page.text), **inquiry_body(next(self.numbers))}
-        self.client.post(form, data=body, allow_redirects=False, name="inquiry post")
-        confirm = self.client.get(f"{form}confirm/", name="inquiry confirm")
+        # Answered with the confirmation itself (until the tenth session: "inquiry post", a
+        # redirect, then "GET inquiry confirm").
+        confirm = self.client.post(form, data=body, allow_redirects=False, name="inquiry post → confirm")
         token, token_csrf = TOKEN_INPUT.search(confirm.text), CSRF_INPUT.search(confirm.text)
         if not token or not token_csrf:
             return

@@ -24,7 +24,7 @@ def _valid(address: str) -> str | None:
 
 
 # A pure function of the text, asked on every request with the few addresses in use (a
-# resident's four requests, the proxies'): parsing each time was a thirtieth of a plain
+# resident's three requests, the proxies'): parsing each time was a thirtieth of a plain
 # request. Bounded in entries and, through `_valid`, in the length of each.
 @functools.lru_cache(maxsize=2048)
 def _parsed(text: str) -> str | None:
