@@ -206,8 +206,14 @@ class PublicFormBrowserTests:
         page.click("form.form button[type=submit]")
         page.wait_for_selector("#receipt-number")
         assert page.text_content("#receipt-number") == Case.objects.get().receipt_number
-        assert dialogs == [] and csp == []
-        assert not [request for request in documents if request == ("POST", form_path)]
+        # Back from the receipt: a GET of confirm/ (not the form's POST again, no resend
+        # prompt); the draft is gone once sent, so it leads to the empty form.
+        documents.clear()
+        page.go_back()
+        page.wait_for_selector("#id_guardian_name")
+        assert documents == [("GET", confirm_path), ("GET", form_path)]
+        assert page.input_value("#id_guardian_name") == ""
+        assert dialogs == [] and csp == [] and Case.objects.count() == 1
 
     @staticmethod
     def focus_order(page: Any) -> list[str]:
