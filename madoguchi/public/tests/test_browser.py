@@ -178,7 +178,7 @@ class PublicFormBrowserTests:
         assert "シケン ハナコ" in shown and "2020年5月3日（令和2年）" in shown
         token = page.get_attribute("input[name=token]", "value")
         order = self.focus_order(page), self.headings(page)
-        check_page(page, "3-confirm-posted", csp)
+        assert_accessible(page, "3-confirm-posted", csp)
 
         documents.clear()
         page.reload()
@@ -189,7 +189,7 @@ class PublicFormBrowserTests:
         assert page.get_attribute("input[name=token]", "value") == token
         # The same page for the keyboard and for a screen reader's heading list.
         assert (self.focus_order(page), self.headings(page)) == order
-        check_page(page, "3-confirm-reloaded", csp)
+        assert_accessible(page, "3-confirm-reloaded", csp)
 
         documents.clear()
         page.go_back()
