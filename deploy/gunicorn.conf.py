@@ -25,10 +25,16 @@ graceful_timeout = 30
 # nginx keeps upstream connections open (keepalive 32): close idle ones after it would.
 keepalive = 75
 
-# Recycle a worker after this many requests (± jitter, so they do not all restart at once):
-# bounds the memory a slow leak in any library can take.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
-max_requests_jitter = 500
+# Recycle a worker after this many requests (± a tenth, so they do not all restart at once):
+# bounds the memory a slow leak in any library can take. Not more often: a new worker imports
+# Django and the app (about a second of CPU) and warms up its caches and templates, about 250
+# requests' worth of CPU in all (bench/worker_start.py), and serves nothing for the seconds it
+# takes. At 5,000 that was ~5 % of the workers' CPU under the load run, where each worker served
+# ~100 requests/s and restarted every ~50 s; at 50,000 it is ~0.5 %, every ~8 minutes at that
+# rate and every few hours on an ordinary day. A worker's memory reaches its plateau within
+# the first thousands of requests (docs/benchmarks.md): no leak was seen. 0 never recycles.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
+max_requests_jitter = max_requests // 10
 
 # Request line and header limits below nginx's, so nginx refuses first with a clear status.
 limit_request_line = 8190
@@ -36,7 +42,10 @@ limit_request_fields = 100
 
 # The access log: method, path without the query string, status, size, duration, request id.
 # Personal items never appear in URLs (searches are POSTs); the query string is left out anyway.
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# GUNICORN_ACCESS_LOG: "-" (stdout: the journal, the default), a file (make cluster), or empty for
+# none (nginx logs every request too, but without the request id). A line costs about 20-30 µs
+# of the worker's CPU (bench/access_log.py), about 1-2 % of a residents' request: kept.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss rid=%({x-request-id}o)s'
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = "info"
