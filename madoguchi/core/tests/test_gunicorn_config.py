@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import runpy
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -81,3 +82,61 @@ class GunicornConfigTests:
         assert cfg.graceful_timeout == 30 and cfg.timeout == 60
         proxy = (CONF.parent / "nginx" / "madoguchi-proxy.conf").read_text()
         assert "proxy_read_timeout 90s;" in proxy
+
+
+class AccessLoggerTests:
+    """The config's AccessLogger builds only the fields the format names: the same line as
+    gunicorn's own logger, whatever the request."""
+
+    @staticmethod
+    def lines(cfg: Config, resp: Any, environ: dict[str, Any]) -> tuple[str, str]:
+        import datetime
+
+        from gunicorn import glogging
+
+        took = datetime.timedelta(seconds=1, microseconds=2345)
+        req = SimpleNamespace(
+            headers=[("HOST", "inquiry.example.lg.jp"), ("X-REQUEST-ID", "from-the-client")]
+        )
+        ours_logger, stock_logger = (
+            cfg.logger_class.__new__(cfg.logger_class),
+            glogging.Logger.__new__(glogging.Logger),
+        )
+        ours_logger.cfg = stock_logger.cfg = cfg  # the loggers without their handlers: nothing is written
+        ours = ours_logger.atoms(resp, req, environ, took)
+        stock = stock_logger.atoms(resp, req, environ, took)
+        fmt = cfg.access_log_format
+        return fmt % glogging.SafeAtoms(ours), fmt % glogging.SafeAtoms(stock)
+
+    def environ(self, path: str = "/inquiry/x/") -> dict[str, Any]:
+        return {
+            "REMOTE_ADDR": "10.77.1.1",
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": path,
+            "RAW_URI": path + "?a=1",
+            "QUERY_STRING": "a=1",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_USER_AGENT": 'bot "quoted"',
+        }
+
+    def test_a_line_is_the_one_gunicorn_writes(self, monkeypatch):
+        cfg = load(monkeypatch)
+        resp = SimpleNamespace(
+            status="302 Found", sent=0, headers=[("Location", "/"), ("X-Request-ID", "ab12")]
+        )
+        ours, stock = self.lines(cfg, resp, self.environ('/inquiry/"x"/'))
+        assert ours == stock == '10.77.1.1 "POST /inquiry/\\"x\\"/" 302 0 1.002345s rid=ab12'
+
+    def test_a_response_without_a_request_id_or_a_size_logs_dashes(self, monkeypatch):
+        cfg = load(monkeypatch)
+        resp = SimpleNamespace(status="500 Internal Server Error", headers={"Content-Type": "text/html"})
+        ours, stock = self.lines(cfg, resp, self.environ())
+        assert ours == stock == '10.77.1.1 "POST /inquiry/x/" 500 - 1.002345s rid=-'
+
+    def test_a_format_naming_other_fields_gets_gunicorns_own(self, monkeypatch):
+        cfg = load(monkeypatch)
+        cfg.set("access_log_format", '%(h)s "%(r)s" %(s)s "%(a)s" %({host}i)s %(p)s')
+        resp = SimpleNamespace(status="200 OK", sent=10, headers=[])
+        ours, stock = self.lines(cfg, resp, self.environ())
+        assert ours == stock
+        assert '"bot \\"quoted\\""' in ours and "inquiry.example.lg.jp" in ours and "?a=1" in ours
