@@ -2,7 +2,14 @@
 
     .venv/bin/python -m bench public_form [--seconds=60] [--clients=16] [--max=20000]
                                            [--workers=2] [--threads=1] [--warmup=15]
-                                           [--profile=300]
+                                           [--profile=300] [--config=0] [--nginx=0]
+                                           [--max_requests=-1] [--accesslog=1]
+
+`--config=1` runs gunicorn with deploy/gunicorn.conf.py as `make cluster` does (logs to files,
+the app's logging at INFO, worker recycling; `--max_requests`, `--accesslog` override it) and
+`--nginx=1` puts the cluster's nginx in front (deploy/cluster/nginx.conf.in, on a port of
+18000-18999): what the load run's residents go through. gunicorn's CPU is its master's, its
+workers' and that of the workers it recycled during the run.
 
 Each submission is what a resident's browser does, request by request: GET the form (the
 CSRF cookie and token), POST it (302 to the confirmation), GET the confirmation (its CSRF
@@ -154,11 +161,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def gunicorn_command(port: int, workers: int, threads: int, *, config: bool = False) -> list[str]:
+def gunicorn_command(
+    port: int, workers: int, threads: int, *, config: bool = False, conf: Path | None = None
+) -> list[str]:
     # The command line overrides the file's values (bind, workers, worker class, threads).
+    conf = conf or ROOT / "deploy" / "gunicorn.conf.py"
     return [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
-        *(["--config", str(ROOT / "deploy" / "gunicorn.conf.py")] if config else []),
+        *(["--config", str(conf)] if config else []),
         "madoguchi.wsgi",
         "--bind",
         f"{HOST}:{port}",
@@ -187,10 +197,17 @@ def config_env(opts: dict[str, int], logs: Path) -> dict[str, str]:
 
 
 def start_server(
-    port: int, workers: int, threads: int, *, config: bool = False, extra_env: dict[str, str] | None = None
+    port: int,
+    workers: int,
+    threads: int,
+    *,
+    config: bool = False,
+    conf: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     env = {**server_env(), **(extra_env or {})}
-    process = subprocess.Popen(gunicorn_command(port, workers, threads, config=config), env=env, cwd=ROOT)
+    command = gunicorn_command(port, workers, threads, config=config, conf=conf)
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -545,11 +562,11 @@ def ms(values: list[float], q: float) -> str:
 # --- nginx in front (--nginx=1) --------------------------------------------------------------------
 
 
-def start_nginx(state: Path, upstream_port: int) -> tuple[int, subprocess.Popen[bytes]]:
+def start_nginx(state: Path, upstream_port: int, *, port: int = 0) -> tuple[int, subprocess.Popen[bytes]]:
     """The cluster's nginx configuration (deploy/cluster/nginx.conf.in) with this gunicorn as
-    its one upstream, on a port of 18000-18999; returns (port, the nginx master)."""
+    its one upstream, on two ports of 18000-18999 (http, https); returns (port, the master)."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    port = 18000 + os.getpid() % 400
+    port = port or 18000 + os.getpid() % 300 * 2
     tls = state / "nginx" / "tls"
     for folder in ("nginx/tmp", "nginx/tls", "log", "var/static"):
         (state / folder).mkdir(parents=True, exist_ok=True)
@@ -562,7 +579,7 @@ def start_nginx(state: Path, upstream_port: int) -> tuple[int, subprocess.Popen[
     replacements = {
         "@STATE@": str(state),
         "@HTTP_PORT@": str(port),
-        "@HTTPS_PORT@": str(port + 400),
+        "@HTTPS_PORT@": str(port + 1),
         "@PUBLIC_HOST@": "inquiry.localhost",
         "@REPO@": str(ROOT),
         "@UPSTREAMS@": f"        server {HOST}:{upstream_port} max_fails=1 fail_timeout=10s;",

@@ -31,11 +31,11 @@ keepalive = 75
 
 # Recycle a worker after this many requests (± a tenth, so they do not all restart at once):
 # bounds the memory a slow leak in any library can take. Not more often: a new worker imports
-# Django and the app (about a second of CPU) and warms up its caches and templates, about 250
-# requests' worth of CPU in all (bench/worker_start.py), and serves nothing for the seconds it
-# takes. At 5,000 that was ~5 % of the workers' CPU under the load run, where each worker served
-# ~100 requests/s and restarted every ~50 s; at 50,000 it is ~0.5 %, every ~8 minutes at that
-# rate and every few hours on an ordinary day. A worker's memory reaches its plateau within
+# Django and the app (about a second of CPU) and warms up its caches and templates: 250-750
+# requests' worth of CPU in all (bench/worker_start.py, bench/gunicorn_pair.py), and the host
+# serves with one worker less meanwhile. At 5,000 that was 5-15 % of the workers' CPU in the
+# load run, where each worker served ~100 requests/s and restarted every ~50 s; at 50,000 it is
+# 0.5-1.5 %, every ~8 minutes at that rate and hours apart on an ordinary day. A worker's memory reaches its plateau within
 # the first thousands of requests (docs/benchmarks.md): no leak was seen. 0 never recycles.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
 max_requests_jitter = max_requests // 10
