@@ -2,7 +2,14 @@
 
     .venv/bin/python -m bench public_form [--seconds=60] [--clients=16] [--max=20000]
                                            [--workers=2] [--threads=1] [--warmup=15]
-                                           [--profile=300]
+                                           [--profile=300] [--config=0] [--nginx=0]
+                                           [--max_requests=-1] [--accesslog=1]
+
+`--config=1` runs gunicorn with deploy/gunicorn.conf.py as `make cluster` does (logs to files,
+the app's logging at INFO, worker recycling; `--max_requests`, `--accesslog` override it) and
+`--nginx=1` puts the cluster's nginx in front (deploy/cluster/nginx.conf.in, on a port of
+18000-18999): what the load run's residents go through. gunicorn's CPU is its master's, its
+workers' and that of the workers it recycled during the run.
 
 Each submission is what a resident's browser does, request by request: GET the form (the
 CSRF cookie and token), POST it (200: the confirmation page itself, with its CSRF token and
@@ -42,6 +49,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -83,6 +91,16 @@ def options(argv: list[str]) -> dict[str, int]:
         # slower (measured); a service in production is warm.
         "warmup": 15,
         "profile": 300,
+        # --config=1: gunicorn with deploy/gunicorn.conf.py as the cluster runs it (access and
+        # error log to files, the app's logging at INFO, max_requests); 0: the bare command line.
+        "config": 0,
+        # With --config=1: GUNICORN_MAX_REQUESTS (-1: the file's default; 0: never recycle) and
+        # the access log (1: to a file, as in the cluster; 0: off).
+        "max_requests": -1,
+        "accesslog": 1,
+        # --nginx=1: the cluster's nginx (deploy/cluster/nginx.conf.in) in front, on a port of
+        # 18000-18999; the residents talk to it and it keeps upstream connections alive.
+        "nginx": 0,
     }
     for arg in argv:
         name, _, value = arg.lstrip("-").partition("=")
@@ -153,9 +171,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
+def gunicorn_command(
+    port: int, workers: int, threads: int, *, config: bool = False, conf: Path | None = None
+) -> list[str]:
+    # The command line overrides the file's values (bind, workers, worker class, threads).
+    conf = conf or ROOT / "deploy" / "gunicorn.conf.py"
     return [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
+        *(["--config", str(conf)] if config else []),
         "madoguchi.wsgi",
         "--bind",
         f"{HOST}:{port}",
@@ -166,13 +189,35 @@ def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
             if threads == 0
             else ["--worker-class", "gthread", "--threads", str(threads)]
         ),
-        "--log-level",
-        "warning",
+        *([] if config else ["--log-level", "warning"]),
     ]
 
 
-def start_server(port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(gunicorn_command(port, workers, threads), env=server_env(), cwd=ROOT)
+def config_env(opts: dict[str, int], logs: Path) -> dict[str, str]:
+    """The environment the cluster gives gunicorn.conf.py (deploy/cluster/up.sh): logs to files,
+    the app's logging at INFO."""
+    env = {
+        "GUNICORN_ERROR_LOG": str(logs / "error.log"),
+        "GUNICORN_ACCESS_LOG": str(logs / "access.log") if opts["accesslog"] else "",
+        "LOG_LEVEL": "INFO",
+    }
+    if opts["max_requests"] >= 0:
+        env["GUNICORN_MAX_REQUESTS"] = str(opts["max_requests"])
+    return env
+
+
+def start_server(
+    port: int,
+    workers: int,
+    threads: int,
+    *,
+    config: bool = False,
+    conf: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    env = {**server_env(), **(extra_env or {})}
+    command = gunicorn_command(port, workers, threads, config=config, conf=conf)
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -412,6 +457,19 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
     return seconds
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a master process and all its workers, past and present: its own time, the
+    time of the children it has reaped (gunicorn's recycled workers, which exit mid-run) and
+    the time of the children alive now."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    own = sum(int(value) for value in fields[11:15]) / ticks  # utime, stime, cutime, cstime
+    return own + sum(cpu_seconds(children(pid)).values())
+
+
 def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     # A process that appeared during the run counts from zero; one that ended is not counted.
     return sum(max(0.0, value - before.get(pid, 0.0)) for pid, value in after.items())
@@ -488,6 +546,13 @@ def redis_pid() -> int | None:
     return int(match.group(1)) if match else None
 
 
+def log_count(path: Path, text: str) -> int:
+    try:
+        return path.read_text(errors="replace").count(text)
+    except OSError:
+        return 0
+
+
 def children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -498,6 +563,49 @@ def ms(values: list[float], q: float) -> str:
         return "-"
     ordered = sorted(values)
     return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.0f}"
+
+
+# --- nginx in front (--nginx=1) --------------------------------------------------------------------
+
+
+def start_nginx(state: Path, upstream_port: int, *, port: int = 0) -> tuple[int, subprocess.Popen[bytes]]:
+    """The cluster's nginx configuration (deploy/cluster/nginx.conf.in) with this gunicorn as
+    its one upstream, on two ports of 18000-18999 (http, https); returns (port, the master)."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    port = port or 18000 + os.getpid() % 300 * 2
+    tls = state / "nginx" / "tls"
+    for folder in ("nginx/tmp", "nginx/tls", "log", "var/static"):
+        (state / folder).mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-keyout", str(tls / "key.pem"), "-out", str(tls / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    template = (ROOT / "deploy" / "cluster" / "nginx.conf.in").read_text()
+    replacements = {
+        "@STATE@": str(state),
+        "@HTTP_PORT@": str(port),
+        "@HTTPS_PORT@": str(port + 1),
+        "@PUBLIC_HOST@": "inquiry.localhost",
+        "@REPO@": str(ROOT),
+        "@UPSTREAMS@": f"        server {HOST}:{upstream_port} max_fails=1 fail_timeout=10s;",
+    }
+    for key, value in replacements.items():
+        template = template.replace(key, value)
+    conf = state / "nginx" / "nginx.conf"
+    conf.write_text(template)
+    process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(state / "nginx"), "-g", "daemon off;"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            browser = Browser(port)
+            if browser.request("GET", "/healthz")[0] == 200:
+                browser.close()
+                return port, process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("nginx did not answer /healthz within 10 s")
 
 
 # --- in-process profile: the three requests through Django's WSGI handler -----------------------
@@ -616,40 +724,59 @@ def main(argv: list[str]) -> None:
     print(f"preparing {DB_NAME} ...", flush=True)
     prepare_database()
     port = free_port()
-    server = start_server(port, opts["workers"], opts["threads"])
+    state = Path(tempfile.mkdtemp(prefix="mdg-bench-public-"))
+    server = start_server(
+        port,
+        opts["workers"],
+        opts["threads"],
+        config=bool(opts["config"]),
+        extra_env=config_env(opts, state) if opts["config"] else None,
+    )
+    proxy: subprocess.Popen[bytes] | None = None
     warmed = warm_errors = 0
     try:
-        workers = children(server.pid)
+        target = port
+        if opts["nginx"]:
+            target, proxy = start_nginx(state, port)
         print(
-            f"gunicorn on {HOST}:{port}, {opts['workers']} workers, {opts['threads']} thread(s)", flush=True
+            f"gunicorn on {HOST}:{port}, {opts['workers']} workers, {opts['threads']} thread(s)"
+            + (f", nginx on {HOST}:{target}" if proxy else ""),
+            flush=True,
         )
         if opts["warmup"]:
-            warm = run_load(port, clients=opts["clients"], seconds=opts["warmup"], limit=opts["max"])
+            warm = run_load(target, clients=opts["clients"], seconds=opts["warmup"], limit=opts["max"])
             print(f"warm-up: {warm.acknowledged} submissions, {len(warm.errors)} errors", flush=True)
             warmed, warm_errors = warm.acknowledged, len(warm.errors)
             warm_receipts = warm.receipts
         else:
             warm_receipts = []
-        app_pids = [server.pid, *workers]
         redis_pids = [pid for pid in [redis_pid()] if pid]
         postgres = PostgresSampler()
         postgres.start()
-        cpu_app_before, cpu_redis_before = cpu_seconds(app_pids), cpu_seconds(redis_pids)
+        # gunicorn and nginx as trees: a worker recycled during the run (max_requests) counts.
+        cpu_app_before, cpu_redis_before = tree_cpu(server.pid), cpu_seconds(redis_pids)
+        cpu_nginx_before = tree_cpu(proxy.pid) if proxy else 0.0
         cpu_self_before = time.process_time()
         load_before = os.getloadavg()
         started = time.monotonic()
         tally = run_load(
-            port, clients=opts["clients"], seconds=opts["seconds"], limit=opts["max"] - warmed, first=warmed
+            target, clients=opts["clients"], seconds=opts["seconds"], limit=opts["max"] - warmed, first=warmed
         )
         elapsed = time.monotonic() - started
-        cpu_app = cpu_used(cpu_app_before, cpu_seconds(app_pids))
+        cpu_app = tree_cpu(server.pid) - cpu_app_before
+        cpu_nginx = tree_cpu(proxy.pid) - cpu_nginx_before if proxy else 0.0
         cpu_pg = postgres.used()
         cpu_redis = cpu_used(cpu_redis_before, cpu_seconds(redis_pids))
         cpu_client = time.process_time() - cpu_self_before
         load_after = os.getloadavg()
+        recycled = log_count(state / "error.log", "Autorestarting worker")
     finally:
+        if proxy:
+            proxy.terminate()
+            proxy.wait(timeout=30)
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(state, ignore_errors=True)
 
     cases, distinct, numbers = database_cases()
     expected = warmed + tally.acknowledged
@@ -661,21 +788,31 @@ def main(argv: list[str]) -> None:
         sum(1 for moment in tally.submissions if started + i * 10 <= moment < started + (i + 1) * 10) / 10
         for i in range(int(elapsed // 10))
     ] or [rate]
-    total_cpu = cpu_app + cpu_pg + cpu_redis + cpu_client
+    total_cpu = cpu_app + cpu_nginx + cpu_pg + cpu_redis + cpu_client
     n = tally.acknowledged or 1
     per_submission = total_cpu / n * 1000
     ok = not tally.errors and not warm_errors and cases == expected and distinct == cases and receipts_match
     cores = os.cpu_count() or 1
     profile = profile_inprocess(opts["profile"]) if opts["profile"] else None
     shape = f"× {opts['threads']} thread(s) (gthread, keep-alive)" if opts["threads"] else "(sync)"
+    if opts["config"]:
+        shape += (
+            " with deploy/gunicorn.conf.py (error log to a file, app logging at INFO, access log "
+            + ("to a file" if opts["accesslog"] else "off")
+            + ", max_requests "
+            + (str(opts["max_requests"]) if opts["max_requests"] >= 0 else "as the file says")
+            + f"; {recycled} worker(s) recycled during the measured run)"
+        )
+    if opts["nginx"]:
+        shape += ", behind the cluster's nginx (deploy/cluster/nginx.conf.in, upstream keep-alive)"
 
     lines = [
         f"**{rate:.1f} submissions/s** sustained for {elapsed:.0f} s ({tally.acknowledged} acknowledged, "
         f"each = {len(STEPS)} HTTP requests, so {rate * len(STEPS):.0f} requests/s), "
         f"{len(tally.errors)} errors. "
-        f"**{per_submission:.1f} ms of CPU per submission** in total (app + PostgreSQL + Redis + load "
-        f"generator): a ceiling of {1000 / per_submission * cores:.0f} submissions/s on {cores} cores doing "
-        "nothing else.",
+        f"**{per_submission:.1f} ms of CPU per submission** in total (app + "
+        f"{'nginx + ' if opts['nginx'] else ''}PostgreSQL + Redis + load generator): a ceiling of "
+        f"{1000 / per_submission * cores:.0f} submissions/s on {cores} cores doing nothing else.",
         "",
         f"After the run: {cases} cases in the database = {expected} acknowledged (warm-up included), "
         f"{distinct} distinct idempotency keys, the receipt numbers the residents saw "
@@ -708,8 +845,10 @@ def main(argv: list[str]) -> None:
         "Where the CPU goes during the measured run (seconds; PostgreSQL: the backends of the benchmark "
         "database, sampled every half second, and the server's own processes; Redis: the whole server, "
         "which other work on the machine "
-        f"may use too): Django/gunicorn {cpu_app:.1f} s ({cpu_app / n * 1000:.1f} ms per submission), "
-        f"PostgreSQL {cpu_pg:.1f} s ({cpu_pg / n * 1000:.1f} ms), Redis {cpu_redis:.1f} s "
+        f"may use too): Django/gunicorn {cpu_app:.1f} s ({cpu_app / n * 1000:.1f} ms per submission, "
+        "recycled workers included), "
+        + (f"nginx {cpu_nginx:.1f} s ({cpu_nginx / n * 1000:.1f} ms), " if opts["nginx"] else "")
+        + f"PostgreSQL {cpu_pg:.1f} s ({cpu_pg / n * 1000:.1f} ms), Redis {cpu_redis:.1f} s "
         f"({cpu_redis / n * 1000:.1f} ms), the load generator {cpu_client:.1f} s "
         f"({cpu_client / n * 1000:.1f} ms).",
     ]
@@ -735,6 +874,27 @@ def main(argv: list[str]) -> None:
         lines += ["", "Below the 100/s target in this run: see docs/public-form.md (Performance)."]
     body = "\n".join(lines)
     print(body)
+    # One line for scripts that alternate runs (bench/...): the figures per submission.
+    summary = {
+        "rate": round(rate, 1),
+        "submissions": tally.acknowledged,
+        "errors": len(tally.errors),
+        "ok": ok,
+        "recycled": recycled,
+        **{
+            f"{name}_ms": round(value / n * 1000, 3)
+            for name, value in (
+                ("total", total_cpu),
+                ("app", cpu_app),
+                ("nginx", cpu_nginx),
+                ("postgres", cpu_pg),
+                ("redis", cpu_redis),
+                ("client", cpu_client),
+            )
+        },
+        "load": [round(load_before[0], 2), round(load_after[0], 2)],
+    }
+    print("SUMMARY " + json.dumps(summary), flush=True)
     from bench.report import write_section
 
     write_section("public_form", body)

@@ -1,10 +1,13 @@
 """Runs the locust load against `make cluster` and reports the table of docs/benchmarks.md.
 
     .venv/bin/python -m bench.load.run [--operators=300] [--ward=10] [--supervisors=5]
-                                       [--residents=100] [--seconds=600] [--spawn-rate=5]
+                                       [--residents=100] [--resident-pace=1] [--seconds=600]
+                                       [--spawn-rate=5]
 
 (as root, on the running cluster; `deploy/cluster/load.sh` wraps it in the heavy-job lock.)
-Residents: that many simulated residents, one inquiry per second each (so 100 ≈ 100/s).
+Residents: that many simulated residents, one inquiry every `--resident-pace` seconds each (so
+100 at 1 s, or 150 at 1.5 s, offer 100 inquiries a second; a longer pace with more residents
+keeps the offered rate when each inquiry takes longer, as a surge of people arriving would).
 
 The figures are those of the steady state: from 15 s after the last user has started (and
 logged in) to the end. Logins happen during the ramp and are reported over the whole run.
@@ -62,10 +65,26 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+GROUPS = ("gunicorn staff", "gunicorn form", "postgres", "redis", "nginx", "locust")
+
+
+def _pool(pid: int) -> str:
+    """Which of an app host's two gunicorn pools a process belongs to (by its bind setting)."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return "gunicorn staff"
+    return "gunicorn form" if b"GUNICORN_BIND=" in environ and b":8001\0" in environ else "gunicorn staff"
+
+
+def gunicorn_pids() -> list[int]:
+    return [int(p) for ns in ("mdg-app1", "mdg-app2") for p in sh("ip", "netns", "pids", ns).split()]
+
+
 def processes(generator: int | None = None) -> dict[str, list[int]]:
-    groups: dict[str, list[int]] = {"gunicorn": [], "postgres": [], "redis": [], "nginx": [], "locust": []}
-    for ns in ("mdg-app1", "mdg-app2"):
-        groups["gunicorn"] += [int(p) for p in sh("ip", "netns", "pids", ns).split()]
+    groups: dict[str, list[int]] = {name: [] for name in GROUPS}
+    for pid in gunicorn_pids():
+        groups[_pool(pid)].append(pid)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -169,6 +188,7 @@ def main(argv: list[str]) -> int:
     operators, ward = int(opts.get("operators", 300)), int(opts.get("ward", 10))
     supervisors, residents = int(opts.get("supervisors", 5)), int(opts.get("residents", 100))
     seconds, spawn = int(opts.get("seconds", 600)), float(opts.get("spawn-rate", "5"))
+    pace = float(opts.get("resident-pace", "1"))
     users_file = STATE / "load-users.json"
     env = {**os.environ}
     for line in (STATE / "host.env").read_text().splitlines():
@@ -204,6 +224,7 @@ def main(argv: list[str]) -> int:
         "WARD_STAFF": str(ward),
         "SUPERVISORS": str(supervisors),
         "RESIDENTS": str(residents),
+        "LOAD_RESIDENT_PACE": f"{pace:g}",
     }
     total = operators + ward + supervisors + residents
     ramp = total / spawn
@@ -248,7 +269,7 @@ def main(argv: list[str]) -> int:
             started_steady, steady_at, busy_start = True, time.time(), machine_busy()
             load_steady = os.getloadavg()
             waits.active = True
-        for pid in processes()["gunicorn"]:
+        for pid in gunicorn_pids():
             peak_rss[pid] = max(peak_rss.get(pid, 0.0), rss_mb(pid))
         if started_steady:
             # The generator's own CPU, read before it exits (its children's times are lost after).
@@ -272,7 +293,8 @@ def main(argv: list[str]) -> int:
         f"### Load run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(t0))}",
         "",
         f"{operators} operators, {ward} ward staff, {supervisors} supervisors (one action every ~10 s each), "
-        f"{residents} residents (one web inquiry per second each); data: households, cases, "
+        f"{residents} residents (one web inquiry every {pace:g} s each: {residents / pace:.0f} offered a "
+        "second); data: households, cases, "
         f"timeline entries, audit events = {data.replace('|', ', ')}. Ramp {ramp:.0f} s at "
         f"{spawn:g} users/s, then the steady state measured for {window:.0f} s. "
         f"Load average (1 min) {load_before[0]:.1f} before, "
@@ -320,7 +342,7 @@ def main(argv: list[str]) -> int:
     if conflicts_file.exists():
         answered = len([c for c in conflicts_file.read_text().split() if c])
         lines.append(f"- Ward answers refused because a colleague had answered the case first: {answered}.")
-    used = {name: 0.0 for name in ("gunicorn", "postgres", "redis", "nginx", "locust")} | ledger.used()
+    used = {name: 0.0 for name in GROUPS} | ledger.used()
     server = sum(v for k, v in used.items() if k != "locust")
     per = 1000 / max(len(steady), 1)
     parts = ", ".join(f"{name} {per * v:.2f} ms ({v:.0f} s)" for name, v in used.items() if name != "locust")
@@ -334,7 +356,7 @@ def main(argv: list[str]) -> int:
     workers = sorted(peak_rss.values())
     if workers:
         lines.append(
-            f"- Memory: {len(workers)} gunicorn processes (2 hosts × (master + workers)), peak RSS "
+            f"- Memory: {len(workers)} gunicorn processes (2 hosts × 2 pools × (master + workers)), peak RSS "
             + ", ".join(f"{v:.0f}" for v in workers)
             + f" MB; median {statistics.median(workers):.0f} MB."
         )
