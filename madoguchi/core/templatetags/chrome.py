@@ -89,10 +89,9 @@ def _make_parts(language: str | None, autoescape: bool) -> _Parts:
         return esc(gettext(message))
 
     # The residents' layout includes it too: rendered here once, the token's place marked.
-    assets = (
-        get_template("includes/head_assets.html")
-        .template.render(Context({"csrf_token": _TOKEN_MARK}, autoescape=autoescape))
-        .split(_TOKEN_MARK)
+    head_assets = get_template("includes/head_assets.html").template  # type: ignore[attr-defined]
+    assets = head_assets.render(Context({"csrf_token": _TOKEN_MARK}, autoescape=autoescape)).split(
+        _TOKEN_MARK
     )
     if len(assets) != 2:
         raise ValueError("includes/head_assets.html must show the CSRF token once")

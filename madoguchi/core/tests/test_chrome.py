@@ -129,3 +129,35 @@ class ChromeTests:
         request = RequestFactory().get("/")
         request.user = AnonymousUser()
         assert 'href="/elsewhere/css/madoguchi.css"' in render_to_string("base.html", {}, request=request)
+
+
+@pytest.mark.django_db
+class NavigationUrlTests:
+    def test_a_full_page_reverses_no_navigation_url_once_they_are_kept(self, client, world, monkeypatch):
+        from django.urls import reverse
+
+        from madoguchi.accounts.testing import login
+        from madoguchi.core import navigation
+
+        login(client, world.operator)
+        client.get(reverse("identify:page"))
+        calls = []
+        monkeypatch.setattr(navigation, "reverse", lambda *a, **k: calls.append(a) or reverse(*a, **k))
+        body = client.get(reverse("identify:page")).content.decode()
+        assert 'class="global-nav__link" href="/cases/"' in body
+        assert calls == []
+
+    def test_the_urls_follow_the_script_prefix(self):
+        from django.urls import get_script_prefix, set_script_prefix
+
+        from madoguchi.core import navigation
+
+        assert navigation.url("cases:list") == "/cases/"
+        assert navigation.url("cases:queue", "callback") == "/cases/queue/callback/"
+        before = get_script_prefix()
+        set_script_prefix("/madoguchi/")
+        try:
+            assert navigation.url("cases:list") == "/madoguchi/cases/"
+        finally:
+            set_script_prefix(before)
+        assert navigation.url("cases:list") == "/cases/"
