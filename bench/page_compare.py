@@ -29,8 +29,9 @@ MASKS = (
     (re.compile(r'(name="csrf-token" content=")[^"]+'), r"\1CSRF"),
     (re.compile(r'(class="request-id">)[^<]+'), r"\1RID"),
     (re.compile(r'(name="idempotency_key" value=")[^"]*'), r"\1KEY"),
-    (re.compile(r"(data-counted-at=\")[^\"]*"), r"\1AT"),
-    (re.compile(r"(集計時刻|Counted at)[^<]*"), r"\1 AT"),
+    # The dashboard's time of counting (its counts are kept for a few seconds).
+    (re.compile(r"(Counts as of )\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"), r"\1AT"),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d( 現在の件数です)"), r"AT\1"),
 )
 USERS = ("load-op-001", "load-ward-01", "load-sv-01", "operator", "ward", "supervisor", "manager", "auditor")
 
