@@ -38,7 +38,8 @@ class _Parts:
     html_open: str  # <!DOCTYPE html> … head_assets.html up to its CSRF token
     head_assets_rest: str  # the rest of head_assets.html, "<title>"
     title_end: str  # " | 窓口</title>" and the scripts
-    header_open: str  # </head>, <body>, the brand: up to the user's chip
+    body_open: str  # </head> and <body class=" (the page's `body_class` follows)
+    brand_open: str  # the rest of <body>, the skip link, the brand (`service_subtitle` follows)
     chip_label: str
     logout_button: str
     logout_url: str
@@ -116,12 +117,12 @@ def _make_parts(language: str | None, autoescape: bool) -> _Parts:
             f'<script src="{esc(static("vendor/htmx/htmx.min.js"))}" defer></script>\n'
             f'<script src="{esc(static("js/madoguchi.js"))}" defer></script>\n'
         ),
-        header_open=(
-            f'\n</head>\n<body class="staff" data-i18n-submitting="{t("送信しています")}">\n'
+        body_open='\n</head>\n<body class="',
+        brand_open=(
+            f'" data-i18n-submitting="{t("送信しています")}">\n'
             f'<a class="skip-link" href="#main">{t("本文へ移動")}</a>\n'
             '<header class="site-header">\n  <div class="container site-header__inner">\n    \n'
             f'    <a class="site-header__brand" href="{home}">{brand}<span class="site-header__program">'
-            f"{t('問い合わせ管理')}</span></a>\n    "
         ),
         chip_label=t("ログイン中："),
         logout_button=(
@@ -168,11 +169,23 @@ def site_head_end(context: Context) -> SafeString:
 
 
 @register.simple_tag(takes_context=True)
+def site_body(context: Context) -> SafeString:
+    """`</head>` and the start of `<body>`, up to its class."""
+    return mark_safe(_static_parts(context.autoescape).body_open)  # noqa: S308 - escaped parts
+
+
+@register.simple_tag(takes_context=True)
+def site_brand(context: Context) -> SafeString:
+    """After the body's class: the skip link and the brand, up to its subtitle."""
+    return mark_safe(_static_parts(context.autoescape).brand_open)  # noqa: S308 - escaped parts
+
+
+@register.simple_tag(takes_context=True)
 def site_header(context: Context) -> SafeString:
-    """From `</head>` to `</header>`: the brand, the user's chip and logout, the language switch."""
+    """After the brand's subtitle, to `</header>`: the user's chip and logout, the language switch."""
     autoescape = context.autoescape
     parts = _static_parts(autoescape)
-    out = [parts.header_open]
+    out = ["</span></a>\n    "]
     user = context.get("user")
     if user is not None and getattr(user, "is_authenticated", False):
         name = getattr(user, "display_name", "") or user.get_username()

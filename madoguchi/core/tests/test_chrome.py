@@ -161,3 +161,25 @@ class NavigationUrlTests:
         finally:
             set_script_prefix(before)
         assert navigation.url("cases:list") == "/cases/"
+
+
+class ChromeBlockTests:
+    def test_a_page_overriding_every_block_of_the_layout_is_the_old_templates_html(self):
+        global CHILD
+        plain = CHILD
+        CHILD = (
+            "{% extends BASE %}{% block title %}T{% endblock %}{% block extra_head %}<meta x>{% endblock %}"
+            "{% block body_class %}staff wide{% endblock %}{% block service_subtitle %}副<題>{% endblock %}"
+            "{% block nav %}<nav>n</nav>{% endblock %}{% block recording_banner %}R{% endblock %}"
+            "{% block messages %}M{% endblock %}{% block content %}C{% endblock %}"
+            "{% block scripts %}S{% endblock %}"
+        )
+        try:
+            request = RequestFactory().get("/")
+            request.user = next(_users())
+            request.request_id = "r"
+            old, new = _pages({}, request)
+        finally:
+            CHILD = plain
+        assert old == new
+        assert '<body class="staff wide"' in new and "副<題>" in new
