@@ -3,6 +3,10 @@
 The lists are read on every request, so they are cached briefly in Django's cache and dropped
 whenever a service changes them (with Redis as the cache, every worker sees the change at once;
 with the per-process memory cache, other workers see it within `CACHE_SECONDS`).
+
+A signed-in staff request reads its organisation's list from the database instead, in the
+statement that reads the session's user (accounts.otp): no cache round trip, and never older
+than the request. The cached lists serve the requests before login and the screen-pop API.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from django.core.cache import cache
 from django.db import transaction
 
 from madoguchi.accounts.models import AllowedNetwork
+from madoguchi.core.request_context import memoized, request_memo_var
+from madoguchi.core.request_context import remember as remember_in_request
 
 CACHE_KEY = "accounts:allowlist:v1"
 CACHE_SECONDS = 30
@@ -54,6 +60,11 @@ def _drop() -> None:
 
 
 def invalidate() -> None:
+    # The lists this request read, too: a change is seen by the rest of the request.
+    memo = request_memo_var.get()
+    if memo is not None:
+        for key in [key for key in memo if isinstance(key, tuple) and key[:1] == ("allowlist",)]:
+            del memo[key]
     _drop()
     # A change rolled back or committed later must not leave an old list behind either.
     transaction.on_commit(_drop)
@@ -80,13 +91,23 @@ def address_in(address: str, networks: list[str]) -> bool:
     return False
 
 
+def _memo_key(organisation_id: int) -> tuple[str, int]:
+    return ("allowlist", organisation_id)
+
+
+def remember(organisation_id: int | None, networks: list[str]) -> None:
+    """`networks`, the organisation's list read from the database in this request, serve the
+    rest of the request (accounts.otp reads it with the session's user)."""
+    if organisation_id is not None:
+        remember_in_request(_memo_key(organisation_id), networks)
+
+
 def is_allowed(address: str, organisation_id: int | None, *, any_organisation: bool = False) -> bool:
     """Before login (`any_organisation`): on any active organisation's list. After: on the user's."""
-    lists = _lists()
     if any_organisation:
-        networks = [network for entries in lists.values() for network in entries]
+        networks = [network for entries in _lists().values() for network in entries]
     elif organisation_id is None:
         return False
     else:
-        networks = lists.get(organisation_id, [])
+        networks = memoized(_memo_key(organisation_id), lambda: _lists().get(organisation_id, []))
     return address_in(address, networks)

@@ -7,11 +7,19 @@ middleware takes that device instead of reading it again. Both are still read on
 a deleted or unconfirmed device, a disabled user or a suspended organisation take effect on the
 next request exactly as before. When the device is not found with the session's user, both are
 read the usual way (and django-otp refuses the session as before).
+
+The same statement reads what every staff request asks next about that user, each as one more
+column (`SessionRead`): the organisation's allowlist (accounts.allowlist), and whatever another
+app registers (the user's program ids, madoguchi.programs). Each is kept in the request's memo
+(`core.request_context`), so the request reads it from the database once, as it did, but
+without a round trip of its own (or the cache's, for the allowlist).
 """
 
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
@@ -20,7 +28,8 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware as BaseOTPMiddleware
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from madoguchi.accounts.models import Organisation, User
+from madoguchi.accounts import allowlist
+from madoguchi.accounts.models import AllowedNetwork, Organisation, User
 from madoguchi.lib.sql import from_row, select_list, table
 
 # The session's device id while its user is being read, and the device read with the user.
@@ -68,15 +77,65 @@ def _device_with_user(device_id: int, user_id: int) -> TOTPDevice | None:
         return None
     device_end = len(TOTPDevice._meta.concrete_fields)
     user_end = device_end + len(User._meta.concrete_fields)
+    organisation_end = user_end + len(Organisation._meta.concrete_fields)
     device = from_row(TOTPDevice, row[:device_end], connection)
     user = from_row(User, row[device_end:user_end], connection)
-    organisation = from_row(Organisation, row[user_end:], connection) if user.organisation_id else None
+    organisation = (
+        from_row(Organisation, row[user_end:organisation_end], connection) if user.organisation_id else None
+    )
     User._meta.get_field("organisation").set_cached_value(user, organisation)
     TOTPDevice._meta.get_field("user").set_cached_value(device, user)
+    for read, value in zip(_READS.values(), row[organisation_end:], strict=True):
+        read.keep(user, value)
     return device
 
 
+@dataclass(frozen=True)
+class SessionRead:
+    """One more column of the session's statement: `sql(connection, user_table,
+    organisation_table)` is a scalar subquery on the user's row (and its organisation's, NULL
+    when it has none); `keep(user, value)` puts the value in the request's memo."""
+
+    name: str
+    sql: Callable[[Any, str, str], str]
+    keep: Callable[[Any, Any], None]
+
+
+_READS: dict[str, SessionRead] = {}
+# The statement's text (table and column names only), made once per database.
 _DEVICE_SQL: dict[str, str] = {}
+
+
+def register_session_read(read: SessionRead) -> None:
+    """Add `read` to the session's statement (an app's `ready()`)."""
+    _READS[read.name] = read
+    _DEVICE_SQL.clear()
+
+
+def aggregate(connection: Any, expression: str, separator: str, *, order: str = "") -> str:
+    """`expression`'s values joined by `separator` (NULL for none). `order`: PostgreSQL sorts
+    the values by it; SQLite (before 3.44, no ORDER BY in an aggregate) keeps the order of the
+    rows it is given, so a subquery that needs an order also sorts its rows by it."""
+    if connection.vendor == "postgresql":
+        return f"string_agg(({expression})::text, '{separator}'{f' ORDER BY {order}' if order else ''})"
+    return f"group_concat({expression}, '{separator}')"
+
+
+def _allowlist_sql(connection: Any, user_table: str, organisation_table: str) -> str:
+    """The networks of the user's organisation while it is active: what `allowlist._lists()`
+    keeps for it (an inactive organisation's users never get this far)."""
+    networks = table(AllowedNetwork)
+    return (
+        f"SELECT {aggregate(connection, 'n.network', ' ')} FROM {networks} n "  # noqa: S608 - names only
+        f"WHERE n.organisation_id = {organisation_table}.id AND {organisation_table}.is_active"
+    )
+
+
+def _keep_allowlist(user: Any, value: Any) -> None:
+    allowlist.remember(user.organisation_id, value.split(" ") if value else [])
+
+
+register_session_read(SessionRead("allowlist", _allowlist_sql, _keep_allowlist))
 
 
 def _device_sql(connection: Any) -> str:
@@ -88,9 +147,10 @@ def _device_sql(connection: Any) -> str:
 
 def _make_device_sql(connection: Any) -> str:
     device_table, user_table, organisation_table = table(TOTPDevice), table(User), table(Organisation)
+    reads = "".join(f", ({read.sql(connection, user_table, organisation_table)})" for read in _READS.values())
     return (
         f"SELECT {select_list(TOTPDevice, connection)}, {select_list(User, connection)}, "  # noqa: S608 - names only
-        f"{select_list(Organisation, connection)} FROM {device_table} "
+        f"{select_list(Organisation, connection)}{reads} FROM {device_table} "
         f"INNER JOIN {user_table} ON {device_table}.user_id = {user_table}.id "
         f"LEFT OUTER JOIN {organisation_table} ON {user_table}.organisation_id = {organisation_table}.id "
         f"WHERE {device_table}.id = %s AND {device_table}.user_id = %s"

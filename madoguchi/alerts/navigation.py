@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from madoguchi.alerts import selectors
 from madoguchi.cases.selectors import badge
-from madoguchi.core.navigation import NavItem
+from madoguchi.core.navigation import NavItem, url
 from madoguchi.programs.scoping import can
 
 
@@ -17,9 +16,7 @@ def provider(request: HttpRequest) -> list[NavItem]:
     if not can(user, "supervise"):
         return []
     unread = selectors.unread_count(user)
-    items = [
-        NavItem(_("アラート"), reverse("alerts:list"), order=88, badge=badge(unread) if unread else None)
-    ]
+    items = [NavItem(_("アラート"), url("alerts:list"), order=88, badge=badge(unread) if unread else None)]
     if can(user, "manage"):
-        items.append(NavItem(_("アラート設定"), reverse("alerts:settings_index"), order=89))
+        items.append(NavItem(_("アラート設定"), url("alerts:settings_index"), order=89))
     return items

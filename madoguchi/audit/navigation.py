@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from madoguchi.core.navigation import NavItem
+from madoguchi.core.navigation import NavItem, url
 from madoguchi.programs.scoping import can
 
 
@@ -14,6 +13,6 @@ def provider(request: HttpRequest) -> list[NavItem]:
     if not can(getattr(request, "user", None), "audit"):
         return []
     return [
-        NavItem(_("監査ログ"), reverse("audit:events"), order=80),
-        NavItem(_("アクセスレビュー"), reverse("audit:review"), order=81),
+        NavItem(_("監査ログ"), url("audit:events"), order=80),
+        NavItem(_("アクセスレビュー"), url("audit:review"), order=81),
     ]

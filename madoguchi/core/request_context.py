@@ -42,3 +42,12 @@ def memoized(key: Hashable, compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     return memo[key]  # type: ignore[no-any-return]
+
+
+def remember(key: Hashable, value: Any) -> None:
+    """Keep `value` under `key` for the rest of the current request, as `memoized` would have
+    computed it (a value read early, in the same statement as something else). Outside a
+    request nothing is kept."""
+    memo = request_memo_var.get()
+    if memo is not None:
+        memo[key] = value

@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.context_processors import csrf
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from madoguchi.accounts import allowlist
 from madoguchi.accounts.views import reauth_required
 from madoguchi.core.navigation import NavItem
+from madoguchi.core.navigation import url as nav_url
 from madoguchi.identify import services
 from madoguchi.identify.forms import ApiTokenForm, ConfirmForm, SearchForm
 from madoguchi.identify.indexer import IndexNotReady
@@ -36,9 +36,9 @@ from madoguchi.registry.models import Household
 def nav_items(request: HttpRequest) -> list[NavItem]:
     items = []
     if can(request.user, "identify"):
-        items.append(NavItem(label=_("本人特定"), url=reverse("identify:page"), order=20))
+        items.append(NavItem(label=_("本人特定"), url=nav_url("identify:page"), order=20))
     if can(request.user, "api_tokens"):
-        items.append(NavItem(label=_("APIトークン"), url=reverse("identify:tokens"), order=920))
+        items.append(NavItem(label=_("APIトークン"), url=nav_url("identify:tokens"), order=920))
     return items
 
 

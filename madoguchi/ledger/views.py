@@ -26,6 +26,7 @@ from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
 from madoguchi.core.downloads import csv_attachment
 from madoguchi.core.navigation import NavItem
+from madoguchi.core.navigation import url as nav_url
 from madoguchi.ledger import disclosure as disclosure_service
 from madoguchi.ledger.models import LedgerEntry
 from madoguchi.ledger.selectors import ledger_for
@@ -61,7 +62,7 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
     # Most users may not read a register: no query built for them on every page.
     if not can(user, "audit") or not readable_programs(user):
         return []
-    return [NavItem(_("情報管理台帳"), reverse("ledger:index"), order=88)]
+    return [NavItem(_("情報管理台帳"), nav_url("ledger:index"), order=88)]
 
 
 def _program(request: HttpRequest, code: str) -> Program:

@@ -45,14 +45,34 @@ def from_row(
     """An instance of `model` from the values of its `select_list` columns, converted as the
     ORM converts them (SQLite's dates, times and booleans arrive as text and integers). With
     `fields` (in the model's order), the others are deferred, as `QuerySet.defer` leaves them."""
-    chosen = tuple(model._meta.concrete_fields if fields is None else fields)
+    converters, attnames = _columns(model, connection, None if fields is None else tuple(fields))
     converted = list(values)
-    for index, (expression, converters) in _converters(model, connection, chosen).items():
+    for index, (expression, chain) in converters.items():
         value = converted[index]
-        for converter in converters:
+        for converter in chain:
             value = converter(value, expression, connection)
         converted[index] = value
-    return model.from_db(connection.alias, [field.attname for field in chosen], converted)
+    return model.from_db(connection.alias, attnames, converted)
+
+
+_COLUMNS: dict[
+    tuple[Any, str, tuple[Any, ...] | None], tuple[dict[int, tuple[Any, list[Any]]], list[str]]
+] = {}
+
+
+def _columns(
+    model: Any, connection: Any, fields: tuple[Any, ...] | None
+) -> tuple[dict[int, tuple[Any, list[Any]]], list[str]]:
+    """The ORM's converters of the columns (by index) and their attribute names, worked out once
+    per model, database and choice of fields (`None`: every concrete field, the common case,
+    whose key hashes no field: every staff request reads three rows this way)."""
+    key = (model, connection.vendor, fields)
+    found = _COLUMNS.get(key)
+    if found is None:
+        chosen = tuple(model._meta.concrete_fields) if fields is None else fields
+        found = (_converters(model, connection, chosen), [field.attname for field in chosen])
+        _COLUMNS[key] = found
+    return found
 
 
 _CONVERTERS: dict[tuple[Any, str, tuple[Any, ...]], dict[int, tuple[Any, list[Any]]]] = {}

@@ -1,11 +1,20 @@
-"""The banner every staff page shows while a program of the user is being, or has been, erased."""
+"""The banner every staff page shows while a program of the user is being, or has been, erased.
+
+The programs it names are read with the session's user, in the statement that reads them on
+every staff request (`SESSION_READ`, accounts.otp): no query of its own. A change of a
+program's erasure state in the request (`forget_notices`) has the banner read again when it is
+shown, so a page shows what its own request changed.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest
 
+from madoguchi.accounts.otp import SessionRead
+from madoguchi.core.request_context import memoized, remember, request_memo_var
 from madoguchi.lib.lazy import LazyList
 from madoguchi.lib.sql import fetch_all, placeholders, table
 from madoguchi.lifecycle.models import ErasureState, ProgramErasure
@@ -25,7 +34,49 @@ def _notices(user: Any) -> list[dict[str, Any]]:
     ids = program_ids(user, "view")
     if not ids:
         return []
-    return [{"program": name, "erasing": state == ErasureState.ERASING} for name, state in _erasures(ids)]
+    rows = memoized(_memo_key(user), lambda: _erasures(ids))
+    return [{"program": name, "erasing": state == ErasureState.ERASING} for name, state in rows]
+
+
+def _memo_key(user: Any) -> tuple[Any, ...]:
+    # As `program_ids`' key: the rows are those of the user's programs.
+    return ("erasures", user.pk, user.organisation_id, user.role)
+
+
+def forget_notices() -> None:
+    """A program's erasure state changed in this request: the banner reads it again."""
+    memo = request_memo_var.get()
+    if memo is not None:
+        for key in [key for key in memo if isinstance(key, tuple) and key[:1] == ("erasures",)]:
+            del memo[key]
+
+
+def _session_sql(connection: Any, user_table: str, organisation_table: str) -> str:
+    """`_erasures` of the user's programs (`program_ids`' programs) as a subquery of the
+    session's statement: a JSON array of [name, state] (NULL for none)."""
+    programs, members, erasures = table(Program), table(Program.members.through), table(ProgramErasure)
+    rows = (
+        "json_agg(json_build_array(p.name, e.state))::text"
+        if connection.vendor == "postgresql"
+        else "json_group_array(json_array(p.name, e.state))"
+    )
+    states = ", ".join(f"'{state}'" for state in (ErasureState.ERASING, ErasureState.ERASED))
+    return (
+        f"SELECT {rows} FROM {erasures} e INNER JOIN {programs} p ON p.id = e.program_id "  # noqa: S608 - names and constants
+        f"WHERE e.state IN ({states}) "
+        f"AND (p.ward_id = {user_table}.organisation_id OR p.contractor_id = {user_table}.organisation_id) "
+        f"AND p.id IN (SELECT m.program_id FROM {members} m WHERE m.user_id = {user_table}.id) "
+        # SQLite's json_group_array gives '[]' where PostgreSQL's json_agg gives NULL.
+        "HAVING COUNT(*) > 0"
+    )
+
+
+def _keep(user: Any, value: Any) -> None:
+    rows = [(str(name), str(state)) for name, state in json.loads(value)] if value else []
+    remember(_memo_key(user), rows)
+
+
+SESSION_READ = SessionRead("erasure_notices", _session_sql, _keep)
 
 
 def _erasures(program_ids: list[int]) -> list[tuple[str, str]]:

@@ -30,6 +30,7 @@ from madoguchi.audit.services import Action, record
 from madoguchi.audit.verify import ERASURE_SEAL_TYPE
 from madoguchi.ledger.models import LedgerKind
 from madoguchi.ledger.services import record_in_ledger
+from madoguchi.lifecycle.context_processors import forget_notices
 from madoguchi.lifecycle.erasure import STEPS, Step, touched_tables
 from madoguchi.lifecycle.horizon import StillVisible, wait_for_older_transactions
 from madoguchi.lifecycle.models import ErasureState, ProgramErasure, ReturnExport
@@ -255,6 +256,7 @@ def _start(erasure: ProgramErasure, actor: Any) -> ProgramErasure:
             erasure.scan_values_sealed = seal_values(collect_values(erasure.program))
         if erasure.state == ErasureState.APPROVED:
             erasure.state = ErasureState.ERASING
+            forget_notices()
             erasure.started_at = timezone.now()
             erasure.run_by = actor
             returned = last_return(erasure.program)
@@ -454,6 +456,7 @@ def finish(erasure: ProgramErasure, actor: Any, pdf: bytes, sha256: str) -> Prog
         erasure.certificate_seq = event.seq
         erasure.state = ErasureState.ERASED
         erasure.finished_at = timezone.now()
+        forget_notices()
         erasure.save()
         record_in_ledger(
             kind=LedgerKind.ERASURE,

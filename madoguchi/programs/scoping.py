@@ -15,7 +15,8 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from madoguchi.accounts.models import Role
-from madoguchi.core.request_context import memoized
+from madoguchi.accounts.otp import SessionRead, aggregate
+from madoguchi.core.request_context import memoized, remember
 from madoguchi.lib.sql import fetch_all, from_row, select_list, table
 from madoguchi.programs.models import Program
 
@@ -163,6 +164,28 @@ def member_program(user: Any, action: str, code: str, programs: list[Program] | 
 
 def _program_ids_key(user: Any) -> tuple[Any, ...]:
     return ("program_ids", user.pk, user.organisation_id, user.role)
+
+
+def _member_program_ids_sql(connection: Any, user_table: str, organisation_table: str) -> str:
+    """`_member_program_ids` of the session's user as a subquery of the statement that reads
+    them (accounts.otp): the ids in the programs' code order, joined by commas."""
+    programs, members = table(Program), table(Program.members.through)
+    ids = aggregate(connection, "chosen.id", ",", order="chosen.code")
+    return (
+        f"SELECT {ids} FROM (SELECT p.id, p.code FROM {programs} p "  # noqa: S608 - names only
+        f"WHERE (p.ward_id = {user_table}.organisation_id OR p.contractor_id = {user_table}.organisation_id) "
+        f"AND p.id IN (SELECT m.program_id FROM {members} m WHERE m.user_id = {user_table}.id) "
+        "ORDER BY p.code) chosen"
+    )
+
+
+def _keep_member_program_ids(user: Any, value: Any) -> None:
+    if user.organisation_id is not None:
+        remember(_program_ids_key(user), [int(part) for part in value.split(",")] if value else [])
+
+
+# Every staff request reads the user's program ids: with the session's user, in its statement.
+SESSION_READ = SessionRead("program_ids", _member_program_ids_sql, _keep_member_program_ids)
 
 
 def _member_program_ids(user_id: int, organisation_id: int) -> list[int]:

@@ -7,12 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from madoguchi.core.forms import add_service_errors
 from madoguchi.core.navigation import NavItem
+from madoguchi.core.navigation import url as nav_url
 from madoguchi.programs.forms import CloseRecordingForm
 from madoguchi.programs.models import Program
 from madoguchi.programs.scoping import can, require, ward_program_or_404, ward_programs
@@ -28,7 +28,7 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
     # Most users manage no program: no query built for them on every page.
     if not can(user, "manage") or not _managed(user):
         return []
-    return [NavItem(_("記録の終了・連絡先"), reverse("programs:index"), order=82)]
+    return [NavItem(_("記録の終了・連絡先"), nav_url("programs:index"), order=82)]
 
 
 def _managed_program(request: HttpRequest, code: str) -> Program:

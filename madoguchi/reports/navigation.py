@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from madoguchi.core.navigation import NavItem
+from madoguchi.core.navigation import NavItem, url
 from madoguchi.reports.services import may_read_reports
 
 
 def provider(request: HttpRequest) -> list[NavItem]:
     if not may_read_reports(getattr(request, "user", None)):
         return []
-    return [NavItem(_("報告書"), reverse("reports:index"), order=70)]
+    return [NavItem(_("報告書"), url("reports:index"), order=70)]

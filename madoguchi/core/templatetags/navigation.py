@@ -45,3 +45,16 @@ def nav_links(items: Any) -> SafeString:
             )
         )
     return mark_safe("".join(links))  # noqa: S308 - each part made by format_html
+
+
+@register.simple_tag
+def global_nav(items: Any) -> SafeString:
+    """`base.html`'s navigation block: the `<nav>` around `nav_links` when there are entries."""
+    if not items:
+        return mark_safe("\n\n")
+    return format_html(
+        '\n\n<nav class="global-nav" aria-label="{}">\n  <div class="container">\n'
+        '    <ul class="global-nav__list">\n      {}\n    </ul>\n  </div>\n</nav>\n\n',
+        gettext("メインメニュー"),
+        nav_links(items),
+    )
