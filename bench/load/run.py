@@ -65,16 +65,7 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-GROUPS = ("gunicorn staff", "gunicorn form", "postgres", "redis", "nginx", "locust")
-
-
-def _pool(pid: int) -> str:
-    """Which of an app host's two gunicorn pools a process belongs to (by its bind setting)."""
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:
-        return "gunicorn staff"
-    return "gunicorn form" if b"GUNICORN_BIND=" in environ and b":8001\0" in environ else "gunicorn staff"
+GROUPS = ("gunicorn", "postgres", "redis", "nginx", "locust")
 
 
 def gunicorn_pids() -> list[int]:
@@ -83,8 +74,7 @@ def gunicorn_pids() -> list[int]:
 
 def processes(generator: int | None = None) -> dict[str, list[int]]:
     groups: dict[str, list[int]] = {name: [] for name in GROUPS}
-    for pid in gunicorn_pids():
-        groups[_pool(pid)].append(pid)
+    groups["gunicorn"] = gunicorn_pids()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -356,7 +346,7 @@ def main(argv: list[str]) -> int:
     workers = sorted(peak_rss.values())
     if workers:
         lines.append(
-            f"- Memory: {len(workers)} gunicorn processes (2 hosts × 2 pools × (master + workers)), peak RSS "
+            f"- Memory: {len(workers)} gunicorn processes (2 hosts × (master + workers)), peak RSS "
             + ", ".join(f"{v:.0f}" for v in workers)
             + f" MB; median {statistics.median(workers):.0f} MB."
         )
