@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.options import parse_options
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -89,11 +91,7 @@ def environ() -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     opts = {"lines": 20000, "rounds": 5}
-    for arg in argv:
-        name, _, value = arg.lstrip("-").partition("=")
-        if name not in opts:
-            raise SystemExit(f"unknown option --{name}; known: {', '.join(opts)}")
-        opts[name] = int(value)
+    opts = parse_options(argv, opts)
     from gunicorn.config import Config
     from gunicorn.glogging import Logger
 

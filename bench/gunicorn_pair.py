@@ -27,6 +27,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from bench.options import parse_options
 from bench.public_form import (
     ROOT,
     Tally,
@@ -159,11 +160,7 @@ def one_round(specs: list[str], opts: dict[str, str], first: int) -> list[dict[s
 
 def main(argv: list[str]) -> None:
     opts = {"a": "2x4", "b": "4x1", "seconds": "40", "clients": "16", "warmup": "10", "rounds": "2"}
-    for arg in argv:
-        name, _, value = arg.lstrip("-").partition("=")
-        if name not in opts:
-            raise SystemExit(f"unknown option --{name}; known: {', '.join(opts)}")
-        opts[name] = value
+    opts = parse_options(argv, opts)
     prepare_database()
     ratios = []
     for round_ in range(int(opts["rounds"])):

@@ -57,6 +57,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.options import parse_options
+
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = os.environ.get("MDG_BENCH_PUBLIC_DB", "mdg_bench_public")
 if not re.fullmatch(r"[a-z_][a-z0-9_]*", DB_NAME):
@@ -102,11 +104,7 @@ def options(argv: list[str]) -> dict[str, int]:
         # 18000-18999; the residents talk to it and it keeps upstream connections alive.
         "nginx": 0,
     }
-    for arg in argv:
-        name, _, value = arg.lstrip("-").partition("=")
-        if name not in values:
-            raise SystemExit(f"unknown option --{name}; known: {', '.join(values)}")
-        values[name] = int(value)
+    values = parse_options(argv, values)
     return values
 
 

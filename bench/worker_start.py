@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.options import parse_options
 from bench.public_form import (
     HOST,
     ROOT,
@@ -60,11 +61,7 @@ def options(argv: list[str]) -> dict[str, int]:
     # deploy should leave them; 0: no bytecode cache (every worker compiles the app's sources,
     # as on a read-only checkout that was never compiled, or with PYTHONDONTWRITEBYTECODE).
     values = {"rounds": 3, "submissions": 600, "batch": 50, "pyc": 1}
-    for arg in argv:
-        name, _, value = arg.lstrip("-").partition("=")
-        if name not in values:
-            raise SystemExit(f"unknown option --{name}; known: {', '.join(values)}")
-        values[name] = int(value)
+    values = parse_options(argv, values)
     return values
 
 
