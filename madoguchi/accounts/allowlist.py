@@ -18,7 +18,8 @@ from django.core.cache import cache
 from django.db import transaction
 
 from madoguchi.accounts.models import AllowedNetwork
-from madoguchi.core.request_context import memoized, request_memo_var
+from madoguchi.core.request_context import forget as forget_in_request
+from madoguchi.core.request_context import memoized
 from madoguchi.core.request_context import remember as remember_in_request
 
 CACHE_KEY = "accounts:allowlist:v1"
@@ -61,10 +62,7 @@ def _drop() -> None:
 
 def invalidate() -> None:
     # The lists this request read, too: a change is seen by the rest of the request.
-    memo = request_memo_var.get()
-    if memo is not None:
-        for key in [key for key in memo if isinstance(key, tuple) and key[:1] == ("allowlist",)]:
-            del memo[key]
+    forget_in_request(MEMO_KIND)
     _drop()
     # A change rolled back or committed later must not leave an old list behind either.
     transaction.on_commit(_drop)
@@ -91,8 +89,11 @@ def address_in(address: str, networks: list[str]) -> bool:
     return False
 
 
+MEMO_KIND = "allowlist"
+
+
 def _memo_key(organisation_id: int) -> tuple[str, int]:
-    return ("allowlist", organisation_id)
+    return (MEMO_KIND, organisation_id)
 
 
 def remember(organisation_id: int | None, networks: list[str]) -> None:

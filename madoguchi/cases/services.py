@@ -179,32 +179,15 @@ def _require_member(case: Case, actor: Any, action: str = "edit") -> None:
         raise TransitionRefused(_("この問い合わせを操作する権限がありません。"))
 
 
-def _add_entry(
-    case: Case,
-    *,
-    kind: str,
-    actor: Any,
-    body: str = "",
-    from_status: str = "",
-    to_status: str = "",
-    corrects: TimelineEntry | None = None,
-    touch: bool = False,
-) -> TimelineEntry:
-    """A timeline entry; its body joins the case's search text. `touch`: the case's
-    `updated_at` is set in the same UPDATE (one new row version of the case, not two)."""
-    entry = _new_entry(
-        case,
-        kind=kind,
-        actor=actor,
-        body=body,
-        from_status=from_status,
-        to_status=to_status,
-        corrects=corrects,
-    )
+def _add_entry(case: Case, *, touch: bool = False, **fields: Any) -> TimelineEntry:
+    """A timeline entry (`fields` as `_new_entry` takes them) saved; its body joins the case's
+    search text. `touch`: the case's `updated_at` is set in the same UPDATE (one new row
+    version of the case, not two)."""
+    entry = _new_entry(case, **fields)
     entry.save(force_insert=True)
     changes: dict[str, Any] = {}
-    if body:
-        changes["search_text"] = Concat(F("search_text"), Value("\n" + search_key(body)))
+    if entry.body:
+        changes["search_text"] = Concat(F("search_text"), Value("\n" + search_key(entry.body)))
     if touch:
         changes["updated_at"] = timezone.now()
     if changes:

@@ -51,3 +51,12 @@ def remember(key: Hashable, value: Any) -> None:
     memo = request_memo_var.get()
     if memo is not None:
         memo[key] = value
+
+
+def forget(kind: str) -> None:
+    """Drop what the current request keeps under keys `(kind, ...)`: the thing they hold
+    changed in this request, so the next look-up reads it again."""
+    memo = request_memo_var.get()
+    if memo is not None:
+        for key in [key for key in memo if isinstance(key, tuple) and key[:1] == (kind,)]:
+            del memo[key]

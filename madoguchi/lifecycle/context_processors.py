@@ -14,12 +14,12 @@ from typing import Any
 from django.http import HttpRequest
 
 from madoguchi.accounts.otp import SessionRead
-from madoguchi.core.request_context import memoized, remember, request_memo_var
+from madoguchi.core.request_context import forget, memoized, remember
 from madoguchi.lib.lazy import LazyList
 from madoguchi.lib.sql import fetch_all, placeholders, table
 from madoguchi.lifecycle.models import ErasureState, ProgramErasure
 from madoguchi.programs.models import Program
-from madoguchi.programs.scoping import program_ids
+from madoguchi.programs.scoping import member_program_condition, program_ids
 
 
 def erasure_banner(request: HttpRequest) -> dict[str, Any]:
@@ -38,23 +38,23 @@ def _notices(user: Any) -> list[dict[str, Any]]:
     return [{"program": name, "erasing": state == ErasureState.ERASING} for name, state in rows]
 
 
+MEMO_KIND = "erasures"
+
+
 def _memo_key(user: Any) -> tuple[Any, ...]:
     # As `program_ids`' key: the rows are those of the user's programs.
-    return ("erasures", user.pk, user.organisation_id, user.role)
+    return (MEMO_KIND, user.pk, user.organisation_id, user.role)
 
 
 def forget_notices() -> None:
     """A program's erasure state changed in this request: the banner reads it again."""
-    memo = request_memo_var.get()
-    if memo is not None:
-        for key in [key for key in memo if isinstance(key, tuple) and key[:1] == ("erasures",)]:
-            del memo[key]
+    forget(MEMO_KIND)
 
 
 def _session_sql(connection: Any, user_table: str, organisation_table: str) -> str:
     """`_erasures` of the user's programs (`program_ids`' programs) as a subquery of the
     session's statement: a JSON array of [name, state] (NULL for none)."""
-    programs, members, erasures = table(Program), table(Program.members.through), table(ProgramErasure)
+    programs, erasures = table(Program), table(ProgramErasure)
     rows = (
         "json_agg(json_build_array(p.name, e.state))::text"
         if connection.vendor == "postgresql"
@@ -64,8 +64,7 @@ def _session_sql(connection: Any, user_table: str, organisation_table: str) -> s
     return (
         f"SELECT {rows} FROM {erasures} e INNER JOIN {programs} p ON p.id = e.program_id "  # noqa: S608 - names and constants
         f"WHERE e.state IN ({states}) "
-        f"AND (p.ward_id = {user_table}.organisation_id OR p.contractor_id = {user_table}.organisation_id) "
-        f"AND p.id IN (SELECT m.program_id FROM {members} m WHERE m.user_id = {user_table}.id) "
+        f"AND {member_program_condition(user_table)} "
         # SQLite's json_group_array gives '[]' where PostgreSQL's json_agg gives NULL.
         "HAVING COUNT(*) > 0"
     )

@@ -166,16 +166,24 @@ def _program_ids_key(user: Any) -> tuple[Any, ...]:
     return ("program_ids", user.pk, user.organisation_id, user.role)
 
 
+def member_program_condition(user_table: str, program: str = "p") -> str:
+    """SQL: the program row `program` is one of the user's (the row of `user_table` in the same
+    statement): `_member_program_ids`' rule, for subqueries of the session's statement."""
+    members = table(Program.members.through)
+    return (
+        f"({program}.ward_id = {user_table}.organisation_id "  # noqa: S608 - names only
+        f"OR {program}.contractor_id = {user_table}.organisation_id) "
+        f"AND {program}.id IN (SELECT m.program_id FROM {members} m WHERE m.user_id = {user_table}.id)"
+    )
+
+
 def _member_program_ids_sql(connection: Any, user_table: str, organisation_table: str) -> str:
     """`_member_program_ids` of the session's user as a subquery of the statement that reads
     them (accounts.otp): the ids in the programs' code order, joined by commas."""
-    programs, members = table(Program), table(Program.members.through)
     ids = aggregate(connection, "chosen.id", ",", order="chosen.code")
     return (
-        f"SELECT {ids} FROM (SELECT p.id, p.code FROM {programs} p "  # noqa: S608 - names only
-        f"WHERE (p.ward_id = {user_table}.organisation_id OR p.contractor_id = {user_table}.organisation_id) "
-        f"AND p.id IN (SELECT m.program_id FROM {members} m WHERE m.user_id = {user_table}.id) "
-        "ORDER BY p.code) chosen"
+        f"SELECT {ids} FROM (SELECT p.id, p.code FROM {table(Program)} p "  # noqa: S608 - names only
+        f"WHERE {member_program_condition(user_table)} ORDER BY p.code) chosen"
     )
 
 
