@@ -134,15 +134,26 @@ def seed_demo(*, shift_to_today: bool = True) -> DemoResult:
     return DemoResult(program=program, logins=logins, shifted=shifted)
 
 
-def seed_targets(*, program: Program, households: int, seed: int = 2023) -> ImportReport:
+DEMO_TARGETS_PREFIX = "demo-targets-"
+
+
+def seed_targets(*, program: Program, households: int, seed: int = 2023) -> ImportReport | None:
     """Generate and import a synthetic target list of `households` households.
 
     The same count and seed give the same file, so a second run imports nothing new
     (status UNCHANGED). The import is recorded as done by the demo ward officer.
+
+    A list that did not come from here (a list a ward imported, the load run's million
+    households) is left alone and None is returned: importing the demo's file over it would
+    end the eligibility of every household the file does not name (`make cluster` run again
+    after `load.sh --data` once shrank a million households to the demo's 2,000).
     """
+    latest = program.target_imports.filter(version__isnull=False).order_by("-version").first()
+    if latest is not None and not latest.file_name.startswith(DEMO_TARGETS_PREFIX):
+        return None
     window = Window(start=program.child_dob_from or Window.start, end=program.child_dob_to or Window.end)
     user = User.objects.filter(username="ward").first()
     with tempfile.TemporaryDirectory(prefix="mdg-demo-") as directory:
-        path = Path(directory) / f"demo-targets-{households}-{seed}.csv"
+        path = Path(directory) / f"{DEMO_TARGETS_PREFIX}{households}-{seed}.csv"
         write_csv(path, households=households, seed=seed, window=window)
         return import_target_list(program=program, path=path, file_name=path.name, user=user)

@@ -58,3 +58,18 @@ class SeedDemoTargetsTests:
         assert "変更はありません" in again.getvalue()
         assert Household.objects.filter(**demo).count() == 50
         assert TargetListImport.objects.filter(version__isnull=False, **demo).count() == 1
+
+    def test_seed_demo_leaves_a_list_that_did_not_come_from_it(self):
+        """`make cluster` again after the load run's data must not shrink its list to the demo's."""
+        call_command("seed_demo", "--targets", "20", stdout=StringIO())
+        demo = {"program__code": DEMO_PROGRAM_CODE}
+        latest = TargetListImport.objects.filter(version__isnull=False, **demo).order_by("-version").first()
+        assert latest is not None
+        # As bench.identify.load_synthetic or a ward's own import leaves it: another file, newer.
+        TargetListImport.objects.filter(pk=latest.pk).update(file_name="synthetic.csv")
+        active = Household.objects.filter(**demo).filter(removed_by_import__isnull=True).count()
+        out = StringIO()
+        call_command("seed_demo", "--targets", "50", stdout=out)
+        assert "デモ以外の対象者一覧" in out.getvalue()
+        assert TargetListImport.objects.filter(version__isnull=False, **demo).count() == 1
+        assert Household.objects.filter(**demo).filter(removed_by_import__isnull=True).count() == active

@@ -42,6 +42,13 @@ class Command(BaseCommand):
         self.stdout.write(seed_ended_program().summary())
         if options["targets"] > 0:
             report = seed_targets(program=program, households=options["targets"], seed=options["seed"])
+            if report is None:
+                self.stdout.write("")
+                self.stdout.write(
+                    "架空の対象者一覧: 事業にはデモ以外の対象者一覧が取り込まれているため、"
+                    "そのままにしました（上書きすると一覧にない世帯がすべて対象外になります）。"
+                )
+                return
             if report.refused:
                 raise CommandError("架空の対象者一覧を取り込めませんでした: " + report.problems[0].reason)
             version = report.target_import.version if report.target_import else None
