@@ -1,6 +1,6 @@
 """What the panel's one more question is worth, simulated on synthetic tuning sets.
 
-    python -m bench identify_follow_up --seeds=1,2,3,4,11,12     # tuning seeds only
+    python -m bench identify_follow_up [--seeds=1,2,3,4] [--sizes=2000]   # tuning seeds only
 
 The identify panel asks the operator for one item when the engine abstains on a clear first
 candidate (`madoguchi/identify/follow_up.py`). A batch set has no caller to ask, so this
@@ -94,15 +94,24 @@ def answer(
     return caller.name(speaker, "guardian")["guardian_name"]
 
 
-def simulate(sets: list[tuple[int, int]]) -> dict[int, dict[str, int]]:
+def simulate(
+    sets: list[tuple[int, int]], *, clear_probability: float | None = None, clear_gap: float | None = None
+) -> dict[int, dict[str, int]]:
     from bench.identify import make_program, setup
 
     setup(None)
     from bench.identify_calibration import CALLS, _load
     from bench.identify_synth import Caller, Names, make_calls, make_list
+    from madoguchi.identify import follow_up as rules
     from madoguchi.identify.engine import Query, identify
     from madoguchi.identify.follow_up import follow_up
     from madoguchi.identify.indexer import reindex_program
+
+    # To see what other constants would do (the committed ones are what the panel uses).
+    if clear_probability is not None:
+        rules.CLEAR_PROBABILITY = clear_probability
+    if clear_gap is not None:
+        rules.CLEAR_GAP = clear_gap
 
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for size, seed in sets:
@@ -181,8 +190,10 @@ def table(counts: dict[int, dict[str, int]]) -> str:
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench identify_follow_up")
-    parser.add_argument("--seeds", required=True, help="tuning seeds (comma-separated)")
+    parser.add_argument("--seeds", default="1,2,3,4,11,12,13,14,15,16", help="tuning seeds (comma-separated)")
     parser.add_argument("--sizes", help="only these list sizes (comma-separated)")
+    parser.add_argument("--clear-probability", type=float, help="instead of follow_up.CLEAR_PROBABILITY")
+    parser.add_argument("--clear-gap", type=float, help="instead of follow_up.CLEAR_GAP (log-odds)")
     args = parser.parse_args(argv)
     seeds = {int(seed) for seed in args.seeds.split(",")}
     if seeds & {seed for _, seed in EVALUATION}:
@@ -191,4 +202,5 @@ def main(argv: list[str]) -> None:
     if args.sizes:
         sizes = {int(size) for size in args.sizes.split(",")}
         sets = [(size, seed) for size, seed in sets if size in sizes]
-    print(table(simulate(sets)))
+    counts = simulate(sets, clear_probability=args.clear_probability, clear_gap=args.clear_gap)
+    print(table(counts))
