@@ -95,8 +95,9 @@ class ClearFirstCandidateTests:
     def test_a_first_candidate_less_likely_than_all_else_is_not_clear(self):
         assert not has_clear_first_candidate(result(confidence=CLEAR_PROBABILITY - 0.01))
 
-    def test_a_second_candidate_within_an_order_of_magnitude_makes_it_unclear(self):
-        assert not has_clear_first_candidate(result(gap=math.log(9)))
+    def test_a_second_candidate_nearly_as_likely_makes_it_unclear(self):
+        assert not has_clear_first_candidate(result(gap=math.log(1.9)))
+        assert not has_clear_first_candidate(result(confidence=0.5, gap=0.0))  # a tie
 
     def test_a_named_household_needs_no_question(self):
         assert not has_clear_first_candidate(result(abstained=False, confidence=0.99))
