@@ -47,7 +47,10 @@ RECORDS = Path(os.environ.get("MADOGUCHI_CALIBRATION_RECORDS", "/tmp/madoguchi-i
 # evaluation seeds 501-514 (same sizes) were declared and committed before any rule was changed
 # or any record made. Seeds 501-514 were read in the eighth session's report: from the ninth
 # session on they are TUNING seeds, and fresh evaluation seeds 601-614 (same sizes) were
-# declared and committed before any rule was changed or any record made.
+# declared and committed before any rule was changed or any record made. Seeds 601-614 were
+# read in the ninth session's report: from the eleventh session on they are TUNING seeds, and
+# fresh evaluation seeds 701-714 (same sizes) were declared and committed before the engine
+# was changed or any record made with a changed engine.
 TUNING = [
     (50, 21), (50, 22), (50, 23), (50, 24), (300, 9), (300, 10), (300, 25), (300, 26),
     (2000, 1), (2000, 2), (2000, 3), (2000, 4), (2000, 11), (2000, 12), (2000, 13), (2000, 14), (2000, 15),
@@ -61,11 +64,14 @@ TUNING = [
     (50, 511), (50, 512), (300, 513), (300, 514),
     (2000, 501), (2000, 502), (2000, 503), (2000, 504), (2000, 505), (2000, 506),
     (10000, 507), (50000, 508), (50000, 509), (50000, 510),
-]  # fmt: skip
-EVALUATION = [
     (50, 611), (50, 612), (300, 613), (300, 614),
     (2000, 601), (2000, 602), (2000, 603), (2000, 604), (2000, 605), (2000, 606),
     (10000, 607), (50000, 608), (50000, 609), (50000, 610),
+]  # fmt: skip
+EVALUATION = [
+    (50, 711), (50, 712), (300, 713), (300, 714),
+    (2000, 701), (2000, 702), (2000, 703), (2000, 704), (2000, 705), (2000, 706),
+    (10000, 707), (50000, 708), (50000, 709), (50000, 710),
 ]  # fmt: skip
 CALLS = 2000
 # The threshold keeps false matches on the tuning seeds to this share of the issue's budget

@@ -45,6 +45,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "from": gettext_lazy("変更前"),
     "to": gettext_lazy("変更後"),
     "abstained": gettext_lazy("候補を示さなかった"),
+    "follow_up": gettext_lazy("追加で確認を求めた項目"),
     "token_id": gettext_lazy("トークン番号"),
     "programs": gettext_lazy("事業"),
     "text_search": gettext_lazy("本文検索"),
@@ -207,7 +208,7 @@ def _value_text(key: str, value: Any) -> str:
         return _list_separator().join(_value_text(key, item) for item in value) or _("なし")
     if isinstance(value, dict):
         return _list_separator().join(f"{detail_label(k)} {_value_text(k, v)}" for k, v in value.items())
-    if key == "fields" and isinstance(value, str):
+    if key in ("fields", "follow_up") and isinstance(value, str):
         return field_label(value)
     if key.endswith("_epoch") and isinstance(value, int | float):
         import datetime

@@ -85,6 +85,10 @@ class Candidate:
     public_id: str
     score: float
     evidence: list[Evidence]
+    # The items the household has on file to compare with (QUERY_FIELDS' names, a name field
+    # for both its kanji and kana): which one more question could settle (`follow_up`). Names
+    # of items only, never their values.
+    on_file: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -448,6 +452,7 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
                 public_id=item.profile["pid"],
                 score=round(probability, 4),
                 evidence=[e for e in item.evidence if e.field != "family_name" or e.how != "disagree"],
+                on_file=items_on_file(item.profile),
             )
         )
     best = ranked[0]
@@ -481,6 +486,28 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
         result.confidence < calibration.threshold(households=n) or result.features["supporting_items"] < 2
     )
     return result
+
+
+def items_on_file(profile: dict[str, Any]) -> frozenset[str]:
+    """What a household's profile (`indexer.household_profile`) holds to compare a caller's
+    item with: a guardian's or a child's name and date of birth, an address, a phone, an
+    e-mail."""
+    people = profile.get("p", [])
+    items = set()
+    for person in people:
+        role = "guardian" if person.get("r") == "g" else "child"
+        if person.get("f") or person.get("g") or person.get("w") or person.get("wk"):
+            items.add(f"{role}_name")
+        if person.get("d"):
+            items.add(f"{role}_dob")
+    address = profile.get("a") or {}
+    if address.get("t") or address.get("n"):
+        items.add("address")
+    if profile.get("t"):
+        items.add("phone")
+    if profile.get("e"):
+        items.add("email")
+    return frozenset(items)
 
 
 NAME_EVIDENCE = frozenset({"family_name", "guardian_name", "child_name"})

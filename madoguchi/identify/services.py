@@ -19,6 +19,7 @@ from madoguchi.accounts.models import Organisation
 from madoguchi.audit.models import Action
 from madoguchi.audit.services import record
 from madoguchi.identify.engine import Query, Result, identify
+from madoguchi.identify.follow_up import FollowUp, follow_up
 from madoguchi.identify.models import ApiToken, hash_token
 from madoguchi.programs.models import PersonalItem, Program
 from madoguchi.programs.recording import require_recording_open
@@ -37,8 +38,16 @@ def program_for(user: Any, code: str) -> Program:
     return member_program(user, "identify", code)
 
 
+@dataclass
+class Search:
+    result: Result
+    # The one item the operator should ask the caller for when the engine abstained on a
+    # clear first candidate (`follow_up`): its name, never the household's value.
+    follow_up: FollowUp | None = None
+
+
 @transaction.atomic
-def search(*, user: Any, program: Program, query: Query) -> Result:
+def search(*, user: Any, program: Program, query: Query) -> Search:
     """Run the engine for `user` on `program`'s list and audit the search."""
     require(user, "identify")
     # Defence in depth (the view's `program_for` checked it): the user's program ids, read once
@@ -46,20 +55,26 @@ def search(*, user: Any, program: Program, query: Query) -> Result:
     if program.pk not in program_ids(user, "identify"):
         raise Http404
     if not query.fields_given():
-        return Result()
+        return Search(Result())
     result = identify(program.pk, query, rebuild_large=False)
+    question = follow_up(result)
+    details: dict[str, Any] = {
+        "fields": result.fields_used,
+        "count": len(result.candidates),
+        "abstained": result.abstained,
+    }
+    if question is not None:
+        # Which item the panel asked for (a field name, as "fields"): the next search's
+        # fields then show whether the operator asked it.
+        details["follow_up"] = question.item
     record(
         action=Action.IDENTIFY,
         actor=user,
         program_id=program.pk,
         object_type="target_list",
-        details={
-            "fields": result.fields_used,
-            "count": len(result.candidates),
-            "abstained": result.abstained,
-        },
+        details=details,
     )
-    return result
+    return Search(result, question)
 
 
 @dataclass

@@ -65,9 +65,10 @@ def search(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _results(request, {"invalid": True, "program": program}, status=400)
     try:
-        result = services.search(user=request.user, program=program, query=form.query())
+        searched = services.search(user=request.user, program=program, query=form.query())
     except IndexNotReady as not_ready:
         return _results(request, {"not_ready": not_ready.message, "program": program})
+    result = searched.result
     return _results(
         request,
         {
@@ -75,6 +76,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "index_stale": result.index_stale,
             "searched": bool(result.fields_used),
             "abstained": result.abstained,
+            "follow_up": searched.follow_up,
             "candidates": candidate_views(user=request.user, program=program, result=result),
         },
     )

@@ -30,6 +30,12 @@ class DetailSentenceTests:
         sentence = details_sentence({"fields": ["guardian.name", "guardian.phone"], "via": "identify"})
         assert sentence == "対象の項目：保護者氏名、電話番号。経路：本人特定画面。"
 
+    def test_the_item_the_identify_panel_asked_for_is_named_by_its_label(self, db):
+        details = {"fields": ["guardian_name", "phone"], "abstained": True, "follow_up": "child_dob"}
+        assert details_sentence(details) == (
+            "対象の項目：保護者氏名、電話番号。候補を示さなかった：あり。追加で確認を求めた項目：児童生年月日。"
+        )
+
     def test_an_unknown_key_is_said_to_be_other(self, db):
         assert details_sentence({"frobnicate": 3}) == "その他（frobnicate）：3。"
 

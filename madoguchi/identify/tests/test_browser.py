@@ -68,6 +68,38 @@ class PanelBrowserTests:
         assert searches.exists()
         assert all("たなか" not in str(e.details) for e in searches)
 
+    def test_an_abstention_on_a_clear_candidate_asks_for_one_more_item_and_then_decides(
+        self, live_server, page, world
+    ):
+        csp = watch_csp(page)
+        twins = standard_list(world.program)["twins"]
+        browser_login(page, live_server.url, world.operator)
+        page.goto(f"{live_server.url}/identify/")
+
+        # A whole name with a phone the household does not have: abstained, but on one
+        # household, so the panel says which one item to ask for, and only its name.
+        page.fill("#identify-guardian_name", "たかはし けんた")
+        page.fill("#identify-phone", "090-1111-2222")
+        question = page.wait_for_selector("[data-follow-up='child_dob']")
+        assert "お子さまの生年月日を確認してください" in question.inner_text()
+        assert page.locator("[data-abstained]").count() == 1
+        assert page.locator(".candidate").first.get_attribute("data-candidate") == str(twins.public_id)
+        results = page.inner_text("#identify-results")
+        for value in ("2020", "8月29日", "1988", "080-5555-0101", "21番10号", "蒼", "凪", "健太"):
+            assert value not in results.replace("2020年", ""), value  # the birth year is a masked hint
+        _no_axe_violation(page, "follow-up", csp)
+
+        # The caller answers; the search runs again and the engine names the household.
+        page.fill("#identify-child_dob", "R2.8.29")
+        page.wait_for_selector("[data-follow-up]", state="detached")
+        assert page.locator("[data-abstained]").count() == 0
+        assert page.locator(".candidate").first.get_attribute("data-candidate") == str(twins.public_id)
+        assert "児童生年月日：一致" in page.locator(".candidate").first.inner_text()
+        _no_axe_violation(page, "follow-up-answered", csp)
+        searches = AuditEvent.objects.filter(action=Action.IDENTIFY, actor_id=world.operator.pk)
+        assert searches.filter(details__follow_up="child_dob").exists()
+        assert csp == []
+
 
 def _no_axe_violation(page: Any, step: str, csp: list[str]) -> None:
     assert_accessible(page, step, csp, screenshot=f"identify-{step}")
