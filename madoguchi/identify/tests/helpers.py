@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.urls import reverse
+
 from madoguchi.identify.indexer import reindex_program
 from madoguchi.lib.text import name_key
 from madoguchi.programs.models import Program
@@ -161,3 +163,10 @@ def standard_list(program: Program) -> dict[str, Any]:
         )
     reindex_program(program.pk)
     return households
+
+
+def post_search(client: Any, world: Any, **fields: str) -> Any:
+    """The panel's search as htmx posts it, in the test world's program."""
+    return client.post(
+        reverse("identify:search"), {"program": world.program.code, **fields}, HTTP_HX_REQUEST="true"
+    )

@@ -8,13 +8,6 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from madoguchi.identify.tests.helpers import standard_list
-
-
-@pytest.fixture
-def households(world):
-    return standard_list(world.program)
-
 
 def run_cli(world, lines: list[str], monkeypatch, tmp_path, *, stdin: bool = False) -> list[dict]:
     out = io.StringIO()

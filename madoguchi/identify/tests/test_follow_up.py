@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 
-import pytest
 from django.urls import reverse
 
 from madoguchi.accounts.testing import login
@@ -20,7 +19,7 @@ from madoguchi.identify.follow_up import (
     settling_item,
 )
 from madoguchi.identify.scoring import Evidence
-from madoguchi.identify.tests.helpers import standard_list
+from madoguchi.identify.tests.helpers import post_search
 
 EVERY_ITEM = frozenset(
     {"guardian_name", "child_name", "child_dob", "guardian_dob", "address", "phone", "email"}
@@ -111,17 +110,6 @@ class ClearFirstCandidateTests:
         asked = follow_up(result(fields=("guardian_name", "child_dob", "address"), evidence=other_adult))
         assert asked is not None and asked.item == "child_name"
         assert str(asked.question) == "お子さまのお名前を確認してください"
-
-
-@pytest.fixture
-def households(world):
-    return standard_list(world.program)
-
-
-def post_search(client, world, **fields):
-    return client.post(
-        reverse("identify:search"), {"program": world.program.code, **fields}, HTTP_HX_REQUEST="true"
-    )
 
 
 class FollowUpPanelTests:

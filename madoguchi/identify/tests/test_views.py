@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,7 +11,7 @@ from django.urls import reverse
 from madoguchi.accounts.testing import login
 from madoguchi.audit.models import Action, AuditEvent
 from madoguchi.identify.services import create_api_token, revoke_api_token
-from madoguchi.identify.tests.helpers import standard_list
+from madoguchi.identify.tests.helpers import post_search
 from madoguchi.identify.verification import verification_status
 
 SEARCH = {
@@ -21,17 +20,6 @@ SEARCH = {
     "phone": "090-1234-5678",
 }
 SEARCHED_VALUES = ["田中", "花子", "R2.5.3", "2020-05-03", "090-1234-5678", "09012345678"]
-
-
-@pytest.fixture
-def households(world):
-    return standard_list(world.program)
-
-
-def post_search(client, world, **fields):
-    return client.post(
-        reverse("identify:search"), {"program": world.program.code, **fields}, HTTP_HX_REQUEST="true"
-    )
 
 
 class SearchTests:
