@@ -18,15 +18,23 @@ false-match budget; it only has to point the question at one household):
   i.e. it is likelier than "another household or nobody in the list" together. Below that the
   panel's existing advice stands (add whatever the caller can say), since the question would
   as likely be about the wrong household.
-* `CLEAR_GAP`: the first candidate's log-odds are at least log 2 above the second's: it is at
-  least twice as likely, so 「候補1の可能性が高い」 stays true and an exact tie (two guardians of
-  the same name, nothing else said: no household to put first) gets the panel's general
-  advice. The gap need not be larger: the items asked are on file for almost every household,
-  so the answer settles a close second as well (the caller's child's date of birth is the
-  second household's, and the engine names that one). Chosen on tuning seeds with
-  `python -m bench identify_follow_up` (docs/identification.md, "What the question is
-  worth"): at 2,000 households log 10 gave 98.41 % top-1 with the question, log 2 98.59 %,
-  any gap above zero 98.63 %, false matches unchanged at every value.
+* `CLEAR_GAP`: the first candidate's log-odds are at least log 2 above the second's: it is
+  at least twice as likely, so 「候補1の可能性が高い」 stays true; within it, the first two are "close"
+  (below) and the panel says so. The gap need not be larger: the items asked are on file for
+  almost every household, so the answer settles a close second as well (the caller's child's
+  date of birth is the second household's, and the engine names that one). Chosen on tuning
+  seeds with `python -m bench identify_follow_up` (docs/identification.md, "What the
+  question is worth"): at 2,000 households log 10 gave 98.41 % top-1 with the question, log
+  2 98.59 %, any gap above zero 98.63 %, false matches unchanged at every value.
+
+**A close second** (the first two candidates within `CLEAR_GAP` of each other: two guardians
+of the same name and nothing else said, ordered only by id) gets a question as well, as long
+as the first is as likely as above: the item must then be on file for **both** households,
+so that the answer tells them apart, and the panel's text says that the first two are close
+rather than that the first is likely (「候補1と候補2のどちらかの可能性が高いです」). It names no
+household the panel does not already list (masked, as every candidate). Simulated on tuning
+seeds (`bench identify_follow_up --clear-gap=0`): 2,000 households 98.59 → 98.77 % top-1,
+50,000 96.71 → 97.50 %, false matches unchanged (docs/identification.md).
 
 Which item (`settling_item`): the first of `ASK_ORDER` that the caller has not given and the
 household has on file. The order puts first the items every listed household has (the
@@ -76,6 +84,8 @@ QUESTIONS: dict[str, Any] = {
 class FollowUp:
     item: str  # the search field to fill in (`engine.QUERY_FIELDS`)
     question: Any  # what the operator asks the caller (lazy translation)
+    # True when the first two candidates are close: the item tells them apart.
+    between_two: bool = False
 
 
 def items_given(fields: Iterable[str]) -> frozenset[str]:
@@ -99,23 +109,42 @@ def settling_item(
     return None
 
 
-def has_clear_first_candidate(result: Result) -> bool:
-    """The engine abstained, but its first candidate is likelier than all else together and
-    at least twice as likely as the second."""
+def _likely_first(result: Result) -> bool:
+    """The engine abstained on a first candidate likelier than all else together."""
     if not result.abstained or not result.candidates:
         return False
     probability = result.confidence if result.confidence is not None else result.candidates[0].score
-    gap = result.features.get("gap", 0.0)
-    return probability >= CLEAR_PROBABILITY and gap >= CLEAR_GAP
+    return probability >= CLEAR_PROBABILITY
+
+
+def _close_second(result: Result) -> bool:
+    """The second candidate is within `CLEAR_GAP` of the first (less than half as likely
+    would make the first clear)."""
+    return len(result.candidates) >= 2 and result.features.get("gap", 0.0) < CLEAR_GAP
+
+
+def has_clear_first_candidate(result: Result) -> bool:
+    """The engine abstained, but its first candidate is likelier than all else together and
+    at least twice as likely as the second."""
+    return _likely_first(result) and result.features.get("gap", 0.0) >= CLEAR_GAP
+
+
+def _other_adult_calls(candidate: Any) -> bool:
+    return any(e.field == "guardian_name" and e.how == "disagree" for e in candidate.evidence)
 
 
 def follow_up(result: Result) -> FollowUp | None:
-    """The question the panel puts to the operator after this search, if any."""
-    if not has_clear_first_candidate(result):
+    """The question the panel puts to the operator after this search, if any: on a clear
+    first candidate, or on a first two close to each other (an item both have on file)."""
+    if not _likely_first(result):
         return None
-    first = result.candidates[0]
-    other_adult_calls = any(e.field == "guardian_name" and e.how == "disagree" for e in first.evidence)
-    item = settling_item(given=result.fields_used, on_file=first.on_file, other_adult_calls=other_adult_calls)
+    between_two = _close_second(result)
+    if not between_two and result.features.get("gap", 0.0) < CLEAR_GAP:
+        return None  # one candidate only, yet not clear (no gap computed)
+    asked = result.candidates[:2] if between_two else result.candidates[:1]
+    on_file = frozenset.intersection(*(candidate.on_file for candidate in asked))
+    other_adult_calls = any(_other_adult_calls(candidate) for candidate in asked)
+    item = settling_item(given=result.fields_used, on_file=on_file, other_adult_calls=other_adult_calls)
     if item is None:
         return None
-    return FollowUp(item=item, question=QUESTIONS[item])
+    return FollowUp(item=item, question=QUESTIONS[item], between_two=between_two)

@@ -87,6 +87,46 @@ class SettlingItemTests:
         assert settling_item(given=given, on_file=EVERY_ITEM) is None
 
 
+def tie(
+    *, second_on_file: frozenset[str] = EVERY_ITEM, fields: tuple[str, ...] = ("guardian_name",)
+) -> Result:
+    """Two households the words fit equally (the first's probability capped at one half)."""
+    first = Candidate(household_id=1, number="1", public_id="p", score=0.5, evidence=[], on_file=EVERY_ITEM)
+    second = Candidate(
+        household_id=2, number="2", public_id="q", score=0.45, evidence=[], on_file=second_on_file
+    )
+    return Result(
+        candidates=[first, second],
+        abstained=True,
+        fields_used=list(fields),
+        features={"gap": 0.0},
+        confidence=0.5,
+    )
+
+
+class CloseSecondTests:
+    def test_a_tie_asks_for_an_item_that_tells_the_two_apart(self):
+        asked = follow_up(tie())
+        assert asked is not None and asked.item == "child_dob" and asked.between_two
+
+    def test_the_item_must_be_on_file_for_both(self):
+        asked = follow_up(tie(second_on_file=EVERY_ITEM - {"child_dob"}))
+        assert asked is not None and asked.item == "address"
+
+    def test_a_clear_first_candidate_is_not_between_two(self):
+        asked = follow_up(result())
+        assert asked is not None and not asked.between_two
+
+    def test_no_question_when_the_first_two_are_not_likely(self):
+        unlikely = tie()
+        unlikely.confidence = CLEAR_PROBABILITY - 0.01
+        assert follow_up(unlikely) is None
+
+    def test_a_lone_candidate_without_a_gap_is_not_asked_about(self):
+        # The second household scored but fell under the display floor: nothing to tell apart.
+        assert follow_up(result(gap=0.0)) is None
+
+
 class ClearFirstCandidateTests:
     def test_an_abstention_on_a_likely_household_far_ahead_of_the_second_is_clear(self):
         assert has_clear_first_candidate(result(confidence=CLEAR_PROBABILITY, gap=CLEAR_GAP))
@@ -147,12 +187,23 @@ class FollowUpPanelTests:
         assert "data-follow-up" not in html
         assert "児童生年月日：一致" in html
 
-    def test_no_question_when_two_households_fit_equally(self, client, world, households):
-        # Two guardians named 田中 花子 and nothing else: no first candidate is clear.
+    def test_two_households_that_fit_equally_get_a_question_that_tells_them_apart(
+        self, client, world, households
+    ):
+        # Two guardians named 田中 花子 and nothing else: no first household, but the first two
+        # together are likely, and the child's date of birth (on file for both) separates them.
         login(client, world.operator)
         html = post_search(client, world, guardian_name="田中 花子").content.decode()
         assert "data-abstained" in html
-        assert "data-follow-up" not in html
+        assert 'data-follow-up="child_dob"' in html
+        assert "候補1と候補2のどちらか" in html
+        assert "候補1の可能性が高い" not in html
+        for household in (households["tanaka"], households["tanaka2"]):
+            for child in household.children.all():
+                assert child.dob.isoformat() not in html
+        answered = post_search(client, world, guardian_name="田中 花子", child_dob="R2.5.3").content.decode()
+        assert "data-abstained" not in answered
+        assert households["tanaka"].number in answered
 
     def test_no_question_when_the_first_candidate_is_unlikely(self, client, world, households):
         # A whole name with a phone that disagrees with the one on file.
