@@ -29,7 +29,6 @@ from pathlib import Path
 
 from bench.options import parse_options
 from bench.public_form import (
-    ROOT,
     Tally,
     config_env,
     free_port,
@@ -39,16 +38,13 @@ from bench.public_form import (
     start_nginx,
     start_server,
     tree_cpu,
+    write_config_with_worker_hook,
 )
 
 SWITCH_HOOK = """
-exec(compile(open({deploy!r}).read(), {deploy!r}, "exec"))
+import sys
 
-
-def post_worker_init(worker):
-    import sys
-
-    sys.setswitchinterval({switch!r})
+sys.setswitchinterval({switch!r})
 """
 
 
@@ -85,9 +81,9 @@ class Instance:
         self.port = free_port()
         conf = None
         if "switch" in self.settings:
-            conf = state / "gunicorn.conf.py"
-            deploy = str(ROOT / "deploy" / "gunicorn.conf.py")
-            conf.write_text(SWITCH_HOOK.format(deploy=deploy, switch=self.settings["switch"]))
+            conf = write_config_with_worker_hook(
+                state / "gunicorn.conf.py", SWITCH_HOOK.format(switch=self.settings["switch"])
+            )
         self.server = start_server(
             self.port,
             int(self.settings["workers"]),

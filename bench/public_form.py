@@ -60,6 +60,21 @@ from typing import Any
 from bench.options import parse_options
 
 ROOT = Path(__file__).resolve().parent.parent
+DEPLOY_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def write_config_with_worker_hook(path: Path, body: str) -> Path:
+    """A gunicorn config at `path`: the deploy's (deploy/gunicorn.conf.py, executed as is) plus
+    a `post_worker_init(worker)` hook whose body is `body` (indented here)."""
+    deploy = str(DEPLOY_CONFIG)
+    hook = "".join(f"    {line}\n" if line else "\n" for line in body.strip("\n").splitlines())
+    path.write_text(
+        f'exec(compile(open({deploy!r}).read(), {deploy!r}, "exec"))\n\n\n'
+        f"def post_worker_init(worker):\n{hook}"
+    )
+    return path
+
+
 DB_NAME = os.environ.get("MDG_BENCH_PUBLIC_DB", "mdg_bench_public")
 if not re.fullmatch(r"[a-z_][a-z0-9_]*", DB_NAME):
     raise SystemExit(f"MDG_BENCH_PUBLIC_DB={DB_NAME!r}: lower-case letters, digits and _ only")

@@ -41,18 +41,15 @@ from bench.public_form import (
     prepare_database,
     server_env,
     submit,
+    write_config_with_worker_hook,
 )
 
 HOOK = """
-exec(compile(open({deploy!r}).read(), {deploy!r}, "exec"))
+import os
+import time
 
-
-def post_worker_init(worker):
-    import os
-    import time
-
-    with open(os.path.join({state!r}, f"ready.{{os.getpid()}}"), "w") as ready:
-        ready.write(repr(time.process_time()))
+with open(os.path.join({state!r}, f"ready.{{os.getpid()}}"), "w") as ready:
+    ready.write(repr(time.process_time()))
 """
 
 
@@ -68,7 +65,7 @@ def options(argv: list[str]) -> dict[str, int]:
 def one_worker(state: Path, submissions: int, batch: int, first: int, pyc: bool) -> dict[str, object]:
     port = free_port()
     conf = state / "gunicorn.conf.py"
-    conf.write_text(HOOK.format(deploy=str(ROOT / "deploy" / "gunicorn.conf.py"), state=str(state)))
+    write_config_with_worker_hook(conf, HOOK.format(state=str(state)))
     env = {
         **server_env(),
         **config_env({"accesslog": 1, "max_requests": 0}, state),
