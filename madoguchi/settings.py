@@ -116,10 +116,13 @@ TEMPLATES = [
     }
 ]
 
+# Prepared statements on PostgreSQL (madoguchi.lib.env.DatabaseConfig.as_django); off only
+# behind a pooler in transaction mode that cannot carry them.
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DATABASES = {
     "default": parse_database_url(
         env_str("DATABASE_URL"), sqlite_default=VAR_DIR / "madoguchi.sqlite3"
-    ).as_django()
+    ).as_django(prepared_statements=DATABASE_PREPARED_STATEMENTS)
 }
 if not env_str("DATABASE_URL"):
     # SQLite creates its file but not the folder: `madoguchi migrate` on a fresh checkout must work.
@@ -131,7 +134,7 @@ DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = parse_database_url(
         DATABASE_REPLICA_URL, sqlite_default=VAR_DIR / "madoguchi.sqlite3"
-    ).as_django(replica=True)
+    ).as_django(replica=True, prepared_statements=DATABASE_PREPARED_STATEMENTS)
 DATABASE_ROUTERS = ["madoguchi.core.replica.ReplicaRouter"]
 REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5)
 REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 30)

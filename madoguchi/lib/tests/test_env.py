@@ -1,0 +1,67 @@
+"""The database settings built from DATABASE_URL: prepared statements on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from madoguchi.lib.env import PREPARE_THRESHOLD, parse_database_url
+
+SQLITE_DEFAULT = Path("/tmp/unused.sqlite3")
+
+
+def postgres(**kwargs: bool) -> dict[str, object]:
+    url = "postgres://app@db.internal:5432/madoguchi"
+    return parse_database_url(url, sqlite_default=SQLITE_DEFAULT).as_django(**kwargs)
+
+
+def test_postgresql_binds_on_the_server_and_prepares_repeated_statements() -> None:
+    options = postgres()["OPTIONS"]
+    assert isinstance(options, dict)
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == PREPARE_THRESHOLD
+
+
+def test_postgresql_connections_live_long_enough_to_use_what_they_prepared() -> None:
+    config = postgres()
+    assert config["CONN_MAX_AGE"] == 600
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler() -> None:
+    for config in (postgres(prepared_statements=False), postgres(replica=True, prepared_statements=False)):
+        options = config["OPTIONS"]
+        assert isinstance(options, dict)
+        assert options["prepare_threshold"] is None
+        assert options["server_side_binding"] is True
+
+
+def test_the_replica_prepares_as_the_primary_does() -> None:
+    options = postgres(replica=True)["OPTIONS"]
+    assert isinstance(options, dict)
+    assert options["prepare_threshold"] == PREPARE_THRESHOLD
+
+
+def test_sqlite_has_no_postgresql_options() -> None:
+    options = parse_database_url(None, sqlite_default=SQLITE_DEFAULT).as_django()["OPTIONS"]
+    assert isinstance(options, dict)
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only (CI runs it)")
+@pytest.mark.django_db
+def test_a_statement_run_repeatedly_is_prepared_on_the_connection() -> None:
+    from django.contrib.auth.models import Group
+
+    for _ in range(PREPARE_THRESHOLD + 1):
+        list(Group.objects.filter(name="prepared-statement-probe"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%"auth_group"."name" = $1%'],
+        )
+        (prepared,) = cursor.fetchone()
+    assert prepared == 1
