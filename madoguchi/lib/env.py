@@ -76,8 +76,8 @@ class DatabaseConfig:
         connection has run `PREPARE_THRESHOLD` times is prepared (psycopg's automatic prepared
         statements), so the server neither parses nor plans it again and the client no longer
         quotes every value into the SQL text. On the load run's staff requests this took the
-        PostgreSQL CPU per request from 4.5–5.0 to 2.2–2.5 ms and the app's from 9.8–10.1 to
-        7.5–8.8 ms (docs/benchmarks.md, twelfth session). Connections live 10 minutes
+        PostgreSQL CPU per request from 4.6 to 2.7 ms and the app's from 10.2 to 8.9 ms (means
+        of four interleaved runs; docs/benchmarks.md, twelfth session). Connections live 10 minutes
         (`CONN_MAX_AGE`) so that what they prepared, and the server's catalog caches, are used:
         a new connection's first statements cost several milliseconds. `prepared_statements=False`
         (DATABASE_PREPARED_STATEMENTS=false) is for a pooler in transaction mode that does not
