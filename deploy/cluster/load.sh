@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The load run on the running cluster (docs/benchmarks.md, "Load"), under the heavy-job lock:
 #   bash deploy/cluster/load.sh --data [--households=1000000] [--cases=1000000]   # the data, once
-#   bash deploy/cluster/load.sh [--operators=300] [--residents=100] [--seconds=600]
+#   bash deploy/cluster/load.sh [--operators=300] [--residents=165] [--resident-pace=1.5] [--seconds=600]
 # Both in one turn of the lock:
 #   flock /tmp/madoguchi-heavy.lock env MDG_LOCKED=1 sh -c 'bash deploy/cluster/load.sh --data && bash deploy/cluster/load.sh'
 source "$(dirname "$0")/common.sh"
