@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,36 @@ def test_a_statement_run_repeatedly_is_prepared_on_the_connection() -> None:
         )
         (prepared,) = cursor.fetchone()
     assert prepared == 1
+
+
+def settings_prepare_thresholds(tmp_path: Path, **env: str) -> list[str]:
+    """The settings module's prepare_threshold for the primary and the replica, in a fresh process."""
+    repo = Path(__file__).resolve().parents[3]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(*(settings.DATABASES[a]['OPTIONS']['prepare_threshold'] for a in ('default', 'replica')))",
+        ],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "madoguchi.settings",
+            "MADOGUCHI_VAR_DIR": str(tmp_path),
+            "DATABASE_URL": "postgres://app@db.internal:5432/madoguchi",
+            "DATABASE_REPLICA_URL": "postgres://app@replica.internal:5432/madoguchi",
+            "DATABASE_PREPARED_STATEMENTS": "",
+            **env,
+        },
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_the_settings_prepare_statements_unless_told_not_to(tmp_path: Path) -> None:
+    assert settings_prepare_thresholds(tmp_path) == [str(PREPARE_THRESHOLD)] * 2
+    assert settings_prepare_thresholds(tmp_path, DATABASE_PREPARED_STATEMENTS="false") == ["None", "None"]
