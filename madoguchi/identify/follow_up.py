@@ -117,16 +117,16 @@ def _likely_first(result: Result) -> bool:
     return probability >= CLEAR_PROBABILITY
 
 
-def _close_second(result: Result) -> bool:
-    """The second candidate is within `CLEAR_GAP` of the first (less than half as likely
-    would make the first clear)."""
-    return len(result.candidates) >= 2 and result.features.get("gap", 0.0) < CLEAR_GAP
+def _gap(result: Result) -> float:
+    """The first candidate's log-odds above the second's (the engine's cap, 30, when there is
+    no second; 0 when no features were computed)."""
+    return float(result.features.get("gap", 0.0))
 
 
 def has_clear_first_candidate(result: Result) -> bool:
     """The engine abstained, but its first candidate is likelier than all else together and
     at least twice as likely as the second."""
-    return _likely_first(result) and result.features.get("gap", 0.0) >= CLEAR_GAP
+    return _likely_first(result) and _gap(result) >= CLEAR_GAP
 
 
 def _other_adult_calls(candidate: Any) -> bool:
@@ -138,10 +138,12 @@ def follow_up(result: Result) -> FollowUp | None:
     first candidate, or on a first two close to each other (an item both have on file)."""
     if not _likely_first(result):
         return None
-    between_two = _close_second(result)
-    if not between_two and result.features.get("gap", 0.0) < CLEAR_GAP:
-        return None  # one candidate only, yet not clear (no gap computed)
-    asked = result.candidates[:2] if between_two else result.candidates[:1]
+    if _gap(result) >= CLEAR_GAP:
+        asked, between_two = result.candidates[:1], False
+    elif len(result.candidates) >= 2:
+        asked, between_two = result.candidates[:2], True  # a close second
+    else:
+        return None  # one candidate and no gap computed
     on_file = frozenset.intersection(*(candidate.on_file for candidate in asked))
     other_adult_calls = any(_other_adult_calls(candidate) for candidate in asked)
     item = settling_item(given=result.fields_used, on_file=on_file, other_adult_calls=other_adult_calls)

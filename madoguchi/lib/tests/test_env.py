@@ -12,6 +12,7 @@ from django.db import connection
 
 from madoguchi.lib.env import PREPARE_THRESHOLD, parse_database_url
 
+REPO = Path(__file__).resolve().parents[3]
 SQLITE_DEFAULT = Path("/tmp/unused.sqlite3")
 
 
@@ -72,7 +73,6 @@ def test_a_statement_run_repeatedly_is_prepared_on_the_connection() -> None:
 
 def settings_prepare_thresholds(tmp_path: Path, **env: str) -> list[str]:
     """The settings module's prepare_threshold for the primary and the replica, in a fresh process."""
-    repo = Path(__file__).resolve().parents[3]
     result = subprocess.run(
         [
             sys.executable,
@@ -89,7 +89,7 @@ def settings_prepare_thresholds(tmp_path: Path, **env: str) -> list[str]:
             "DATABASE_PREPARED_STATEMENTS": "",
             **env,
         },
-        cwd=repo,
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=60,
