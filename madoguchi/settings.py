@@ -363,9 +363,10 @@ AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400)
 BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30)
 AUDIT_HEADS_DIR = Path(env_str("AUDIT_HEADS_DIR") or VAR_DIR / "audit-heads")
 # How many hash chains concurrent requests spread their audit events over (PostgreSQL; SQLite
-# has one writer and one chain). At least the number of requests that write at once (all app
-# hosts' workers together): with fewer, writers queue on a head across its COMMIT.
-AUDIT_CHAINS = env_int("AUDIT_CHAINS", 16)
+# has one writer and one chain). More than the threads of all app processes together (both pools
+# of every app host): then no writer ever waits for a head, and a form worker at the lower CPU
+# priority, preempted while it holds one, holds up nobody (docs/deploy.md, "Two pools").
+AUDIT_CHAINS = env_int("AUDIT_CHAINS", 64)
 if not 1 <= AUDIT_CHAINS <= 1000:
     raise ConfigError("AUDIT_CHAINS must be between 1 and 1000")
 AUDIT_REVIEW_HOUSEHOLDS_PER_HOUR = env_int("AUDIT_REVIEW_HOUSEHOLDS_PER_HOUR", 60)

@@ -52,6 +52,15 @@ conflicts: list[str] = []
 requests_log: list[tuple[float, str, float, int, int]] = []
 
 
+def _login_finished() -> None:
+    """One line per staff login ended (in or refused) in LOAD_LOGINS_DONE: bench/load/run.py
+    starts the steady state once every staff user's login has ended, not at a fixed time."""
+    path = os.environ.get("LOAD_LOGINS_DONE")
+    if path:
+        with _lock, open(path, "a", encoding="utf-8") as out:
+            out.write("1\n")
+
+
 def account(role: str) -> dict[str, str]:
     with _lock:
         if role not in _pools:
@@ -73,7 +82,10 @@ class Staff(FastHttpUser):
 
     def on_start(self) -> None:
         who = account(self.role)
-        staff_login(self.client, "", who["username"], PASSWORD, who["totp"])
+        try:
+            staff_login(self.client, "", who["username"], PASSWORD, who["totp"])
+        finally:
+            _login_finished()
 
 
 class Operator(Staff):

@@ -25,6 +25,10 @@ PUBLIC_HOST=inquiry.localhost
 # (a private range this machine does not otherwise use). Host side .1, namespace side .2.
 APP_HOSTS=(1 2)
 APP_PORT=8000
+# Each app host runs two gunicorn pools: the staff side on APP_PORT, the residents' form on
+# PUBLIC_APP_PORT at a lower CPU priority (docs/deploy.md, "Two pools per app host").
+PUBLIC_APP_PORT=8001
+PUBLIC_NICE="${MDG_PUBLIC_NICE:-10}"
 ns_name() { echo "mdg-app$1"; }
 host_if() { echo "mdg-h$1"; }
 ns_if() { echo "mdg-n$1"; }

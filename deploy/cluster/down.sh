@@ -8,10 +8,12 @@ if pid_alive "$STATE/nginx/nginx.pid"; then
     nginx -s quit -c "$STATE/nginx/nginx.conf" -p "$STATE/nginx/" || kill "$(cat "$STATE/nginx/nginx.pid")"
 fi
 for i in "${APP_HOSTS[@]}"; do
-    if pid_alive "$STATE/app$i.pid"; then
-        say "app host $i を止めます"
-        kill -TERM "$(cat "$STATE/app$i.pid")"
-    fi
+    for pidfile in "$STATE/app$i.pid" "$STATE/app$i-public.pid"; do
+        if pid_alive "$pidfile"; then
+            say "app host $i を止めます（$(basename "$pidfile" .pid)）"
+            kill -TERM "$(cat "$pidfile")"
+        fi
+    done
 done
 if [ -s "$STATE/redis.pid" ] && kill -0 "$(cat "$STATE/redis.pid")" 2>/dev/null; then
     say "Redis（port $REDIS_PORT）を止めます"

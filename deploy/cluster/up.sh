@@ -140,6 +140,10 @@ for i in "${APP_HOSTS[@]}"; do
       echo "GUNICORN_WORKERS=${MDG_WORKERS:-2}"; echo "GUNICORN_THREADS=${MDG_THREADS:-4}"
       echo "GUNICORN_ACCESS_LOG=$STATE/log/app$i.access.log"; echo "GUNICORN_ERROR_LOG=$STATE/log/app$i.error.log"
     } > "$STATE/app$i.env"
+    { app_env "$(host_addr "$i")"; echo "GUNICORN_BIND=$(ns_addr "$i"):$PUBLIC_APP_PORT"
+      echo "GUNICORN_WORKERS=${MDG_PUBLIC_WORKERS:-2}"; echo "GUNICORN_THREADS=${MDG_PUBLIC_THREADS:-4}"
+      echo "GUNICORN_ACCESS_LOG=$STATE/log/app$i-public.access.log"; echo "GUNICORN_ERROR_LOG=$STATE/log/app$i-public.error.log"
+    } > "$STATE/app$i-public.env"
 done
 on_host() { env $(grep -v '^#' "$STATE/host.env" | xargs) "$@"; }
 say "migrate と seed-demo（primary へ）"
@@ -152,25 +156,45 @@ on_host "$VENV/bin/madoguchi" identify_reindex --stale >/dev/null
 on_host "$VENV/bin/madoguchi" collectstatic --noinput >/dev/null
 
 # --- the two app hosts ------------------------------------------------------------------------
+# Each host runs two gunicorn instances: the staff pool (app$i) and the residents' pool
+# (app$i-public), the latter at nice $PUBLIC_NICE, so a surge of web inquiries takes the CPU
+# the operators leave and never the other way round (docs/deploy.md, "Two pools per app host").
+gunicorn_cmd() {  # gunicorn_cmd HOST POOL_SUFFIX
+    printf '%s' "ip netns exec $(ns_name "$1") env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 $(grep -v '^#' "$STATE/app$1$2.env" | xargs) $VENV/bin/gunicorn --config $REPO/deploy/gunicorn.conf.py --chdir $REPO --daemon --pid $STATE/app$1$2.pid madoguchi.wsgi"
+}
 for i in "${APP_HOSTS[@]}"; do
     cat > "$STATE/app$i-start.sh" <<CMD
 #!/bin/sh
-# Starts app host $i (up.sh, and the drills after killing it): gunicorn in its namespace.
-exec ip netns exec $(ns_name "$i") env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 \\
-    $(grep -v '^#' "$STATE/app$i.env" | xargs) \\
-    "$VENV/bin/gunicorn" --config "$REPO/deploy/gunicorn.conf.py" --chdir "$REPO" \\
-    --daemon --pid "$STATE/app$i.pid" madoguchi.wsgi
+# Starts app host $i (up.sh, and the drills after killing it): its two gunicorn pools in its
+# namespace, the staff's and the residents' (niced).
+set -e
+rm -f "$STATE/app$i.pid" "$STATE/app$i-public.pid"
+$(gunicorn_cmd "$i" "")
+nice -n $PUBLIC_NICE $(gunicorn_cmd "$i" -public)
+# gunicorn --daemon starts a session of its own, and Linux gives each session an autogroup of
+# its own whose share of the CPU does not follow its processes' nice: the residents' pool would
+# get as much as the staff's. The autogroup's own nice sets it (systemd's CPUWeight= does the same in
+# production, where each unit has its cgroup).
+for _ in \$(seq 1 100); do [ -s "$STATE/app$i-public.pid" ] && break; sleep 0.1; done
+echo $PUBLIC_NICE > "/proc/\$(cat "$STATE/app$i-public.pid")/autogroup" 2>/dev/null || true
 CMD
     chmod +x "$STATE/app$i-start.sh"
-    if pid_alive "$STATE/app$i.pid"; then
+    cat "$STATE/app$i.env" "$STATE/app$i-public.env" > "$STATE/app$i.env.wanted"
+    if pid_alive "$STATE/app$i.pid" || pid_alive "$STATE/app$i-public.pid"; then
         # Running with the same settings: leave it. Changed settings: restart it.
-        cmp -s "$STATE/app$i.env" "$STATE/app$i.env.running" && continue
+        cmp -s "$STATE/app$i.env.wanted" "$STATE/app$i.env.running" && pid_alive "$STATE/app$i.pid" \
+            && pid_alive "$STATE/app$i-public.pid" && continue
         say "app host $i の設定が変わったので再起動します"
-        kill -TERM "$(cat "$STATE/app$i.pid")"
-        for _ in $(seq 1 40); do pid_alive "$STATE/app$i.pid" || break; sleep 0.5; done
+        for pidfile in "$STATE/app$i.pid" "$STATE/app$i-public.pid"; do
+            pid_alive "$pidfile" && kill -TERM "$(cat "$pidfile")"
+        done
+        for _ in $(seq 1 40); do
+            pid_alive "$STATE/app$i.pid" || pid_alive "$STATE/app$i-public.pid" || break
+            sleep 0.5
+        done
     fi
-    cp "$STATE/app$i.env" "$STATE/app$i.env.running"
-    say "app host $i を起動します（$(ns_name "$i") $(ns_addr "$i"):$APP_PORT）"
+    cp "$STATE/app$i.env.wanted" "$STATE/app$i.env.running"
+    say "app host $i を起動します（$(ns_name "$i") $(ns_addr "$i"):$APP_PORT 職員, :$PUBLIC_APP_PORT フォーム）"
     "$STATE/app$i-start.sh"
 done
 
@@ -181,10 +205,14 @@ if [ ! -s "$STATE/nginx/tls/cert.pem" ]; then
         -addext "subjectAltName=DNS:localhost,DNS:$PUBLIC_HOST,IP:127.0.0.1" \
         -keyout "$STATE/nginx/tls/key.pem" -out "$STATE/nginx/tls/cert.pem" 2>/dev/null
 fi
-upstreams="$(for i in "${APP_HOSTS[@]}"; do printf '        server %s:%s max_fails=1 fail_timeout=10s;\n' "$(ns_addr "$i")" "$APP_PORT"; done)"
+servers() { for i in "${APP_HOSTS[@]}"; do printf '        server %s:%s max_fails=1 fail_timeout=10s;\n' "$(ns_addr "$i")" "$1"; done; }
+upstreams="$(servers "$APP_PORT")"
+public_upstreams="$(servers "$PUBLIC_APP_PORT")"
 sed -e "s#@STATE@#$STATE#g" -e "s#@HTTP_PORT@#$HTTP_PORT#g" -e "s#@HTTPS_PORT@#$HTTPS_PORT#g" \
     -e "s#@PUBLIC_HOST@#$PUBLIC_HOST#g" -e "s#@REPO@#$REPO#g" \
-    "$REPO/deploy/cluster/nginx.conf.in" | awk -v up="$upstreams" '{ if ($0 ~ /@UPSTREAMS@/) print up; else print }' \
+    "$REPO/deploy/cluster/nginx.conf.in" \
+    | awk -v up="$upstreams" -v pub="$public_upstreams" \
+        '{ if ($0 ~ /@UPSTREAMS@/) print up; else if ($0 ~ /@PUBLIC_UPSTREAMS@/) print pub; else print }' \
     > "$STATE/nginx/nginx.conf"
 nginx -t -q -c "$STATE/nginx/nginx.conf" -p "$STATE/nginx/"
 if pid_alive "$STATE/nginx/nginx.pid"; then
@@ -201,13 +229,16 @@ done
 curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null || die "nginx 経由で /healthz が応答しません（$STATE/log を見てください）"
 for i in "${APP_HOSTS[@]}"; do
     ip netns exec "$(ns_name "$i")" true
-    curl -fsS --max-time 5 -H "Host: localhost" "http://$(ns_addr "$i"):$APP_PORT/healthz" >/dev/null || die "app host $i が応答しません"
+    for port in "$APP_PORT" "$PUBLIC_APP_PORT"; do
+        curl -fsS --max-time 5 -H "Host: localhost" "http://$(ns_addr "$i"):$port/healthz" >/dev/null \
+            || die "app host $i（port $port）が応答しません"
+    done
 done
 echo
 say "起動しました。"
 echo "  窓口（職員）:      http://127.0.0.1:$HTTP_PORT/   https://127.0.0.1:$HTTPS_PORT/（自己署名証明書）"
 echo "  問い合わせフォーム: curl -H 'Host: $PUBLIC_HOST' http://127.0.0.1:$HTTP_PORT/inquiry/…"
-echo "  app host:          $(for i in "${APP_HOSTS[@]}"; do printf '%s ' "$(ns_addr "$i"):$APP_PORT"; done)"
+echo "  app host:          $(for i in "${APP_HOSTS[@]}"; do printf '%s ' "$(ns_addr "$i"):$APP_PORT"; done)（職員）$(for i in "${APP_HOSTS[@]}"; do printf ' %s' "$(ns_addr "$i"):$PUBLIC_APP_PORT"; done)（フォーム, nice $PUBLIC_NICE）"
 echo "  PostgreSQL:        primary 127.0.0.1:$PRIMARY_PORT, replica 127.0.0.1:$REPLICA_PORT（streaming）"
 echo "  Redis:             127.0.0.1:$REDIS_PORT"
 echo "  ログ:              $STATE/log/   止める: make cluster-down"

@@ -11,9 +11,14 @@ Stripes (PostgreSQL): every new case adds 1 to its day's RECEIVED row and to its
 and concurrent writers of one program mostly share those rows (all the web inquiries of a day
 without a category: the same two rows). A row updated in a transaction stays locked until its
 COMMIT, so those writers would queue on it. Each connection therefore writes to its own stripe
-of a count (`stripe` = backend pid mod `STRIPES`); readers sum over the stripes, as they sum
-over every other key, and `compact` (`madoguchi compact-counts`, from cron) folds the stripes
-back into stripe 0 so that the dashboards read few rows. SQLite writes stripe 0 only.
+of a count: `stripe` is the backend's pid, which no two live connections share, so no writer
+ever waits for another's COMMIT on a count. (It was the pid mod 16: two connections of 16 or
+more shared a stripe, and a web form's worker, at a lower CPU priority in its own pool and
+preempted inside its transaction, held up the staff writer beside it; docs/deploy.md.)
+Readers sum over the stripes, as they sum over every other key, and `compact` (`madoguchi
+compact-counts`, from cron every 10 minutes) folds the stripes back into stripe 0, so the
+dashboards read few rows (at most one per key and connection since the last compaction).
+SQLite writes stripe 0 only.
 
 `rebuild` recounts everything from the cases (after a bulk load that bypassed the triggers).
 `triggers_off` is that bulk load: a row trigger per inserted case, all upserting the same few
@@ -32,7 +37,6 @@ from typing import Any
 TABLE = "dashboards_casecount"
 KEY = "program_id, kind, day, status, channel, category_key, assignee_key, answered"
 UNIQUE = f"{KEY}, stripe"
-STRIPES = 16
 NO_DAY = "1970-01-01"
 T = "dashboards_casecount_tuple"
 
@@ -123,7 +127,7 @@ RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO {TABLE} ({KEY}, stripe, n)
   VALUES (k.program_id, k.kind, k.day, k.status, k.channel, k.category_key, k.assignee_key, k.answered,
-          pg_backend_pid() % {STRIPES}, delta)
+          pg_backend_pid(), delta)
   ON CONFLICT ({UNIQUE}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n;
 END $$""",
         f"""

@@ -34,8 +34,9 @@ class CaseCount(models.Model):
     category_key = models.BigIntegerField(default=0)
     assignee_key = models.BigIntegerField(default=0)
     answered = models.BooleanField(default=False)
-    # PostgreSQL: the writing connection's stripe of the count (see counting.py); readers sum.
-    stripe = models.SmallIntegerField(default=0, db_default=0)
+    # PostgreSQL: the writing connection's stripe of the count, its backend pid (see
+    # counting.py); readers sum. 0: the compacted count.
+    stripe = models.IntegerField(default=0, db_default=0)
     n = models.IntegerField(default=0)
 
     class Meta:

@@ -125,6 +125,18 @@ class StripeTests:
         assert supervisor_after.backlog == supervisor_before.backlog
         assert supervisor_after.web_waiting == supervisor_before.web_waiting == 3
 
+    def test_each_connection_counts_in_a_stripe_of_its_own(self, world):
+        """The stripe is the backend's pid: no two live connections share one, so no writer waits
+        for another's COMMIT on a count (a form worker preempted inside its transaction would hold
+        up the staff writer beside it)."""
+        if connection.vendor != "postgresql":
+            pytest.skip("SQLite writes one stripe only")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        make_case(world.program, None, channel=Channel.FORM)
+        assert set(CaseCount.objects.values_list("stripe", flat=True)) == {pid}
+
     def test_compaction_folds_the_stripes_and_keeps_every_count(self, world):
         if connection.vendor != "postgresql":
             pytest.skip("SQLite writes one stripe only")
