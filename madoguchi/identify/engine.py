@@ -44,6 +44,8 @@ KEY_CAP = 200  # a key shared by more households only counts in combination with
 TIE_BREAK_LIMIT = 3000  # candidates from rare keys whose common keys are looked up before the cut
 CREDIBLE = 0.5  # posterior the best household needs: likelier than all alternatives together
 SHOWN = 0.01  # below this a candidate is noise, not worth an operator's glance
+# Log-odds closer than this are the same evidence (the same weights summed in another order).
+TIED = 1e-6
 NAME_FIELDS = frozenset({"guardian_name", "guardian_kana", "child_name", "child_kana"})
 QUERY_FIELDS = (
     "guardian_name",
@@ -474,8 +476,13 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
         readable=readable,
     )
     result.confidence = calibration.probability(result.features)
+    # Two households the caller's words fit exactly as well are a coin flip, never a name,
+    # whatever the threshold: the tie bound makes such a first one chance in two, which a
+    # threshold of one half (a model without thresholds, or a size whose tuning sets allow
+    # it) would still name, the first by household id.
+    tied = len(ranked) > 1 and best.log_odds - ranked[1].log_odds < TIED
     if result.confidence is None:
-        result.abstained = not (posterior >= CREDIBLE and corroborated)
+        result.abstained = tied or not (posterior >= CREDIBLE and corroborated)
         return result
     result.candidates[0].score = round(result.confidence, 4)
     for candidate in result.candidates[1:]:
@@ -483,7 +490,9 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
     # Whatever the model says, one item alone (a birth date, a family name, an address) never
     # names a household: two items agree, a whole name counting as two (family and given).
     result.abstained = (
-        result.confidence < calibration.threshold(households=n) or result.features["supporting_items"] < 2
+        tied
+        or result.confidence < calibration.threshold(households=n)
+        or result.features["supporting_items"] < 2
     )
     return result
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from madoguchi.identify import engine
+from madoguchi.identify import calibration, engine
 from madoguchi.identify.engine import Query, Result, identify
 from madoguchi.identify.tests.helpers import add_household
 
@@ -454,3 +454,64 @@ class StationNameTests:
     def test_a_station_name_with_block_numbers_reads_as_its_town(self, world, namesakes):
         _, kitazawa = namesakes
         assert_named(run(world.program, guardian_name="山本 恵", address="下北沢2-5-3"), kitazawa)
+
+
+class ExactTieTests:
+    """(b) Two households the caller's words fit exactly as well: abstain, never a coin flip."""
+
+    @pytest.fixture
+    def twins_of_evidence(self, world: Any) -> tuple[Any, Any]:
+        """Two households with the same guardian's name, child's name and date of birth: the
+        caller below says nothing that tells them apart (addresses and phones differ)."""
+        filler(world.program)
+        first = add_household(
+            world.program,
+            "T1",
+            guardian=("村上　沙織", "ムラカミ　サオリ", "1987-07-07"),
+            children=[("村上　蓮", "ムラカミ　レン", "2020-05-05")],
+            address="東京都世田谷区経堂一丁目2番3号",
+            phone="090-1111-2222",
+        )
+        second = add_household(
+            world.program,
+            "T2",
+            guardian=("村上　沙織", "ムラカミ　サオリ", "1979-09-09"),
+            children=[("村上　蓮", "ムラカミ　レン", "2020-05-05")],
+            address="東京都世田谷区代沢三丁目4番5号",
+            phone="03-3333-4444",
+        )
+        return first, second
+
+    def test_an_exact_tie_is_not_named_even_at_a_threshold_of_one_half(
+        self, world, twins_of_evidence, monkeypatch
+    ):
+        # A model that is sure of the evidence and names at one half (a size whose tuning sets
+        # allow it): the tie bound makes the first exactly 0.5, which used to name it by id.
+        sure = {
+            "intercept": 30.0,
+            "weights": {"log_odds": 0.0},
+            "mean": {"log_odds": 0.0},
+            "scale": {"log_odds": 1.0},
+            "thresholds": {"2000": 0.5},
+        }
+        monkeypatch.setattr(calibration, "model", lambda: sure)
+        result = run(world.program, guardian_name="村上 沙織", child_name="村上 蓮", child_dob="2020-05-05")
+        assert {c.number for c in result.candidates[:2]} == {h.number for h in twins_of_evidence}
+        assert result.features["gap"] == 0.0
+        assert result.abstained
+
+    def test_an_exact_tie_is_not_named_without_a_fitted_model(self, world, twins_of_evidence, monkeypatch):
+        monkeypatch.setattr(calibration, "model", lambda: None)
+        result = run(world.program, guardian_name="村上 沙織", child_name="村上 蓮", child_dob="2020-05-05")
+        assert result.abstained
+
+    def test_one_item_that_tells_them_apart_names_the_household(self, world, twins_of_evidence):
+        first, _ = twins_of_evidence
+        result = run(
+            world.program,
+            guardian_name="村上 沙織",
+            child_name="村上 蓮",
+            child_dob="2020-05-05",
+            phone="090-1111-2222",
+        )
+        assert_named(result, first)
