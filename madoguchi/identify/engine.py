@@ -279,6 +279,8 @@ def _prescore(held: dict[str, float]) -> float:
     beside its parts (twice, as it was, and the family and given name by their kanji and
     their readings as well: six times), 44 households named 佐藤 裕香 outranked the one whose
     full address, unique, the caller gave, and it was never scored."""
+    if "guardian whole" not in held and "child whole" not in held:
+        return sum(held.values())  # the same sum, for the hundreds of households without one
     family = held.get("family", 0.0)
     given = [held.get(f"{role} given", 0.0) for role in ("guardian", "child")]
     whole = [held.get(f"{role} whole", 0.0) for role in ("guardian", "child")]
@@ -374,7 +376,8 @@ def _candidates(
         for household_id, weight in _combinations(program_id, combinable, facts, counts, n):
             if household_id not in prescore:
                 prescore[household_id] = float(weight)
-    ranked = sorted(prescore.items(), key=lambda item: (-item[1], item[0]))
+    # Equal facts rank by household id, whatever order their rarities were added in.
+    ranked = sorted(prescore.items(), key=lambda item: (-round(item[1], 9), item[0]))
     return [household_id for household_id, _ in ranked[:SCORED_CANDIDATES]]
 
 
