@@ -44,6 +44,8 @@ KEY_CAP = 200  # a key shared by more households only counts in combination with
 TIE_BREAK_LIMIT = 3000  # candidates from rare keys whose common keys are looked up before the cut
 CREDIBLE = 0.5  # posterior the best household needs: likelier than all alternatives together
 SHOWN = 0.01  # below this a candidate is noise, not worth an operator's glance
+# Log-odds closer than this are the same evidence (the same weights summed in another order).
+TIED = 1e-6
 NAME_FIELDS = frozenset({"guardian_name", "guardian_kana", "child_name", "child_kana"})
 QUERY_FIELDS = (
     "guardian_name",
@@ -163,21 +165,58 @@ def _reading_keys(spoken: SpokenName, readings: dict[str, set[str]]) -> list[str
 
 
 def blocking_keys(q: PreparedQuery) -> list[str]:
-    keys: list[str] = []
-    for spoken in q.guardian + q.child:
-        keys += _name_keys(spoken)
-        keys += _reading_keys(spoken, q.readings)
+    return list(blocking_facts(q))
+
+
+def _name_fact(key: str, role: str) -> str:
+    """The fact a name key stands for: the family name (one fact, whoever gave it, as the score
+    counts it once per household), or this person's given or whole name. A part's kanji and
+    its reading (f:南部, fk:ミナミベ) are one fact, not two."""
+    prefix = key.split(":", 1)[0].rstrip("k")
+    return "family" if prefix == "f" else f"{role} {'whole' if prefix == 'w' else 'given'}"
+
+
+def blocking_facts(q: PreparedQuery) -> dict[str, str]:
+    """The query's blocking keys, each with the fact it stands for (`_candidates` credits a
+    household once per fact, by the rarest key of it that it shares)."""
+    facts: dict[str, str] = {}
+
+    def add(keys: Iterable[str], fact: str | None = None, role: str = "") -> None:
+        for key in keys:
+            if len(key) <= 160:
+                facts.setdefault(key, fact or _name_fact(key, role))
+
+    for role, names in (("guardian", q.guardian), ("child", q.child)):
+        for spoken in names:
+            add(_name_keys(spoken) + _reading_keys(spoken, q.readings), role=role)
     if q.child_dob:
-        keys.append(f"cd:{q.child_dob.isoformat()}")
+        add([f"cd:{q.child_dob.isoformat()}"], "child dob")
     if q.guardian_dob:
-        keys.append(f"gd:{q.guardian_dob.isoformat()}")
+        add([f"gd:{q.guardian_dob.isoformat()}"], "guardian dob")
     if q.address:
-        keys += address_block_keys(q.address)
+        add(address_block_keys(q.address), "address")
     if q.phone:
-        keys.append(f"t:{q.phone}")
+        add([f"t:{number}" for number in (q.phone, *phone_variants(q.phone))], "phone")
     if q.email:
-        keys.append(f"e:{q.email}")
-    return list(dict.fromkeys(k for k in keys if len(k) <= 160))
+        add([f"e:{q.email}"], "email")
+    return facts
+
+
+def phone_variants(phone: str) -> list[str]:
+    """The numbers a misheard phone may have been (`scoring.phone_near`): two neighbouring
+    digits swapped, or one digit wrong (the leading 0 kept). The score counts such a number as
+    a near agreement; looked up too, the household is found when the phone is all that tells it
+    from the others sharing its other items."""
+    digits = list(phone)
+    variants: list[str] = []
+    for i in range(1, len(digits) - 1):
+        if digits[i] != digits[i + 1]:
+            swapped = [*digits]
+            swapped[i], swapped[i + 1] = digits[i + 1], digits[i]
+            variants.append("".join(swapped))
+    for i in range(1, len(digits)):
+        variants += [phone[:i] + d + phone[i + 1 :] for d in "0123456789" if d != phone[i]]
+    return variants
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -223,15 +262,39 @@ class KeyCounts:
         return {key: known[key] for key in keys if key in known}
 
 
-def _key_weight(key: str, count: int, n: int) -> float:
-    """How much sharing this key says, for ranking candidates before they are scored.
+def _key_weight(count: int, n: int) -> float:
+    """How much sharing a key says, for ranking candidates before they are scored."""
+    return math.log((n + 1) / count)
 
-    A whole name (`w:`/`wk:`) is the family and the given name agreeing at once: it counts
-    twice. A household listed without a space between family and given name has no `f:`/`g:`
-    keys, so its unique whole name alone must outrank households that merely share the family
-    name or a common given name (長﨑 裕子 against six 長崎 and forty 裕子)."""
-    weight = math.log((n + 1) / count)
-    return 2 * weight if key.startswith(("w:", "wk:")) else weight
+
+def _prescore(held: dict[str, float]) -> float:
+    """A household's rank before scoring, from the facts it shares (`_name_fact`; each by its
+    rarest key): their rarities summed, as the score adds independent items, with a person's
+    whole name standing for their family and given name rather than beside them.
+
+    A whole name is the family and the given name agreeing at once, and says no more than how
+    many share it: a household listed without a space between family and given name has only
+    its whole-name keys, so its unique whole name must outrank households that merely share
+    the family name or a common given name (長﨑 裕子 against six 長崎 and forty 裕子). Counted
+    beside its parts (twice, as it was, and the family and given name by their kanji and
+    their readings as well: six times), 44 households named 佐藤 裕香 outranked the one whose
+    full address, unique, the caller gave, and it was never scored."""
+    if "guardian whole" not in held and "child whole" not in held:
+        return sum(held.values())  # the same sum, for the hundreds of households without one
+    family = held.get("family", 0.0)
+    given = [held.get(f"{role} given", 0.0) for role in ("guardian", "child")]
+    whole = [held.get(f"{role} whole", 0.0) for role in ("guardian", "child")]
+    names = max(
+        family + given[0] + given[1],
+        whole[0] + given[1],
+        given[0] + whole[1],
+        whole[0] + whole[1] - family,
+    )
+    others = sum(weight for fact, weight in held.items() if fact not in NAME_FACTS)
+    return names + others
+
+
+NAME_FACTS = frozenset({"family", "guardian given", "child given", "guardian whole", "child whole"})
 
 
 # The tie-break can read the common keys' rows of the (program, key, household) index and keep
@@ -250,59 +313,94 @@ def _tie_break_household(common_rows: int, candidates: int) -> str:
     return "household_id"
 
 
-def _candidates(program_id: int, keys: list[str], n: int, key_counts: KeyCounts | None = None) -> list[int]:
-    """Households sharing the most informative keys with the query, best first.
+def _candidates(
+    program_id: int, facts: dict[str, str], n: int, key_counts: KeyCounts | None = None
+) -> list[int]:
+    """Households sharing the most informative facts with the query, best first.
 
     Rare keys (≤ KEY_CAP households) give candidates directly. Before any cut, the keys that
     were too common to fetch whole (a frequent given name, a birthday, a reading) are looked
     up for those candidates only, so that households tied on a rare key (50 households named
     佐藤 at 50,000) are told apart by the other keys rather than by database order. Common keys
-    alone give candidates only in combination (households having two of them)."""
-    if not keys:
+    alone give candidates only in combination (households having two facts of them).
+
+    `facts` maps each key to the fact it stands for (`blocking_facts`). A household is
+    credited once per fact, by the rarest of its keys it shares: a family name by
+    its kanji and by its reading, a town by its name and by its reading, are one fact. Counted
+    twice, 29 households named 竹橋 outranked the one whose phone the caller gave (a unique
+    key), and it was never scored."""
+    if not facts:
         return []
-    counts = (key_counts or KeyCounts(program_id)).get(keys)
+    counts = (key_counts or KeyCounts(program_id)).get(facts)
     rare = [k for k, c in counts.items() if c <= KEY_CAP]
     common = [k for k, c in counts.items() if c > KEY_CAP]
     # Each key's weight once, not once per household having it (hundreds of rows a search).
-    key_weights = {key: _key_weight(key, count, n) for key, count in counts.items()}
-    prescore: dict[int, float] = defaultdict(float)
+    key_weights = {key: _key_weight(count, n) for key, count in counts.items()}
+    shared: dict[int, dict[str, float]] = defaultdict(dict)
+
+    def credit(rows: Iterable[tuple[Any, ...]]) -> None:
+        for key, household_id in rows:
+            fact, weight = facts[key], key_weights[key]
+            held = shared[household_id]
+            if weight > held.get(fact, 0.0):
+                held[fact] = weight
+
     table = IdentKey._meta.db_table
     if rare:
         where, params = _any("key", rare)
-        for key, household_id in _rows(
-            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND {where}",  # noqa: S608
-            [program_id, *params],
-        ):
-            prescore[household_id] += key_weights[key]
-    if common and SCORED_CANDIDATES < len(prescore) <= TIE_BREAK_LIMIT:
-        # Break ties among the rare keys' households by the common keys they also have.
-        where, params = _any("key", common)
-        household = _tie_break_household(sum(counts[key] for key in common), len(prescore))
-        id_where, ids = _any(household, prescore, "bigint")
-        for key, household_id in _rows(
-            f"SELECT key, household_id FROM {table} WHERE program_id = %s AND {where} AND {id_where}",  # noqa: S608
-            [program_id, *params, *ids],
-        ):
-            prescore[household_id] += key_weights[key]
+        credit(
+            _rows(
+                f"SELECT key, household_id FROM {table} WHERE program_id = %s AND {where}",  # noqa: S608
+                [program_id, *params],
+            )
+        )
     combinable = [k for k in common if counts[k] <= KEY_CAP * 10]
-    if len(combinable) >= 2 and len(prescore) < SCORED_CANDIDATES:
+    combine = len({facts[k] for k in combinable}) >= 2 and len(shared) < SCORED_CANDIDATES
+    if common and 0 < len(shared) <= TIE_BREAK_LIMIT and (len(shared) > SCORED_CANDIDATES or combine):
+        # Break ties among the rare keys' households by the common keys they also have; and
+        # before households having two common facts compete with them, credit them theirs
+        # (a whole name's household in the town the caller said, against the town's 鈴木).
+        where, params = _any("key", common)
+        household = _tie_break_household(sum(counts[key] for key in common), len(shared))
+        id_where, ids = _any(household, shared, "bigint")
+        credit(
+            _rows(
+                f"SELECT key, household_id FROM {table} WHERE program_id = %s AND {where} AND {id_where}",  # noqa: S608
+                [program_id, *params, *ids],
+            )
+        )
+    prescore = {household_id: _prescore(held) for household_id, held in shared.items()}
+    if combine:
         # Common keys (a frequent family name, a birthday) only in combination, the rarer
         # combinations first.
-        marks, params = placeholders(combinable)
-        weights = " ".join("WHEN %s THEN %s" for _ in combinable)
-        weight_params: list[Any] = []
-        for key in combinable:
-            weight_params += [key, math.log((n + 1) / counts[key])]
-        for household_id, weight in _rows(
-            f"SELECT household_id, SUM(CASE key {weights} ELSE 0 END) AS weight FROM {table} "  # noqa: S608
-            f"WHERE program_id = %s AND key IN ({marks}) "
-            "GROUP BY household_id HAVING COUNT(*) >= 2 ORDER BY weight DESC, household_id LIMIT %s",
-            [*weight_params, program_id, *params, SCORED_CANDIDATES * 5],
-        ):
+        for household_id, weight in _combinations(program_id, combinable, facts, counts, n):
             if household_id not in prescore:
-                prescore[household_id] += float(weight)
-    ranked = sorted(prescore.items(), key=lambda item: (-item[1], item[0]))
+                prescore[household_id] = float(weight)
+    # Equal facts rank by household id, whatever order their rarities were added in.
+    ranked = sorted(prescore.items(), key=lambda item: (-round(item[1], 9), item[0]))
     return [household_id for household_id, _ in ranked[:SCORED_CANDIDATES]]
+
+
+def _combinations(
+    program_id: int, keys: list[str], facts: dict[str, str], counts: dict[str, int], n: int
+) -> list[tuple[Any, ...]]:
+    """Households having two facts among these common keys, by summed rarity (each fact by its
+    rarest key), the best SCORED_CANDIDATES * 5 of them."""
+    fact_ids = {fact: index for index, fact in enumerate(dict.fromkeys(facts[k] for k in keys))}
+    marks, params = placeholders(keys)
+    weights = " ".join("WHEN %s THEN %s" for _ in keys)
+    fact_of = " ".join(f"WHEN %s THEN {fact_ids[facts[key]]}" for key in keys)
+    weight_params: list[Any] = []
+    for key in keys:
+        weight_params += [key, _key_weight(counts[key], n)]
+    table = IdentKey._meta.db_table
+    return _rows(
+        "SELECT household_id, SUM(weight) AS total FROM ("  # noqa: S608
+        f"SELECT household_id, MAX(CASE key {weights} ELSE 0 END) AS weight FROM {table} "
+        f"WHERE program_id = %s AND key IN ({marks}) GROUP BY household_id, CASE key {fact_of} END"
+        ") AS facts GROUP BY household_id HAVING COUNT(*) >= 2 ORDER BY total DESC, household_id LIMIT %s",
+        [*weight_params, program_id, *params, *keys, SCORED_CANDIDATES * 5],
+    )
 
 
 def identify(program_id: int, query: Query, *, rebuild_large: bool = True) -> Result:
@@ -316,7 +414,7 @@ def identify(program_id: int, query: Query, *, rebuild_large: bool = True) -> Re
     prepared.readings = _readings(list_readings(program_id, index_token(state)), prepared)
     result = Result(fields_used=prepared.fields_used, index_stale=state.is_stale)
     key_counts = KeyCounts(program_id)
-    ids = _candidates(program_id, blocking_keys(prepared), n, key_counts)
+    ids = _candidates(program_id, blocking_facts(prepared), n, key_counts)
     if not ids:
         return result
     profiles = load_candidate_profiles(program_id, ids)
@@ -474,8 +572,13 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
         readable=readable,
     )
     result.confidence = calibration.probability(result.features)
+    # Two households the caller's words fit exactly as well are a coin flip, never a name,
+    # whatever the threshold: the tie bound makes such a first one chance in two, which a
+    # threshold of one half (a model without thresholds, or a size whose tuning sets allow
+    # it) would still name, the first by household id.
+    tied = len(ranked) > 1 and best.log_odds - ranked[1].log_odds < TIED
     if result.confidence is None:
-        result.abstained = not (posterior >= CREDIBLE and corroborated)
+        result.abstained = tied or not (posterior >= CREDIBLE and corroborated)
         return result
     result.candidates[0].score = round(result.confidence, 4)
     for candidate in result.candidates[1:]:
@@ -483,7 +586,9 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
     # Whatever the model says, one item alone (a birth date, a family name, an address) never
     # names a household: two items agree, a whole name counting as two (family and given).
     result.abstained = (
-        result.confidence < calibration.threshold(households=n) or result.features["supporting_items"] < 2
+        tied
+        or result.confidence < calibration.threshold(households=n)
+        or result.features["supporting_items"] < 2
     )
     return result
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from madoguchi.identify import engine
+from madoguchi.identify import calibration, engine
 from madoguchi.identify.engine import Query, Result, identify
 from madoguchi.identify.tests.helpers import add_household
 
@@ -114,6 +114,118 @@ class CandidatesCutBeforeScoringTests:
         result = run(program, guardian_name="長﨑　裕子", guardian_kana="ながさき　ゆうこ")
         assert target.number in [c.number for c in result.candidates], "never scored"
         assert result.candidates[0].number == target.number
+
+    def test_a_family_name_by_its_kanji_and_its_reading_is_one_fact_before_the_cut(self, world, monkeypatch):
+        # Three 竹橋 households share the caller's family name by its kanji (f:) and by its
+        # reading (fk:); the caller's household (the guardian's surname changed) shares the
+        # phone, unique, and the given name's reading ユイタ, too common to fetch alone. Counted
+        # twice, the family name outweighed both and the 竹橋 households took every scored place.
+        monkeypatch.setattr(engine, "SCORED_CANDIDATES", 2)
+        monkeypatch.setattr(engine, "KEY_CAP", 5)
+        program = world.program
+        filler(program)
+        for index, (given, kana) in enumerate(
+            (("一郎", "イチロウ"), ("二郎", "ジロウ"), ("三郎", "サブロウ"))
+        ):
+            add_household(
+                program,
+                f"T{index}",
+                guardian=(f"竹橋　{given}", f"タケハシ　{kana}", "1980-01-01"),
+                children=[(f"竹橋　望{index}", "タケハシ　ノゾミ", "2020-01-01")],
+            )
+        for index in range(11):
+            family = FILLER_FAMILIES[index % len(FILLER_FAMILIES)]
+            add_household(
+                program,
+                f"Y{index}",
+                guardian=(f"{family}　唯太", f"{FILLER_KANA[family]}　ユイタ", "1981-01-01"),
+                children=[(f"{family}　望", f"{FILLER_KANA[family]}　ノゾミ", "2020-03-03")],
+            )
+        target = add_household(
+            program,
+            "TARGET",
+            guardian=("後藤　唯太", "ゴトウ　ユイタ", "1979-09-06"),
+            children=[("後藤　唯人", "ゴトウ　ユイト", "2019-06-12")],
+            phone="070-1594-8636",
+        )
+        result = run(program, guardian_name="竹橋 結太", guardian_kana="タケハシ ユイタ", phone="07015948636")
+        assert result.candidates and result.candidates[0].number == target.number, "never scored"
+        assert {e.field: e.how for e in result.candidates[0].evidence}["phone"] == "exact"
+
+    def test_a_whole_names_household_has_its_common_facts_before_combinations_compete(
+        self, world, monkeypatch
+    ):
+        # The caller's whole name is rare (two households); the family name, the given name
+        # and the 丁目 are common, so households having two of them come in by combination.
+        # The whole name's households must be credited the common facts they share too, or
+        # those combinations take the scored places from the caller's household.
+        monkeypatch.setattr(engine, "SCORED_CANDIDATES", 3)
+        monkeypatch.setattr(engine, "KEY_CAP", 3)
+        program = world.program
+        filler(program)
+        ohara = "東京都世田谷区大原二丁目{}番1号"
+        target = add_household(
+            program,
+            "TARGET",
+            guardian=("鈴木　美佳", "スズキ　ミカ", "1985-05-05"),
+            children=[("鈴木　葵", "スズキ　アオイ", "2020-06-06")],
+            address=ohara.format(1),
+        )
+        add_household(
+            program,
+            "W2",
+            guardian=("鈴木　美佳", "スズキ　ミカ", "1979-09-09"),
+            children=[("鈴木　蒼", "スズキ　ソウ", "2021-01-01")],
+            address="東京都世田谷区経堂一丁目2番3号",
+        )
+        for number, guardian, kana, block in (
+            ("C1", "鈴木　一郎", "スズキ　イチロウ", 2),
+            ("C2", "鈴木　二郎", "スズキ　ジロウ", 3),
+            ("C3", "青木　美佳", "アオキ　ミカ", 4),
+            ("X1", "鈴木　三郎", "スズキ　サブロウ", 0),
+            ("X2", "赤井　美佳", "アカイ　ミカ", 0),
+        ):
+            add_household(
+                program,
+                number,
+                guardian=(guardian, kana, "1980-01-01"),
+                children=[(f"{guardian[:2]}　望", f"{kana.split('　')[0]}　ノゾミ", "2020-02-02")],
+                address=ohara.format(block) if block else "東京都世田谷区代沢三丁目4番5号",
+            )
+        result = run(program, guardian_name="鈴木 美佳", address="世田谷区大原二丁目")
+        assert result.candidates and result.candidates[0].number == target.number, "never scored"
+
+    def test_a_misheard_phone_finds_the_household_among_those_sharing_its_other_item(
+        self, world, monkeypatch
+    ):
+        # Six households share the child's date of birth, the caller's only other item (the
+        # address said is an old one); the phone, two digits swapped, is what tells the
+        # caller's household apart, and it was looked up only as said: which three were scored
+        # was decided by household id.
+        monkeypatch.setattr(engine, "SCORED_CANDIDATES", 3)
+        program = world.program
+        filler(program)
+        for index in range(5):
+            add_household(
+                program,
+                f"D{index}",
+                guardian=(f"上田　{'一二三四五'[index]}郎", "ウエダ　イチロウ", "1980-01-01"),
+                children=[(f"上田　望{index}", "ウエダ　ノゾミ", "2021-12-05")],
+                phone=f"03-6000-{index:04d}",
+            )
+        target = add_household(
+            program,
+            "TARGET",
+            guardian=("伊藤　裕太", "イトウ　ユウタ", "1987-06-07"),
+            children=[("伊藤　陽一", "イトウ　ヨウイチ", "2021-12-05")],
+            address="東京都世田谷区鎌田二丁目32番25号",
+            phone="090-3297-2507",
+        )
+        result = run(
+            program, child_dob="20211205", address="東京都世田谷区砧一丁目四番二号", phone="090-3297-2570"
+        )
+        assert result.candidates and result.candidates[0].number == target.number, "never scored"
+        assert {e.field: e.how for e in result.candidates[0].evidence}["phone"] == "fuzzy"
 
 
 class NamesakeTests:
@@ -454,3 +566,64 @@ class StationNameTests:
     def test_a_station_name_with_block_numbers_reads_as_its_town(self, world, namesakes):
         _, kitazawa = namesakes
         assert_named(run(world.program, guardian_name="山本 恵", address="下北沢2-5-3"), kitazawa)
+
+
+class ExactTieTests:
+    """(b) Two households the caller's words fit exactly as well: abstain, never a coin flip."""
+
+    @pytest.fixture
+    def twins_of_evidence(self, world: Any) -> tuple[Any, Any]:
+        """Two households with the same guardian's name, child's name and date of birth: the
+        caller below says nothing that tells them apart (addresses and phones differ)."""
+        filler(world.program)
+        first = add_household(
+            world.program,
+            "T1",
+            guardian=("村上　沙織", "ムラカミ　サオリ", "1987-07-07"),
+            children=[("村上　蓮", "ムラカミ　レン", "2020-05-05")],
+            address="東京都世田谷区経堂一丁目2番3号",
+            phone="090-1111-2222",
+        )
+        second = add_household(
+            world.program,
+            "T2",
+            guardian=("村上　沙織", "ムラカミ　サオリ", "1979-09-09"),
+            children=[("村上　蓮", "ムラカミ　レン", "2020-05-05")],
+            address="東京都世田谷区代沢三丁目4番5号",
+            phone="03-3333-4444",
+        )
+        return first, second
+
+    def test_an_exact_tie_is_not_named_even_at_a_threshold_of_one_half(
+        self, world, twins_of_evidence, monkeypatch
+    ):
+        # A model that is sure of the evidence and names at one half (a size whose tuning sets
+        # allow it): the tie bound makes the first exactly 0.5, which used to name it by id.
+        sure = {
+            "intercept": 30.0,
+            "weights": {"log_odds": 0.0},
+            "mean": {"log_odds": 0.0},
+            "scale": {"log_odds": 1.0},
+            "thresholds": {"2000": 0.5},
+        }
+        monkeypatch.setattr(calibration, "model", lambda: sure)
+        result = run(world.program, guardian_name="村上 沙織", child_name="村上 蓮", child_dob="2020-05-05")
+        assert {c.number for c in result.candidates[:2]} == {h.number for h in twins_of_evidence}
+        assert result.features["gap"] == 0.0
+        assert result.abstained
+
+    def test_an_exact_tie_is_not_named_without_a_fitted_model(self, world, twins_of_evidence, monkeypatch):
+        monkeypatch.setattr(calibration, "model", lambda: None)
+        result = run(world.program, guardian_name="村上 沙織", child_name="村上 蓮", child_dob="2020-05-05")
+        assert result.abstained
+
+    def test_one_item_that_tells_them_apart_names_the_household(self, world, twins_of_evidence):
+        first, _ = twins_of_evidence
+        result = run(
+            world.program,
+            guardian_name="村上 沙織",
+            child_name="村上 蓮",
+            child_dob="2020-05-05",
+            phone="090-1111-2222",
+        )
+        assert_named(result, first)
