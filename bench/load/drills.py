@@ -226,9 +226,7 @@ def app_kill(count: int, seconds: float) -> dict[str, Any]:
         return f"SIGKILL to every process of app host 1 ({len(pids)} processes)"
 
     def lift() -> str:
-        # Both pools of the host (the staff's and the residents') died with it.
-        for pidfile in ("app1.pid", "app1-public.pid"):
-            (STATE / pidfile).unlink(missing_ok=True)
+        # Both pools of the host died with it; the start script clears their pid files.
         sh(str(STATE / "app1-start.sh"))
         return "app host 1 started again (both pools)"
 

@@ -367,8 +367,7 @@ def main(argv: list[str]) -> int:
             f"(the ramp ended at {ramp:.0f} s)."
             if logins_ended_at is not None
             else f"not every staff login had ended {ramp + LOGIN_WAIT_LIMIT:.0f} s after the start: "
-            "the steady "
-            "state began with logins still running."
+            "the steady state began with logins still running."
         ),
     ]
     conflicts_file = Path(f"{receipts_file}.conflicts")

@@ -164,10 +164,6 @@ def _reading_keys(spoken: SpokenName, readings: dict[str, set[str]]) -> list[str
     return keys
 
 
-def blocking_keys(q: PreparedQuery) -> list[str]:
-    return list(blocking_facts(q))
-
-
 def _name_fact(key: str, role: str) -> str:
     """The fact a name key stands for: the family name (one fact, whoever gave it, as the score
     counts it once per household), or this person's given or whole name. A part's kanji and

@@ -149,17 +149,10 @@ class ReceiptNumberRaceTests:
 
         holding, release = threading.Event(), threading.Event()
         held: list[str] = []
-        pids: list[int] = []
-
-        def backend_pid() -> int:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                return int(cursor.fetchone()[0])
 
         def hold_open() -> None:
             try:
                 with transaction.atomic():
-                    pids.append(backend_pid())
                     held.append(make_case(world.program, world.operator).receipt_number)
                     holding.set()
                     release.wait(10)
