@@ -50,7 +50,11 @@ RECORDS = Path(os.environ.get("MADOGUCHI_CALIBRATION_RECORDS", "/tmp/madoguchi-i
 # declared and committed before any rule was changed or any record made. Seeds 601-614 were
 # read in the ninth session's report: from the eleventh session on they are TUNING seeds, and
 # fresh evaluation seeds 701-714 (same sizes) were declared and committed before the engine
-# was changed or any record made with a changed engine.
+# was changed or any record made with a changed engine. Seeds 701-714 were recorded with the
+# thirteenth session's engine and read once in the fourteenth session's report, after the refit
+# on the 81 sets above was committed (0d408c3): from then on they are TUNING seeds, and fresh
+# evaluation seeds 801-814 (same sizes) were declared and committed, never drawn, for the next
+# change of the engine or the model.
 TUNING = [
     (50, 21), (50, 22), (50, 23), (50, 24), (300, 9), (300, 10), (300, 25), (300, 26),
     (2000, 1), (2000, 2), (2000, 3), (2000, 4), (2000, 11), (2000, 12), (2000, 13), (2000, 14), (2000, 15),
@@ -67,11 +71,14 @@ TUNING = [
     (50, 611), (50, 612), (300, 613), (300, 614),
     (2000, 601), (2000, 602), (2000, 603), (2000, 604), (2000, 605), (2000, 606),
     (10000, 607), (50000, 608), (50000, 609), (50000, 610),
-]  # fmt: skip
-EVALUATION = [
     (50, 711), (50, 712), (300, 713), (300, 714),
     (2000, 701), (2000, 702), (2000, 703), (2000, 704), (2000, 705), (2000, 706),
     (10000, 707), (50000, 708), (50000, 709), (50000, 710),
+]  # fmt: skip
+EVALUATION = [
+    (50, 811), (50, 812), (300, 813), (300, 814),
+    (2000, 801), (2000, 802), (2000, 803), (2000, 804), (2000, 805), (2000, 806),
+    (10000, 807), (50000, 808), (50000, 809), (50000, 810),
 ]  # fmt: skip
 CALLS = 2000
 # The threshold keeps false matches on the tuning seeds to this share of the issue's budget
