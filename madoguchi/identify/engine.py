@@ -309,6 +309,21 @@ def _tie_break_household(common_rows: int, candidates: int) -> str:
     return "household_id"
 
 
+def _any_id(column: str, household_ids: Iterable[int]) -> tuple[str, list[Any]]:
+    """`column` is one of these households, for `_tie_break_household`'s two paths.
+
+    On the key index's path (`+ 0`) the ids are a filter over every row of the common keys
+    (28,000 rows for a frequent given name at 1,000,000 households). As a parameter, the
+    prepared statement's generic plan compared each row with every id in turn (60–220 ms
+    against 250 ids); written into the statement as constants, PostgreSQL hashes them (2 ms),
+    and a statement that differs each time is never prepared. The ids are integers read from
+    the database, never text from a caller."""
+    if column.endswith("+ 0"):
+        constants = ",".join(str(int(household_id)) for household_id in household_ids)
+        return f"{column} = ANY('{{{constants}}}'::bigint[])", []
+    return _any(column, household_ids, "bigint")
+
+
 def _candidates(
     program_id: int, facts: dict[str, str], n: int, key_counts: KeyCounts | None = None
 ) -> list[int]:
@@ -358,7 +373,7 @@ def _candidates(
         # (a whole name's household in the town the caller said, against the town's 鈴木).
         where, params = _any("key", common)
         household = _tie_break_household(sum(counts[key] for key in common), len(shared))
-        id_where, ids = _any(household, shared, "bigint")
+        id_where, ids = _any_id(household, shared)
         credit(
             _rows(
                 f"SELECT key, household_id FROM {table} WHERE program_id = %s AND {where} AND {id_where}",  # noqa: S608
