@@ -18,10 +18,15 @@ def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in {"report", "common"})
 
 
+def split(args: list[str]) -> tuple[list[str], list[str]]:
+    """The benchmarks named before the first option, and everything from it on, as given: an
+    option's value may stand apart (`--only tuning`), so it is not read as a name."""
+    first_option = next((i for i, arg in enumerate(args) if arg.startswith("-")), len(args))
+    return args[:first_option] or available(), args[first_option:]
+
+
 def main() -> None:
-    args = sys.argv[1:]
-    names = [a for a in args if not a.startswith("-")] or available()
-    extra = [a for a in args if a.startswith("-")]
+    names, extra = split(sys.argv[1:])
     for name in names:
         if name not in available():
             raise SystemExit(f"unknown benchmark {name!r}; available: {', '.join(available())}")
