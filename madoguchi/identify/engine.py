@@ -316,8 +316,8 @@ def _any_id(column: str, household_ids: Iterable[int]) -> tuple[str, list[Any]]:
     (28,000 rows for a frequent given name at 1,000,000 households). As a parameter, the
     prepared statement's generic plan compared each row with every id in turn (60–220 ms
     against 250 ids); written into the statement as constants, PostgreSQL hashes them (2 ms),
-    and a statement that differs each time is never prepared. The ids are integers read from
-    the database, never text from a caller."""
+    in a plan of its own or, should the same search recur until it is prepared, in the
+    prepared one. The ids are integers read from the database, never text from a caller."""
     if column.endswith("+ 0"):
         constants = ",".join(str(int(household_id)) for household_id in household_ids)
         return f"{column} = ANY('{{{constants}}}'::bigint[])", []
