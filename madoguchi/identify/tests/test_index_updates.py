@@ -382,6 +382,48 @@ class RebuildVacuumTests:
         assert pages > 0
         assert all_visible == pages
 
+    def test_the_stale_sweep_vacuums_again_a_key_table_its_rebuild_could_not_mark(self, world, monkeypatch):
+        """A transaction older than the rebuild keeps its VACUUM from marking the pages; nothing
+        else would come back for them, so the minute's sweep does."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("the visibility map is PostgreSQL's")
+        for number in range(30):
+            add_household(
+                world.program,
+                f"W{number:03d}",
+                guardian=(f"試験　花子{number}", "シケン　ハナコ", "1990-01-01"),
+                children=[("試験　太郎", "シケン　タロウ", "2021-04-01")],
+            )
+        indexer.reindex_program(world.program.pk)
+        table = IdentKey._meta.db_table
+
+        def visibility() -> tuple[int, int]:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT relpages, relallvisible FROM pg_class WHERE relname = %s", [table])
+                pages, all_visible = cursor.fetchone()
+            return pages, all_visible
+
+        with connection.cursor() as cursor:  # every row written again after the rebuild's VACUUM
+            cursor.execute(f"UPDATE {table} SET key = key")  # noqa: S608
+            cursor.execute(f"ANALYZE {table}")
+        pages, all_visible = visibility()
+        assert all_visible < pages
+        out = io.StringIO()
+        call_command("identify_reindex", "--stale", stdout=out)
+        assert "VACUUM" not in out.getvalue()  # a small table is left to autovacuum
+        assert visibility()[1] < pages
+        monkeypatch.setattr(indexer, "MIN_VACUUM_PAGES", 1)
+        out = io.StringIO()
+        call_command("identify_reindex", "--stale", stdout=out)
+        assert f"索引の表 {table} を VACUUM しました" in out.getvalue()
+        pages, all_visible = visibility()
+        assert all_visible == pages
+        out = io.StringIO()
+        call_command("identify_reindex", "--stale", stdout=out)
+        assert "VACUUM" not in out.getvalue()
+
 
 class StaleIndexInARequestTests:
     """A web search must not rebuild a large list's index itself: at a million households that
