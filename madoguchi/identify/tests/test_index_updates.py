@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -359,10 +360,10 @@ class FullRebuildTests:
 
 @pytest.mark.django_db(transaction=True)
 class RebuildVacuumTests:
-    def test_a_full_rebuild_leaves_the_key_table_readable_from_its_index_alone(self, world):
-        """Index-only scans skip the table only on pages a VACUUM marked all-visible."""
-        from django.db import connection
+    """Index-only scans skip the table only on pages a VACUUM marked all-visible."""
 
+    @pytest.fixture(autouse=True)
+    def indexed(self, world):
         if connection.vendor != "postgresql":
             pytest.skip("the visibility map is PostgreSQL's")
         for number in range(30):
@@ -373,52 +374,40 @@ class RebuildVacuumTests:
                 children=[("試験　太郎", "シケン　タロウ", "2021-04-01")],
             )
         indexer.reindex_program(world.program.pk)
+
+    @staticmethod
+    def visibility() -> tuple[int, int]:
+        """The key table's pages, and how many of them are marked all-visible."""
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT relpages, relallvisible FROM pg_class WHERE relname = %s",
-                [IdentKey._meta.db_table],
+                "SELECT relpages, relallvisible FROM pg_class WHERE relname = %s", [IdentKey._meta.db_table]
             )
             pages, all_visible = cursor.fetchone()
+        return pages, all_visible
+
+    def test_a_full_rebuild_leaves_the_key_table_readable_from_its_index_alone(self):
+        pages, all_visible = self.visibility()
         assert pages > 0
         assert all_visible == pages
 
-    def test_the_stale_sweep_vacuums_again_a_key_table_its_rebuild_could_not_mark(self, world, monkeypatch):
+    def test_the_stale_sweep_vacuums_again_a_key_table_its_rebuild_could_not_mark(self, monkeypatch):
         """A transaction older than the rebuild keeps its VACUUM from marking the pages; nothing
         else would come back for them, so the minute's sweep does."""
-        from django.db import connection
-
-        if connection.vendor != "postgresql":
-            pytest.skip("the visibility map is PostgreSQL's")
-        for number in range(30):
-            add_household(
-                world.program,
-                f"W{number:03d}",
-                guardian=(f"試験　花子{number}", "シケン　ハナコ", "1990-01-01"),
-                children=[("試験　太郎", "シケン　タロウ", "2021-04-01")],
-            )
-        indexer.reindex_program(world.program.pk)
         table = IdentKey._meta.db_table
-
-        def visibility() -> tuple[int, int]:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT relpages, relallvisible FROM pg_class WHERE relname = %s", [table])
-                pages, all_visible = cursor.fetchone()
-            return pages, all_visible
-
         with connection.cursor() as cursor:  # every row written again after the rebuild's VACUUM
             cursor.execute(f"UPDATE {table} SET key = key")  # noqa: S608
             cursor.execute(f"ANALYZE {table}")
-        pages, all_visible = visibility()
+        pages, all_visible = self.visibility()
         assert all_visible < pages
         out = io.StringIO()
         call_command("identify_reindex", "--stale", stdout=out)
         assert "VACUUM" not in out.getvalue()  # a small table is left to autovacuum
-        assert visibility()[1] < pages
+        assert self.visibility()[1] < pages
         monkeypatch.setattr(indexer, "MIN_VACUUM_PAGES", 1)
         out = io.StringIO()
         call_command("identify_reindex", "--stale", stdout=out)
         assert f"索引の表 {table} を VACUUM しました" in out.getvalue()
-        pages, all_visible = visibility()
+        pages, all_visible = self.visibility()
         assert all_visible == pages
         out = io.StringIO()
         call_command("identify_reindex", "--stale", stdout=out)
