@@ -263,6 +263,9 @@ def _key_weight(count: int, n: int) -> float:
     return math.log((n + 1) / count)
 
 
+NAME_FACTS = frozenset({"family", "guardian given", "child given", "guardian whole", "child whole"})
+
+
 def _prescore(held: dict[str, float]) -> float:
     """A household's rank before scoring, from the facts it shares (`_name_fact`; each by its
     rarest key): their rarities summed, as the score adds independent items, with a person's
@@ -288,9 +291,6 @@ def _prescore(held: dict[str, float]) -> float:
     )
     others = sum(weight for fact, weight in held.items() if fact not in NAME_FACTS)
     return names + others
-
-
-NAME_FACTS = frozenset({"family", "guardian given", "child given", "guardian whole", "child whole"})
 
 
 # The tie-break can read the common keys' rows of the (program, key, household) index and keep

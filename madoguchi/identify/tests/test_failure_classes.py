@@ -37,6 +37,18 @@ def filler(program: Any, count: int = 40) -> None:
         )
 
 
+def one_family(program: Any, prefix: str, family: str, family_kana: str, count: int) -> None:
+    """`count` households of one family name (given names 一郎, 二郎 …), created in that order:
+    the namesakes that compete with the caller's household for the scored places."""
+    for index, (given, kana) in enumerate((*FILLER_GIVENS, ("五郎", "ゴロウ"))[:count]):
+        add_household(
+            program,
+            f"{prefix}{index}",
+            guardian=(f"{family}　{given}", f"{family_kana}　{kana}", "1980-01-01"),
+            children=[(f"{family}　望{index}", f"{family_kana}　ノゾミ", "2020-01-01")],
+        )
+
+
 def run(program: Any, **fields: str) -> Result:
     return identify(program.pk, Query(**fields))
 
@@ -56,21 +68,7 @@ class CandidatesCutBeforeScoringTests:
         monkeypatch.setattr(engine, "SCORED_CANDIDATES", 3)
         program = world.program
         # Five 佐藤 households first (lower ids: database order would score them first)...
-        for index, (given, kana) in enumerate(
-            (
-                ("一郎", "イチロウ"),
-                ("二郎", "ジロウ"),
-                ("三郎", "サブロウ"),
-                ("四郎", "シロウ"),
-                ("五郎", "ゴロウ"),
-            )
-        ):
-            add_household(
-                program,
-                f"S{index}",
-                guardian=(f"佐藤　{given}", f"サトウ　{kana}", "1980-01-01"),
-                children=[(f"佐藤　望{index}", "サトウ　ノゾミ", "2020-01-01")],
-            )
+        one_family(program, "S", "佐藤", "サトウ", 5)
         # ...then the caller's, the sixth 佐藤 (f:佐藤 is rare: 6 ≤ KEY_CAP)...
         target = add_household(
             program,
@@ -96,15 +94,7 @@ class CandidatesCutBeforeScoringTests:
         monkeypatch.setattr(engine, "SCORED_CANDIDATES", 3)
         program = world.program
         filler(program, 4)
-        for index, (given, kana) in enumerate(
-            (("一郎", "イチロウ"), ("二郎", "ジロウ"), ("三郎", "サブロウ"))
-        ):
-            add_household(
-                program,
-                f"S{index}",
-                guardian=(f"長崎　{given}", f"ナガサキ　{kana}", "1980-01-01"),
-                children=[(f"長崎　望{index}", "ナガサキ　ノゾミ", "2020-01-01")],
-            )
+        one_family(program, "S", "長崎", "ナガサキ", 3)
         target = add_household(
             program,
             "TARGET",
@@ -124,15 +114,7 @@ class CandidatesCutBeforeScoringTests:
         monkeypatch.setattr(engine, "KEY_CAP", 5)
         program = world.program
         filler(program)
-        for index, (given, kana) in enumerate(
-            (("一郎", "イチロウ"), ("二郎", "ジロウ"), ("三郎", "サブロウ"))
-        ):
-            add_household(
-                program,
-                f"T{index}",
-                guardian=(f"竹橋　{given}", f"タケハシ　{kana}", "1980-01-01"),
-                children=[(f"竹橋　望{index}", "タケハシ　ノゾミ", "2020-01-01")],
-            )
+        one_family(program, "T", "竹橋", "タケハシ", 3)
         for index in range(11):
             family = FILLER_FAMILIES[index % len(FILLER_FAMILIES)]
             add_household(
