@@ -31,6 +31,12 @@ FIELDS = ("guardian_name", "guardian_kana", "child_name", "child_kana", "child_d
           "address", "phone", "email")  # fmt: skip
 
 
+# Kinds of call whose items are compared on their own: a kind's callers can say other items
+# than callers at large (someone who is not the registered guardian always says which child:
+# the fifteenth session found ours did so only at the shares of every call).
+TAGS_BY_ITEMS = ("caller_not_registered_guardian", "homophone_kanji", "dob_error", "siblings")
+
+
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").replace(" ", "").replace("　", "")
     return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in text)
@@ -144,6 +150,11 @@ def shares(s: Set) -> dict[str, float]:
         said = [f for f in FIELDS if q.get(f)]
         for f in said:
             out[f"items ({side}, {channel}): {f}"] = out.get(f"items ({side}, {channel}): {f}", 0) + 1
+        for tag in TAGS_BY_ITEMS:
+            if tag in t["tags"]:
+                out[f"({tag})"] = out.get(f"({tag})", 0) + 1
+                for f in said:
+                    out[f"items ({tag}): {f}"] = out.get(f"items ({tag}): {f}", 0) + 1
         nitems = len(said)
         out[f"items count ({side}): {min(nitems, 6)}{'+' if nitems >= 6 else ''}"] = (
             out.get(f"items count ({side}): {min(nitems, 6)}{'+' if nitems >= 6 else ''}", 0) + 1
@@ -220,7 +231,9 @@ def shares(s: Set) -> dict[str, float]:
             out[f"tags ({side}): {tag}"] = out.get(f"tags ({side}): {tag}", 0) + 1
     # Counts to shares.
     for key in list(out):
-        if key.startswith("items ("):
+        if key.startswith("items (") and key[len("items (") : key.index(")")] in TAGS_BY_ITEMS:
+            out[key] /= out[f"({key[len('items (') : key.index(')')]})"]
+        elif key.startswith("items ("):
             side_channel = key[len("items (") : key.index(")")].replace(", ", " ")
             out[key] /= counts[side_channel] or 1
         elif key.startswith(("items count (", "calls (", "tags (")):
