@@ -423,6 +423,13 @@ def _shared_whole_name(
     others = max(profile.get("c", {}).get(key, 1) - 1, 0)
     m = M_FAMILY[fam] * M_GUARDIAN_GIVEN[giv]
     pair = _w(m, min((others + NAMESAKE_SHARE) / max(n, 1), 0.5))
+    if not person["f"] and not person["fk"]:
+        # Listed without a space, the parts weigh halves of the whole name's rarity
+        # (`_name_weight`), which counts the household itself: less than the same whole name
+        # listed with a space, so of two households with the caller's whole name, spaced and
+        # not, the spaced one came first and could be named. The whole name weighs by how
+        # many share it, whichever way it is written.
+        return pair - W_NAME_TOKEN, W_NAME_TOKEN
     if wf + wg <= pair:
         return wf, wg
     family = min(wf, pair)
