@@ -35,7 +35,7 @@ from typing import Any
 # ruff: noqa: S608
 
 TABLE = "dashboards_casecount"
-KEY = "program_id, kind, day, status, channel, category_key, assignee_key, answered"
+KEY = "program_id, kind, day, status, channel, category_key, assignee_key, answered, hour"
 UNIQUE = f"{KEY}, stripe"
 NO_DAY = "1970-01-01"
 T = "dashboards_casecount_tuple"
@@ -49,16 +49,23 @@ def _sqlite_day(expr: str) -> str:
     return f"date({expr}, '+9 hours')"
 
 
+def _hour(day: Any, expr: str) -> str:
+    """The hour (JST) of a timestamp, 0-23, in the dialect of `day`."""
+    if day is _pg_day:
+        return f"extract(hour FROM ({expr}) AT TIME ZONE 'Asia/Tokyo')::smallint"
+    return f"CAST(strftime('%H', {expr}, '+9 hours') AS INTEGER)"
+
+
 def _keys(row: str, day: Any, false: str, true_if: str) -> dict[str, str]:
-    """The three (kind, key...) tuples of a case row, as SQL value lists."""
+    """The four (kind, key...) tuples of a case row, as SQL value lists."""
     return {
         "received": (
             f"{row}.program_id, 'received', {day(f'{row}.received_at')}, '', {row}.channel, "
-            f"coalesce({row}.category_id, 0), 0, {false}"
+            f"coalesce({row}.category_id, 0), 0, {false}, 0"
         ),
         "answered": (
             f"{row}.program_id, 'answered', {day(f'{row}.ward_answered_at')}, '', {row}.channel, "
-            f"coalesce({row}.category_id, 0), 0, {false}"
+            f"coalesce({row}.category_id, 0), 0, {false}, 0"
         ),
         "state": (
             f"{row}.program_id, 'state', "
@@ -66,7 +73,11 @@ def _keys(row: str, day: Any, false: str, true_if: str) -> dict[str, str]:
             f"WHEN {row}.status = 'callback' AND {row}.callback_due_on IS NOT NULL "
             f"THEN {row}.callback_due_on "
             f"ELSE {_no_day(day)} END, "
-            f"{row}.status, {row}.channel, 0, coalesce({row}.assignee_id, 0), {true_if.format(row=row)}"
+            f"{row}.status, {row}.channel, 0, coalesce({row}.assignee_id, 0), {true_if.format(row=row)}, 0"
+        ),
+        "hourly": (
+            f"{row}.program_id, 'hourly', {day(f'{row}.received_at')}, '', {row}.channel, 0, 0, {false}, "
+            f"{_hour(day, f'{row}.received_at')}"
         ),
     }
 
@@ -93,7 +104,7 @@ def _pg_sql() -> list[str]:
 
     old, new = keys("OLD"), keys("NEW")
     body = []
-    for kind in ("received", "answered", "state"):
+    for kind in ("received", "answered", "state", "hourly"):
         old_present = "OLD.ward_answered_at IS NOT NULL" if kind == "answered" else "true"
         new_present = "NEW.ward_answered_at IS NOT NULL" if kind == "answered" else "true"
         body.append(
@@ -120,14 +131,14 @@ def _pg_sql() -> list[str]:
     return [
         "DROP TYPE IF EXISTS dashboards_casecount_tuple CASCADE",
         f"CREATE TYPE {T} AS (program_id bigint, kind varchar, day date, status varchar, "
-        "channel varchar, category_key bigint, assignee_key bigint, answered boolean)",
+        "channel varchar, category_key bigint, assignee_key bigint, answered boolean, hour smallint)",
         f"""
 CREATE OR REPLACE FUNCTION dashboards_casecount_bump(k dashboards_casecount_tuple, delta integer)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO {TABLE} ({KEY}, stripe, n)
   VALUES (k.program_id, k.kind, k.day, k.status, k.channel, k.category_key, k.assignee_key, k.answered,
-          pg_backend_pid(), delta)
+          k.hour, pg_backend_pid(), delta)
   ON CONFLICT ({UNIQUE}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n;
 END $$""",
         f"""
@@ -265,7 +276,7 @@ def rebuild(connection: Any) -> None:
         cursor.execute(f"DELETE FROM {TABLE}")
         for kind, values in keys.items():
             where = "WHERE c.ward_answered_at IS NOT NULL" if kind == "answered" else ""
-            columns = ", ".join(f"k{i}" for i in range(8))
+            columns = ", ".join(f"k{i}" for i in range(len(KEY.split(","))))
             cursor.execute(
                 f"INSERT INTO {TABLE} ({KEY}, n) SELECT {columns}, count(*) FROM "
                 f"(SELECT {_aliased(values)} FROM cases_case c {where}) AS keyed GROUP BY {columns}"
@@ -292,7 +303,7 @@ def compact(connection: Any) -> int:
 
 
 def _aliased(values: str) -> str:
-    """Name the eight key expressions k0..k7 (split on the top-level commas)."""
+    """Name the key expressions k0, k1, … (split on the top-level commas)."""
     parts, depth, current = [], 0, ""
     for char in values:
         if char == "(":

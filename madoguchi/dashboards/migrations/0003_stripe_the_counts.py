@@ -9,10 +9,9 @@ from django.db import migrations, models
 
 
 def reinstall_triggers(apps: Any, schema_editor: Any) -> None:
-    from madoguchi.dashboards import counting
-
-    counting.install(schema_editor.connection)
-    counting.rebuild(schema_editor.connection)
+    # Installed (with today's `counting`) by 0005_count_intake_by_hour, once the table has the
+    # columns today's triggers write.
+    pass
 
 
 

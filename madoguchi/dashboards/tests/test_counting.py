@@ -10,7 +10,7 @@ from madoguchi.cases.testing import make_case, seed_categories
 from madoguchi.dashboards import counting
 from madoguchi.dashboards.models import CaseCount
 
-KEY = ("program_id", "kind", "day", "status", "channel", "category_key", "assignee_key", "answered")
+KEY = ("program_id", "kind", "day", "status", "channel", "category_key", "assignee_key", "answered", "hour")
 
 
 def snapshot():
@@ -53,6 +53,19 @@ class CountingTests:
         assert sum(n for *_key, n in live if _key[1] == "received") == 3
         callback_days = [key[2] for *key, n in live if key[1] == "state" and key[3] == Status.CALLBACK and n]
         assert callback_days == [timezone.localdate() + datetime.timedelta(days=1)]
+        counting.rebuild(connection)
+        assert snapshot() == live
+
+    def test_each_case_counts_in_the_hour_it_was_received_in_japan(self, world):
+        # 23:30 UTC on 1 March is 8:30 on 2 March in Tokyo.
+        late_evening_utc = datetime.datetime(2023, 3, 1, 23, 30, tzinfo=datetime.UTC)
+        case = make_case(world.program, world.operator, received_at=late_evening_utc)
+        hourly = [key for *key, n in snapshot() if key[1] == CaseCount.Kind.HOURLY and n]
+        assert [(key[2], key[4], key[8]) for key in hourly] == [(datetime.date(2023, 3, 2), Channel.PHONE, 8)]
+        Case.objects.filter(pk=case.pk).update(received_at=late_evening_utc + datetime.timedelta(hours=5))
+        hourly = [key for *key, n in snapshot() if key[1] == CaseCount.Kind.HOURLY and n]
+        assert [(key[2], key[8]) for key in hourly] == [(datetime.date(2023, 3, 2), 13)]
+        live = snapshot()
         counting.rebuild(connection)
         assert snapshot() == live
 

@@ -11,6 +11,7 @@ from madoguchi.accounts.testing import login
 from madoguchi.cases import callbacks, services
 from madoguchi.cases.models import CallbackOutcome, Case, Category, Channel, Status
 from madoguchi.cases.testing import make_case, seed_categories
+from madoguchi.dashboards.models import CaseCount
 from madoguchi.dashboards.selectors import callback_deadline_filters, dashboard_for, figures_for
 
 JST = zoneinfo.ZoneInfo("Asia/Tokyo")
@@ -137,6 +138,15 @@ class SupervisorDashboardTests:
         make_case(world.other_program, world.outsider, received_at=at(today, 9))
         board = dashboard_for(world.supervisor, today=today)
         assert board.intake_by_hour == {(9, "phone"): 1, (9, "email"): 1, (14, "phone"): 1}
+
+    def test_todays_intake_by_hour_is_read_from_the_counts_not_from_the_cases(self, world):
+        # 150,000 cases in a day took 110 ms to group by hour; the hourly counts are a few rows.
+        today = datetime.date.today()
+        CaseCount.objects.create(
+            program=world.program, kind=CaseCount.Kind.HOURLY, day=today, channel=Channel.FORM, hour=10, n=7
+        )
+        board = dashboard_for(world.supervisor, today=today)
+        assert board.intake_by_hour == {(10, "form"): 7}
 
     def test_it_counts_backlog_deadlines_load_and_waiting_web_inquiries(self, world):
         today = datetime.date.today()
