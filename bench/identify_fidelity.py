@@ -231,11 +231,9 @@ def shares(s: Set) -> dict[str, float]:
             out[f"tags ({side}): {tag}"] = out.get(f"tags ({side}): {tag}", 0) + 1
     # Counts to shares.
     for key in list(out):
-        if key.startswith("items (") and key[len("items (") : key.index(")")] in TAGS_BY_ITEMS:
-            out[key] /= out[f"({key[len('items (') : key.index(')')]})"]
-        elif key.startswith("items ("):
-            side_channel = key[len("items (") : key.index(")")].replace(", ", " ")
-            out[key] /= counts[side_channel] or 1
+        if key.startswith("items ("):
+            label = key[len("items (") : key.index(")")]  # a kind of call, or "side, channel"
+            out[key] /= out[f"({label})"] if label in TAGS_BY_ITEMS else counts[label.replace(", ", " ")] or 1
         elif key.startswith(("items count (", "calls (", "tags (")):
             side = key[key.index("(") + 1 : key.index(")")]
             if key.startswith("calls (in list): phone said, "):

@@ -272,11 +272,11 @@ def rebuild(connection: Any) -> None:
         ("false", "c.ward_answered_at IS NOT NULL") if pg else ("0", "(c.ward_answered_at IS NOT NULL)")
     )
     keys = _keys("c", day, false, answered.replace("c.", "{row}."))
+    columns = ", ".join(f"k{i}" for i in range(len(KEY.split(","))))
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE}")
         for kind, values in keys.items():
             where = "WHERE c.ward_answered_at IS NOT NULL" if kind == "answered" else ""
-            columns = ", ".join(f"k{i}" for i in range(len(KEY.split(","))))
             cursor.execute(
                 f"INSERT INTO {TABLE} ({KEY}, n) SELECT {columns}, count(*) FROM "
                 f"(SELECT {_aliased(values)} FROM cases_case c {where}) AS keyed GROUP BY {columns}"

@@ -347,6 +347,8 @@ def revacuum_index_tables() -> list[tuple[str, float, float]]:
             query + " AND relallvisible < relpages * %s", [names, MIN_VACUUM_PAGES, ALL_VISIBLE_SHARE]
         )
         before = dict(cursor.fetchall())
+        if not before:
+            return []
         for table in before:
             cursor.execute(f"VACUUM (ANALYZE) {table}")
         cursor.execute(query, [sorted(before), 0])
