@@ -133,7 +133,9 @@ def decision_line(query_id: Any, result: Any) -> str:
         {
             "query_id": query_id,
             "abstained": result.abstained,
+            "in_list": result.in_list,
             "confidence": result.confidence,
+            "listed": result.listed,
             "fields_used": result.fields_used,
             "features": result.features,
             "candidates": [
@@ -181,7 +183,7 @@ def run_dev(program: Any, dev: Path = DEV, decisions: Path | None = None) -> dic
             timings.append((time.perf_counter() - started) * 1000)
             if full is not None:
                 full.write(decision_line(data["query_id"], result) + "\n")
-            cands = [] if result.abstained else result.candidates
+            cands = result.candidates if result.in_list else []
             dst.write(
                 json.dumps(
                     {
@@ -725,7 +727,7 @@ def run_scale(
         result = identify(program.pk, Query.from_mapping(inquiry))
         timings.append((time.perf_counter() - begun) * 1000)
         cpu.append((time.process_time() - begun_cpu) * 1000)
-        top = None if result.abstained else result.candidates[0].number
+        top = result.candidates[0].number if result.in_list else None
         if inquiry["truth"] is None:
             negatives += 1
             false_matches += top is not None

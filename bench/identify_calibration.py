@@ -190,6 +190,7 @@ def record(sets: list[tuple[int, int]]) -> None:
                             for c in result.candidates[:2]
                         ],
                         "abstained": result.abstained,
+                        "in_list": result.in_list,
                         "query": query,
                     },
                     ensure_ascii=False,
@@ -222,13 +223,33 @@ def load_records(sets: list[tuple[int, int]]) -> list[dict[str, Any]]:
 
 
 def _target(r: dict[str, Any]) -> int:
+    """The first model's: the first candidate is the caller's household."""
     return int(r["truth"] is not None and r["top"] == r["truth"])
 
 
+def _in_list(r: dict[str, Any]) -> int:
+    """The second model's (`"listed"`): the caller is one of the listed households."""
+    return int(r["truth"] is not None)
+
+
+def _probability(features: dict[str, float], model: dict[str, Any], kind: str) -> float:
+    """The first model's probability (tie bound applied) or the second's, of one model."""
+    from madoguchi.identify.calibration import listed_probability, probability
+
+    if kind == "listed":
+        return listed_probability(features, {"listed": model}) or 0.0
+    return probability(features, model) or 0.0
+
+
 def fit(
-    records: list[dict[str, Any]], *, l2: float = 1.0, start: dict[str, Any] | None = None
+    records: list[dict[str, Any]],
+    *,
+    l2: float = 1.0,
+    start: dict[str, Any] | None = None,
+    target: Any = _target,
 ) -> dict[str, Any]:
-    """L2-regularised logistic regression by Newton's method (a few features).
+    """L2-regularised logistic regression by Newton's method (a few features), of `target`
+    (`_target` or `_in_list`).
 
     `start`: a fitted model to begin from (the out-of-fold fits start from the fit on all the
     tuning sets and converge in a few steps instead of a dozen; the optimum is the same)."""
@@ -242,7 +263,7 @@ def fit(
         f: math.sqrt(sum((r["features"][f] - mean[f]) ** 2 for r in rows) / len(rows)) or 1.0 for f in names
     }
     xs = [[1.0] + [(r["features"][f] - mean[f]) / scale[f] for f in names] for r in rows]
-    ys = [_target(r) for r in rows]
+    ys = [target(r) for r in rows]
     w = [0.0] * (k + 1)
     if start is not None:
         w = [float(start["intercept"]), *(float(start["weights"].get(f, 0.0)) for f in names)]
@@ -325,27 +346,32 @@ def fmr_budget(size: int) -> float:
 
 
 def _named(r: dict[str, Any], fitted: dict[str, Any], threshold: float | None = None) -> bool:
-    """Whether the engine names the first candidate of this record (`threshold`: this one
-    instead of the fitted model's for the record's list size)."""
-    from madoguchi.identify.calibration import probability
+    """Whether the batch answer for this record lists candidates (`Result.in_list`, as
+    `engine.rank` decides it): the caller judged in the list by the second model where the
+    file has one, else the first candidate named by the first (`threshold`: this one instead
+    of the fitted one for the record's list size)."""
     from madoguchi.identify.calibration import threshold as calibration_threshold
 
     features = r["features"]
-    return (
-        bool(features)
-        and (probability(features, fitted) or 0.0)
-        >= (threshold if threshold is not None else calibration_threshold(fitted, households=r["size"]))
-        and features.get("supporting_items", 0.0) >= 2  # as engine.rank
-    )
+    if not features or features.get("supporting_items", 0.0) < 2:  # as engine.rank
+        return False
+    if "listed" in fitted:
+        model, kind = fitted["listed"], "listed"
+    else:
+        model, kind = fitted, "named"
+    limit = threshold if threshold is not None else calibration_threshold(model, households=r["size"])
+    return _probability(features, model, kind) >= limit
 
 
-def out_of_fold(records: list[dict[str, Any]], start: dict[str, Any] | None = None) -> dict[int, float]:
+def out_of_fold(
+    records: list[dict[str, Any]], start: dict[str, Any] | None = None, kind: str = "named"
+) -> dict[int, float]:
     """Each tuning record's probability from a model fitted without its set (sets grouped
     into at most FOLDS folds). The thresholds are chosen on these: a model scores the calls it
     was fitted on better than calls it has not seen, and thresholds chosen on those let through
-    four times the false matches on the held-out seeds."""
-    from madoguchi.identify.calibration import probability
-
+    four times the false matches on the held-out seeds. `kind`: the first model ("named")
+    or the second ("listed")."""
+    target = _in_list if kind == "listed" else _target
     # One fold per set up to FOLDS sets; beyond that, the sets dealt round-robin into FOLDS
     # folds (ordered by size, so each fold has sets of every size): the pure-Python fit takes
     # a minute or two per fold with the 39 tuning sets of the seventh session.
@@ -353,15 +379,19 @@ def out_of_fold(records: list[dict[str, Any]], start: dict[str, Any] | None = No
     fold_of = {s: index % FOLDS for index, s in enumerate(sets)}
     out: dict[int, float] = {}
     for fold in sorted(set(fold_of.values())):
-        model = fit([r for r in records if fold_of[(r["size"], r["seed"])] != fold], start=start)
+        rest = [r for r in records if fold_of[(r["size"], r["seed"])] != fold]
+        model = fit(rest, start=start, target=target)
         for r in records:
             if fold_of[(r["size"], r["seed"])] == fold and r["features"]:
-                out[id(r)] = probability(r["features"], model) or 0.0
+                out[id(r)] = _probability(r["features"], model, kind)
     return out
 
 
 def choose_thresholds(
-    records: list[dict[str, Any]], fitted: dict[str, Any], oof: dict[int, float] | None = None
+    records: list[dict[str, Any]],
+    fitted: dict[str, Any],
+    oof: dict[int, float] | None = None,
+    kind: str = "named",
 ) -> dict[str, float]:
     """Per list size, the threshold that names the most callers from the list while false
     matches stay within FMR_SHARE of that size's budget (pooled over the size's seeds).
@@ -374,14 +404,13 @@ def choose_thresholds(
     lists smaller than the smallest chosen size its threshold. (Until the fifth session the
     300-household sets were pooled with the 2,000-household ones: in the sixth session's fit
     their out-of-fold scores raised the 2,000 threshold from 0.89 to 0.91, where the 2,000
-    sets alone, 5,587 callers not in the list, measure a quarter of a percent well enough.)"""
-    from madoguchi.identify.calibration import probability
-
+    sets alone, 5,587 callers not in the list, measure a quarter of a percent well enough.)
+    The same for either model (`kind`): each of its own answer's false matches."""
     by_size: dict[int, list[float]] = defaultdict(list)
     for r in records:
         if r["truth"] is None:
             named_at_all = _named(r, fitted, 0.0)
-            score = oof.get(id(r), 0.0) if oof is not None else probability(r["features"], fitted) or 0.0
+            score = oof.get(id(r), 0.0) if oof is not None else _probability(r["features"], fitted, kind)
             by_size[r["size"]].append(score if named_at_all else 0.0)
     thresholds: dict[str, float] = {}
     for size, scores in sorted(by_size.items()):
@@ -535,11 +564,16 @@ def main(argv: list[str]) -> None:
         records = load_records(TUNING)
         fitted = fit(records)
         fitted["thresholds"] = choose_thresholds(records, fitted, out_of_fold(records, fitted))
+        listed = fit(records, target=_in_list)
+        listed["thresholds"] = choose_thresholds(
+            records, listed, out_of_fold(records, listed, kind="listed"), kind="listed"
+        )
+        fitted["listed"] = listed
         recorded = sorted({(r["size"], r["seed"]) for r in records})
         fitted["fitted_on"] = [f"{size} households, seed {seed}" for size, seed in recorded]
         CALIBRATION_FILE.parent.mkdir(exist_ok=True)
         CALIBRATION_FILE.write_text(json.dumps(fitted, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"wrote {CALIBRATION_FILE} (thresholds {fitted['thresholds']})")
+        print(f"wrote {CALIBRATION_FILE} (thresholds {fitted['thresholds']}, listed {listed['thresholds']})")
         print(report(records, fitted))
     if args.curve:
         from madoguchi.identify.calibration import model

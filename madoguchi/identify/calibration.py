@@ -12,6 +12,14 @@ held out, are what docs/identification.md reports. The engine names the househol
 probability reaches `threshold(households=N)`: per list size, the lowest threshold that keeps
 false matches within half the issue's budget (0.5 % at 2,000 households, 1 % at 50,000) on the
 tuning seeds' out-of-fold probabilities.
+
+A second model of the same features (`"listed"` in the file, sixteenth session) gives the
+probability that the caller is one of the listed households at all, whichever: that is what an
+empty answer denies ("not in the target list", formats.md §2), so the batch answer is empty
+only when it falls below its own threshold (`listed_threshold`, chosen the same way). Two
+households that fit a caller's words equally well are one chance in two each for the first
+model, but the caller is still in the list: the panel asks which (`follow_up`), the batch
+answer lists both, and neither names a household.
 """
 
 from __future__ import annotations
@@ -94,11 +102,7 @@ def model() -> dict[str, Any] | None:
     return data
 
 
-def probability(features: dict[str, float], fitted: dict[str, Any] | None = None) -> float | None:
-    """P(the best candidate is the caller's household), or None without a fitted model."""
-    fitted = fitted if fitted is not None else model()
-    if fitted is None:
-        return None
+def _logistic(features: dict[str, float], fitted: dict[str, Any]) -> float:
     z = float(fitted["intercept"])
     for name in FEATURES:
         if name not in fitted["weights"]:
@@ -106,12 +110,40 @@ def probability(features: dict[str, float], fitted: dict[str, Any] | None = None
         x = (features.get(name, 0.0) - fitted["mean"][name]) / fitted["scale"][name]
         z += fitted["weights"][name] * x
     z = max(-40.0, min(40.0, z))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def probability(features: dict[str, float], fitted: dict[str, Any] | None = None) -> float | None:
+    """P(the best candidate is the caller's household), or None without a fitted model."""
+    fitted = fitted if fitted is not None else model()
+    if fitted is None:
+        return None
     # Whatever the evidence, the first household is at most as likely as its share against
     # the second: two households that the caller's words fit equally well (the same guardian's
     # name, nothing else said) are one chance in two each, however sure it is that the caller
     # is one of them. The model rarely sees such ties, so the bound is applied, not learnt.
     between_first_two = 1.0 / (1.0 + math.exp(-features.get("gap", 30.0)))
-    return min(1.0 / (1.0 + math.exp(-z)), between_first_two)
+    return min(_logistic(features, fitted), between_first_two)
+
+
+def listed_probability(features: dict[str, float], fitted: dict[str, Any] | None = None) -> float | None:
+    """P(the caller is one of the listed households, whichever), or None without that model.
+
+    No tie bound: two households fitting equally well say nothing against the caller being
+    one of them."""
+    fitted = fitted if fitted is not None else model()
+    if fitted is None or "listed" not in fitted:
+        return None
+    return _logistic(features, fitted["listed"])
+
+
+def listed_threshold(fitted: dict[str, Any] | None = None, *, households: int = 2000) -> float:
+    """The probability that the caller is in the list that a non-empty answer needs (per list
+    size, as `threshold`)."""
+    fitted = fitted if fitted is not None else model()
+    if not fitted or "listed" not in fitted:
+        return threshold(fitted, households=households)
+    return threshold(fitted["listed"], households=households)
 
 
 def threshold(fitted: dict[str, Any] | None = None, *, households: int = 2000) -> float:

@@ -96,12 +96,18 @@ class Candidate:
 @dataclass
 class Result:
     candidates: list[Candidate] = field(default_factory=list)
+    # No household is named: the first candidate is not sure enough to be the caller's.
     abstained: bool = True
+    # The caller is judged to be one of the listed households (not necessarily which): what
+    # a batch answer's non-empty list says (formats.md §2). Naming implies it.
+    in_list: bool = False
     fields_used: list[str] = field(default_factory=list)
-    # What the decision was taken on (calibration.FEATURES) and the calibrated probability
-    # that the first candidate is the caller's household (None: no fitted model).
+    # What the decision was taken on (calibration.FEATURES), the calibrated probability that
+    # the first candidate is the caller's household and that the caller is in the list at all
+    # (None: no fitted model).
     features: dict[str, float] = field(default_factory=dict)
     confidence: float | None = None
+    listed: float | None = None
     # Searched on an index older than the list (a large import not yet reindexed).
     index_stale: bool = False
 
@@ -543,7 +549,10 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
 
     The first candidate is named only when the calibrated probability that it is the
     caller's household (`calibration`) reaches the threshold; without a fitted model, when
-    its posterior is at least CREDIBLE and two independent items corroborate it."""
+    its posterior is at least CREDIBLE and two independent items corroborate it. Apart from
+    that, `in_list` says whether the caller is one of the listed households at all (the
+    second calibrated model): a batch answer is empty only when it is not, so two
+    households that fit a caller equally well are listed, neither named."""
     if not scored:
         return result
     top = max(s.log_odds for s in scored)
@@ -590,17 +599,23 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
     tied = len(ranked) > 1 and best.log_odds - ranked[1].log_odds < TIED
     if result.confidence is None:
         result.abstained = tied or not (posterior >= CREDIBLE and corroborated)
+        result.in_list = not result.abstained
         return result
     result.candidates[0].score = round(result.confidence, 4)
     for candidate in result.candidates[1:]:
         candidate.score = min(candidate.score, result.candidates[0].score)
     # Whatever the model says, one item alone (a birth date, a family name, an address) never
     # names a household: two items agree, a whole name counting as two (family and given).
-    result.abstained = (
-        tied
-        or result.confidence < calibration.threshold(households=n)
-        or result.features["supporting_items"] < 2
-    )
+    supported = result.features["supporting_items"] >= 2
+    # Whether the caller is in the list at all is its own question (`calibration.
+    # listed_probability`): two households the caller fits equally well are a coin flip
+    # between them, not a caller from outside the list.
+    result.listed = calibration.listed_probability(result.features)
+    if result.listed is None:
+        result.in_list = supported and result.confidence >= calibration.threshold(households=n) and not tied
+    else:
+        result.in_list = supported and result.listed >= calibration.listed_threshold(households=n)
+    result.abstained = not result.in_list or tied or result.confidence < calibration.threshold(households=n)
     return result
 
 

@@ -1,5 +1,5 @@
-"""The calibrated decision's two rules that are applied rather than learnt, and the threshold
-per list size (issue 13)."""
+"""The calibrated decision's two rules that are applied rather than learnt, the threshold per
+list size, and the second model's question (is the caller in the list at all?) (issue 13)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,30 @@ class TieBoundTests:
 
     def test_a_clear_first_household_is_left_to_the_model(self):
         assert calibration.probability({"gap": 30.0}, SURE) == pytest.approx(1.0)
+
+
+class InTheListTests:
+    """The second model: whether the caller is one of the listed households at all."""
+
+    WITH_LISTED = {**SURE, "listed": {**SURE, "thresholds": {"2000": 0.7, "50000": 0.4}}}
+
+    def test_two_households_fitting_equally_well_still_hold_the_caller(self):
+        # The tie bound halves which household; it says nothing against the list.
+        assert calibration.listed_probability({"gap": 0.0}, self.WITH_LISTED) == pytest.approx(1.0)
+        assert calibration.probability({"gap": 0.0}, self.WITH_LISTED) == pytest.approx(0.5)
+
+    def test_it_has_thresholds_of_its_own_per_list_size(self):
+        assert calibration.listed_threshold(self.WITH_LISTED, households=2000) == pytest.approx(0.7)
+        assert calibration.listed_threshold(self.WITH_LISTED, households=50000) == pytest.approx(0.4)
+
+    def test_a_file_without_it_decides_as_before(self):
+        assert calibration.listed_probability({"gap": 0.0}, SURE) is None
+        assert calibration.listed_threshold(SURE, households=2000) == pytest.approx(0.9)
+
+    def test_the_committed_file_has_it(self):
+        fitted = calibration.model()
+        assert fitted is not None and "listed" in fitted
+        assert {"2000", "50000"} <= set(fitted["listed"]["thresholds"])
 
 
 class EvidenceFeaturesTests:

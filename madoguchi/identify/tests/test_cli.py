@@ -43,6 +43,18 @@ class IdentifyCommandTests:
         assert rows[1]["candidates"] == []  # abstained: not in the list
         assert rows[2]["candidates"][0]["household"] == "100003"
 
+    def test_a_caller_who_fits_two_households_equally_is_answered_with_both(
+        self, world, households, monkeypatch, tmp_path
+    ):
+        # Two listed guardians named 田中 花子, and the caller says only that name: the caller
+        # is one of them, so the answer is not the empty "not in the list", and neither is
+        # more than one chance in two.
+        line = json.dumps({"query_id": "t", "guardian_name": "田中花子", "guardian_kana": "タナカ ハナコ"})
+        rows = run_cli(world, [line], monkeypatch, tmp_path)
+        shown = {c["household"]: c["score"] for c in rows[0]["candidates"]}
+        assert {"100001", "100002"} <= set(shown)
+        assert max(shown.values()) <= 0.5
+
     def test_it_reads_standard_input(self, world, households, monkeypatch, tmp_path):
         rows = run_cli(world, self.QUERIES[:1], monkeypatch, tmp_path, stdin=True)
         assert rows[0]["candidates"][0]["household"] == "100001"

@@ -1,7 +1,9 @@
 """`madoguchi identify --program CODE FILE.jsonl`: batch identification (formats.md §2).
 
 One output line per input line, in the same order; an empty candidate list means the engine
-abstained ("not in the target list"). Reads `-` as standard input.
+judged the caller not in the target list (`Result.in_list`); a non-empty one is best first,
+the first candidate's score the calibrated probability that it is the caller's household.
+Reads `-` as standard input.
 
 The input is read and answered as a stream, line by line (a million lines in flat memory).
 A line that cannot be answered (not JSON, not an object, no `query_id`, a value of the wrong
@@ -179,7 +181,7 @@ class Command(BaseCommand):
                 "candidates": [],
                 "error": f"{number}行目: この問い合わせは処理できませんでした。",
             }
-        candidates = [] if result.abstained else result.candidates
+        candidates = result.candidates if result.in_list else []
         return {
             "query_id": query_id,
             "candidates": [{"household": c.number, "score": c.score} for c in candidates],
