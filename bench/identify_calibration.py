@@ -58,7 +58,10 @@ RECORDS = Path(os.environ.get("MADOGUCHI_CALIBRATION_RECORDS", "/tmp/madoguchi-i
 # generator (another adult says which child), recorded with its engine and read once in its
 # report, after the refit on the 95 sets above was committed (c53ff39): from then on they are
 # TUNING seeds, and fresh evaluation seeds 901-914 (same sizes) were declared and committed,
-# never drawn.
+# never drawn. Seeds 901-914 were drawn in the sixteenth session and read once in its report,
+# after the second model ("listed") and the refit on the 109 sets above were committed
+# (b5cbcaf): from then on they are TUNING seeds, and fresh evaluation seeds 1001-1014 (same
+# sizes) were declared and committed, never drawn.
 TUNING = [
     (50, 21), (50, 22), (50, 23), (50, 24), (300, 9), (300, 10), (300, 25), (300, 26),
     (2000, 1), (2000, 2), (2000, 3), (2000, 4), (2000, 11), (2000, 12), (2000, 13), (2000, 14), (2000, 15),
@@ -81,11 +84,14 @@ TUNING = [
     (50, 811), (50, 812), (300, 813), (300, 814),
     (2000, 801), (2000, 802), (2000, 803), (2000, 804), (2000, 805), (2000, 806),
     (10000, 807), (50000, 808), (50000, 809), (50000, 810),
-]  # fmt: skip
-EVALUATION = [
     (50, 911), (50, 912), (300, 913), (300, 914),
     (2000, 901), (2000, 902), (2000, 903), (2000, 904), (2000, 905), (2000, 906),
     (10000, 907), (50000, 908), (50000, 909), (50000, 910),
+]  # fmt: skip
+EVALUATION = [
+    (50, 1011), (50, 1012), (300, 1013), (300, 1014),
+    (2000, 1001), (2000, 1002), (2000, 1003), (2000, 1004), (2000, 1005), (2000, 1006),
+    (10000, 1007), (50000, 1008), (50000, 1009), (50000, 1010),
 ]  # fmt: skip
 CALLS = 2000
 # The threshold keeps false matches on the tuning seeds to this share of the issue's budget
