@@ -76,6 +76,9 @@ def search(request: HttpRequest) -> HttpResponse:
             "index_stale": result.index_stale,
             "searched": bool(result.fields_used),
             "abstained": result.abstained,
+            # Not named, but judged one of the listed households (a tie, a close second), or
+            # not even that: the panel says which (docs/identification.md, "Two questions").
+            "in_list": result.in_list,
             "follow_up": searched.follow_up,
             "candidates": candidate_views(user=request.user, program=program, result=result),
         },

@@ -212,6 +212,19 @@ class FollowUpPanelTests:
         assert "data-abstained" in html
         assert "data-follow-up" not in html
 
+    def test_the_panel_says_whether_an_unnamed_caller_is_likely_in_the_list(self, client, world, households):
+        # Two households fit equally: in the list, not which. A whole name whose phone
+        # disagrees: perhaps not in the list at all (a namesake's pattern), so the operator
+        # is told so before taking the hint.
+        login(client, world.operator)
+        tie = post_search(client, world, guardian_name="田中 花子").content.decode()
+        assert "特定できません。確認項目を追加してください（候補は参考）。" in tie
+        assert "対象者一覧にいない可能性があります" not in tie
+        response = post_search(client, world, guardian_name="岡本 勇気", phone="080-0000-0000")
+        stranger = response.content.decode()
+        assert "data-abstained" in stranger and "data-candidate=" in stranger
+        assert "対象者一覧にいない可能性があります" in stranger
+
     def test_no_question_when_the_engine_names_the_household(self, client, world, households):
         login(client, world.operator)
         html = post_search(client, world, guardian_name="髙橋 健太").content.decode()
