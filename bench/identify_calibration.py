@@ -351,22 +351,27 @@ def fmr_budget(size: int) -> float:
     return 0.005 + 0.005 * math.log(size / 2000) / math.log(50000 / 2000)
 
 
-def _named(r: dict[str, Any], fitted: dict[str, Any], threshold: float | None = None) -> bool:
+def _supported(r: dict[str, Any]) -> bool:
+    """Two items support the first household (a whole name counts as two), as `engine.rank`
+    requires of any answer."""
+    return bool(r["features"]) and r["features"].get("supporting_items", 0.0) >= 2
+
+
+def _answered(r: dict[str, Any], fitted: dict[str, Any], threshold: float | None = None) -> bool:
     """Whether the batch answer for this record lists candidates (`Result.in_list`, as
     `engine.rank` decides it): the caller judged in the list by the second model where the
     file has one, else the first candidate named by the first (`threshold`: this one instead
     of the fitted one for the record's list size)."""
     from madoguchi.identify.calibration import threshold as calibration_threshold
 
-    features = r["features"]
-    if not features or features.get("supporting_items", 0.0) < 2:  # as engine.rank
+    if not _supported(r):
         return False
     if "listed" in fitted:
         model, kind = fitted["listed"], "listed"
     else:
         model, kind = fitted, "named"
     limit = threshold if threshold is not None else calibration_threshold(model, households=r["size"])
-    return _probability(features, model, kind) >= limit
+    return _probability(r["features"], model, kind) >= limit
 
 
 def out_of_fold(
@@ -415,9 +420,8 @@ def choose_thresholds(
     by_size: dict[int, list[float]] = defaultdict(list)
     for r in records:
         if r["truth"] is None:
-            named_at_all = _named(r, fitted, 0.0)
             score = oof.get(id(r), 0.0) if oof is not None else _probability(r["features"], fitted, kind)
-            by_size[r["size"]].append(score if named_at_all else 0.0)
+            by_size[r["size"]].append(score if _supported(r) else 0.0)
     thresholds: dict[str, float] = {}
     for size, scores in sorted(by_size.items()):
         scores.sort(reverse=True)
@@ -442,8 +446,8 @@ def curve(records: list[dict[str, Any]], fitted: dict[str, Any]) -> str:
             subset = [r for r in records if r["size"] == size]
             pos = [r for r in subset if r["truth"] is not None]
             neg = [r for r in subset if r["truth"] is None]
-            hits = sum(1 for r in pos if r["top"] == r["truth"] and _named(r, fitted, threshold))
-            fms = sum(1 for r in neg if _named(r, fitted, threshold))
+            hits = sum(1 for r in pos if r["top"] == r["truth"] and _answered(r, fitted, threshold))
+            fms = sum(1 for r in neg if _answered(r, fitted, threshold))
             cells.append(f"{_pct(hits, len(pos))} / {_pct(fms, len(neg))} ({fms})")
         lines.append(f"| {threshold:.2f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -452,7 +456,7 @@ def curve(records: list[dict[str, Any]], fitted: dict[str, Any]) -> str:
 def summarise(records: list[dict[str, Any]], fitted: dict[str, Any]) -> dict[str, Any]:
     stats: dict[str, float] = defaultdict(float)
     for r in records:
-        named = _named(r, fitted)
+        named = _answered(r, fitted)
         if r["truth"] is None:
             stats["neg"] += 1
             stats["fm"] += named
@@ -522,7 +526,7 @@ def breakdown(records: list[dict[str, Any]], fitted: dict[str, Any]) -> str:
         for r in records:
             if r["size"] != size:
                 continue
-            named = _named(r, fitted)
+            named = _answered(r, fitted)
             if r["truth"] is None:
                 counts["neg"] += 1
                 counts["fm"] += named

@@ -607,15 +607,16 @@ def rank(scored: list[Scored], result: Result, *, n: int = 1, readable: list[str
     # Whatever the model says, one item alone (a birth date, a family name, an address) never
     # names a household: two items agree, a whole name counting as two (family and given).
     supported = result.features["supporting_items"] >= 2
+    sure = supported and not tied and result.confidence >= calibration.threshold(households=n)
     # Whether the caller is in the list at all is its own question (`calibration.
     # listed_probability`): two households the caller fits equally well are a coin flip
     # between them, not a caller from outside the list.
     result.listed = calibration.listed_probability(result.features)
     if result.listed is None:
-        result.in_list = supported and result.confidence >= calibration.threshold(households=n) and not tied
+        result.in_list = sure
     else:
         result.in_list = supported and result.listed >= calibration.listed_threshold(households=n)
-    result.abstained = not result.in_list or tied or result.confidence < calibration.threshold(households=n)
+    result.abstained = not (sure and result.in_list)
     return result
 
 
