@@ -403,6 +403,22 @@ class OtherFamilyNameTests:
         result = run(world.program, guardian_name="佐藤 花子", child_name="田中 陽翔", child_dob="2020-05-03")
         assert_named(result, listed)
 
+    def test_another_adult_naming_the_child_with_its_birth_date_is_found(self, world):
+        """The other parent, whose family name is the child's and not the listed guardian's,
+        gives the child's given name and date of birth: the child, so the household."""
+        filler(world.program)
+        listed = add_household(
+            world.program,
+            "T3",
+            guardian=("長塚　静香", "ナガツカ　シズカ", "1988-07-09"),
+            children=[("北島　和奏", "キタジマ　ワカナ", "2020-05-03")],
+        )
+        assert_named(
+            run(world.program, guardian_name="北島 健一", child_name="和奏", child_dob="2020-05-03"), listed
+        )
+        # Without the child's name, the same caller is a stranger whose child shares a birthday.
+        assert_not_in_list(run(world.program, guardian_name="北島 健一", child_dob="2020-05-03"))
+
     def test_another_adult_calling_gives_their_own_date_of_birth_which_is_not_a_second_miss(
         self, world, listed
     ):
