@@ -61,7 +61,11 @@ RECORDS = Path(os.environ.get("MADOGUCHI_CALIBRATION_RECORDS", "/tmp/madoguchi-i
 # never drawn. Seeds 901-914 were drawn in the sixteenth session and read once in its report,
 # after the second model ("listed") and the refit on the 109 sets above were committed
 # (b5cbcaf): from then on they are TUNING seeds, and fresh evaluation seeds 1001-1014 (same
-# sizes) were declared and committed, never drawn.
+# sizes) were declared and committed, never drawn. Seeds 1001-1014 were drawn in the
+# seventeenth session and read once in its report, after the feature `other_adult_names_child`
+# and the refit on the 123 sets above were committed (436a82e): from then on they are TUNING
+# seeds, and fresh evaluation seeds 1101-1114 (same sizes) were declared and committed, never
+# drawn.
 TUNING = [
     (50, 21), (50, 22), (50, 23), (50, 24), (300, 9), (300, 10), (300, 25), (300, 26),
     (2000, 1), (2000, 2), (2000, 3), (2000, 4), (2000, 11), (2000, 12), (2000, 13), (2000, 14), (2000, 15),
@@ -87,11 +91,14 @@ TUNING = [
     (50, 911), (50, 912), (300, 913), (300, 914),
     (2000, 901), (2000, 902), (2000, 903), (2000, 904), (2000, 905), (2000, 906),
     (10000, 907), (50000, 908), (50000, 909), (50000, 910),
-]  # fmt: skip
-EVALUATION = [
     (50, 1011), (50, 1012), (300, 1013), (300, 1014),
     (2000, 1001), (2000, 1002), (2000, 1003), (2000, 1004), (2000, 1005), (2000, 1006),
     (10000, 1007), (50000, 1008), (50000, 1009), (50000, 1010),
+]  # fmt: skip
+EVALUATION = [
+    (50, 1111), (50, 1112), (300, 1113), (300, 1114),
+    (2000, 1101), (2000, 1102), (2000, 1103), (2000, 1104), (2000, 1105), (2000, 1106),
+    (10000, 1107), (50000, 1108), (50000, 1109), (50000, 1110),
 ]  # fmt: skip
 CALLS = 2000
 # The threshold keeps false matches on the tuning seeds to this share of the issue's budget
