@@ -134,3 +134,25 @@ class EvidenceFeaturesTests:
         assert calibration.evidence_features(guardian)["other_adult_names_child"] == 0
         no_name = [other_adult[0], other_adult[2]]
         assert calibration.evidence_features(no_name)["other_adult_names_child"] == 0
+
+
+class ThresholdChoiceTests:
+    """`bench identify_calibration --fit` keeps false matches on the tuning records to a share
+    of issue 13's budget: half of it up to 2,000 households, 0.35 above (held-out false
+    matches at 50,000 ran at up to twice the tuning share)."""
+
+    def test_a_large_list_keeps_to_a_smaller_share_of_its_budget(self):
+        from bench.identify_calibration import choose_thresholds
+
+        records, oof = [], {}
+        for size in (2000, 50000):
+            for index in range(4000):
+                record = {"size": size, "truth": None, "features": {"supporting_items": 2.0}}
+                records.append(record)
+                oof[id(record)] = 0.5 + index / 10_000
+        thresholds = choose_thresholds(records, {}, oof, kind="listed")
+        let_through = {
+            size: sum(1 for r in records if r["size"] == size and oof[id(r)] >= thresholds[str(size)])
+            for size in (2000, 50000)
+        }
+        assert let_through == {2000: 10, 50000: 14}  # 0.5 x 0.5 % and 0.35 x 1 % of 4,000
