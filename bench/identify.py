@@ -183,12 +183,11 @@ def run_dev(program: Any, dev: Path = DEV, decisions: Path | None = None) -> dic
             timings.append((time.perf_counter() - started) * 1000)
             if full is not None:
                 full.write(decision_line(data["query_id"], result) + "\n")
-            cands = result.candidates if result.in_list else []
             dst.write(
                 json.dumps(
                     {
                         "query_id": data["query_id"],
-                        "candidates": [{"household": c.number, "score": c.score} for c in cands],
+                        "candidates": [{"household": c.number, "score": c.score} for c in result.answer],
                     },
                     ensure_ascii=False,
                 )
@@ -727,7 +726,7 @@ def run_scale(
         result = identify(program.pk, Query.from_mapping(inquiry))
         timings.append((time.perf_counter() - begun) * 1000)
         cpu.append((time.process_time() - begun_cpu) * 1000)
-        top = result.candidates[0].number if result.in_list else None
+        top = result.answer[0].number if result.answer else None
         if inquiry["truth"] is None:
             negatives += 1
             false_matches += top is not None

@@ -111,6 +111,12 @@ class Result:
     # Searched on an index older than the list (a large import not yet reindexed).
     index_stale: bool = False
 
+    @property
+    def answer(self) -> list[Candidate]:
+        """The batch answer's candidates (formats.md §2): all of them, best first, when the
+        caller is judged in the list; none ("not in the target list") otherwise."""
+        return self.candidates if self.in_list else []
+
 
 def prepare(query: Query) -> PreparedQuery:
     q = PreparedQuery(fields_used=query.fields_given())

@@ -181,10 +181,9 @@ class Command(BaseCommand):
                 "candidates": [],
                 "error": f"{number}行目: この問い合わせは処理できませんでした。",
             }
-        candidates = result.candidates if result.in_list else []
         return {
             "query_id": query_id,
-            "candidates": [{"household": c.number, "score": c.score} for c in candidates],
+            "candidates": [{"household": c.number, "score": c.score} for c in result.answer],
         }
 
 
